@@ -1,0 +1,327 @@
+//! Devices as the mobile app reports them, and a user's stored state (spec section 2).
+
+use std::fmt;
+use std::ops::Deref;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::time::Timestamp;
+use crate::version::Version;
+
+/// The longest device id or serial number accepted, in characters.
+pub const MAX_DEVICE_ID_CHARS: usize = 128;
+
+/// An operating system type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OsType {
+    /// Apple iOS and iPadOS.
+    Ios,
+    /// Google Android.
+    Android,
+    /// Anything else the app runs on.
+    Other,
+}
+
+impl OsType {
+    /// Every OS type.
+    pub const ALL: [OsType; 3] = [OsType::Ios, OsType::Android, OsType::Other];
+
+    /// As the contract spells it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OsType::Ios => "ios",
+            OsType::Android => "android",
+            OsType::Other => "other",
+        }
+    }
+
+    /// As a person calls it, for remediation texts.
+    pub const fn display_name(self) -> &'static str {
+        match self {
+            OsType::Ios => "iOS",
+            OsType::Android => "Android",
+            OsType::Other => "the operating system",
+        }
+    }
+
+    /// Parses the contract's spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    pub(crate) const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A device id or serial number: non-empty, at most [`MAX_DEVICE_ID_CHARS`] characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Text(Box<str>);
+
+impl Text {
+    /// Checks and wraps `s`.
+    pub fn new(s: &str) -> Result<Self, String> {
+        if s.is_empty() {
+            return Err("must not be empty".into());
+        }
+        let chars = s.chars().count();
+        if chars > MAX_DEVICE_ID_CHARS {
+            return Err(format!("must be at most {MAX_DEVICE_ID_CHARS} characters, got {chars}"));
+        }
+        Ok(Text(s.into()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Text::new(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A device, generic over how its ids are held.
+///
+/// Natively ids are [`Text`]; across the wasm boundary the host passes small integer
+/// tokens instead of strings (a string costs a guest allocation per call), and only the
+/// attributes a rule reads. The rules only compare ids for equality, so one generic
+/// implementation serves both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "K: Deserialize<'de>"))]
+pub struct Device<K = Text> {
+    /// The app's id for the device.
+    pub device_id: K,
+    /// The OS type.
+    pub os_type: OsType,
+    /// The OS version, if reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<Version>,
+    /// The hardware serial number, if reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<K>,
+    /// The model (`iPhone15,2`), if reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The name the owner gave the device, if reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The length of the device PIN or passcode, if reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_length: Option<u32>,
+    /// Whether storage is encrypted, if reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    /// Whether the device is jailbroken or rooted, if reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compromised: Option<bool>,
+}
+
+impl<K> Device<K> {
+    /// A device with only an id and an OS type.
+    pub fn new(device_id: K, os_type: OsType) -> Self {
+        Device {
+            device_id,
+            os_type,
+            os_version: None,
+            serial_number: None,
+            model: None,
+            name: None,
+            pin_length: None,
+            encrypted: None,
+            compromised: None,
+        }
+    }
+}
+
+/// An active registered device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "K: Deserialize<'de>"))]
+pub struct Registered<K = Text> {
+    /// The device as it was when registered.
+    #[serde(flatten)]
+    pub device: Device<K>,
+    /// When it was registered; "oldest" is the earliest.
+    pub registered_at: Timestamp,
+}
+
+/// A request for the admin to approve a further device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "K: Deserialize<'de>"))]
+pub struct Pending<K = Text> {
+    /// The device that asked.
+    pub device: Device<K>,
+    /// When the request was made; the TTL counts from here.
+    pub requested_at: Timestamp,
+}
+
+/// A device the admin rejected for this user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "K: Deserialize<'de>"))]
+pub struct Rejected<K = Text> {
+    /// The rejected device's id.
+    pub device_id: K,
+    /// When it was rejected.
+    pub rejected_at: Timestamp,
+}
+
+/// One user's state, which the gateway stores and passes back in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "K: Deserialize<'de>"))]
+pub struct UserState<K = Text> {
+    /// Active registered devices, in registration order.
+    #[serde(default)]
+    pub devices: Vec<Registered<K>>,
+    /// Pending approval requests, at most one per device id.
+    #[serde(default)]
+    pub pending: Vec<Pending<K>>,
+    /// Rejected devices.
+    #[serde(default)]
+    pub rejected: Vec<Rejected<K>>,
+}
+
+impl<K> Default for UserState<K> {
+    fn default() -> Self {
+        UserState { devices: Vec::new(), pending: Vec::new(), rejected: Vec::new() }
+    }
+}
+
+impl<K: PartialEq> UserState<K> {
+    /// The active device with this id.
+    pub fn device(&self, id: &K) -> Option<&Registered<K>> {
+        self.devices.iter().find(|d| d.device.device_id == *id)
+    }
+
+    /// The pending request for this device id.
+    pub fn pending_for(&self, id: &K) -> Option<&Pending<K>> {
+        self.pending.iter().find(|p| p.device.device_id == *id)
+    }
+
+    /// Whether this device id is rejected.
+    pub fn is_rejected(&self, id: &K) -> bool {
+        self.rejected.iter().any(|r| r.device_id == *id)
+    }
+
+    /// Applies effects in order: the new state a decision leads to.
+    pub fn apply(&mut self, effects: &[Effect<K>])
+    where
+        K: Clone,
+    {
+        for effect in effects {
+            match effect {
+                Effect::AddDevice { device, at } => {
+                    self.devices.push(Registered { device: device.clone(), registered_at: *at })
+                }
+                Effect::RemoveDevice { device_id } => {
+                    self.devices.retain(|d| d.device.device_id != *device_id)
+                }
+                Effect::AddPending { device, at } => {
+                    self.pending.push(Pending { device: device.clone(), requested_at: *at })
+                }
+                Effect::RemovePending { device_id } => {
+                    self.pending.retain(|p| p.device.device_id != *device_id)
+                }
+                Effect::AddRejected { device_id, at } => self
+                    .rejected
+                    .push(Rejected { device_id: device_id.clone(), rejected_at: *at }),
+                Effect::RemoveRejected { device_id } => {
+                    self.rejected.retain(|r| r.device_id != *device_id)
+                }
+            }
+        }
+    }
+}
+
+impl UserState<Text> {
+    /// Checks what serde cannot: one entry per device id in each list, and no device
+    /// both active and pending. Pointers are relative to the state document.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        fn dup<'a>(ids: impl Iterator<Item = &'a Text>, list: &str) -> Result<(), (String, String)> {
+            let mut seen = std::collections::HashSet::new();
+            for (i, id) in ids.enumerate() {
+                if !seen.insert(id) {
+                    return Err((format!("/{list}/{i}"), format!("device `{id}` is listed twice")));
+                }
+            }
+            Ok(())
+        }
+        dup(self.devices.iter().map(|d| &d.device.device_id), "devices")?;
+        dup(self.pending.iter().map(|p| &p.device.device_id), "pending")?;
+        dup(self.rejected.iter().map(|r| &r.device_id), "rejected")?;
+        for (i, p) in self.pending.iter().enumerate() {
+            if self.device(&p.device.device_id).is_some() {
+                return Err((
+                    format!("/pending/{i}"),
+                    format!("device `{}` is both active and pending", p.device.device_id),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One change to a user's state. A decision lists them in the order they apply, for a
+/// gateway that applies them to its own database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Effect<K = Text> {
+    /// Register a device as active.
+    AddDevice {
+        /// The device.
+        device: Device<K>,
+        /// Its `registered_at`.
+        at: Timestamp,
+    },
+    /// Remove an active device.
+    RemoveDevice {
+        /// Which one.
+        device_id: K,
+    },
+    /// Record a pending approval request.
+    AddPending {
+        /// The device that asks.
+        device: Device<K>,
+        /// Its `requested_at`.
+        at: Timestamp,
+    },
+    /// Remove a pending request.
+    RemovePending {
+        /// Which one.
+        device_id: K,
+    },
+    /// Record a rejection.
+    AddRejected {
+        /// The rejected device.
+        device_id: K,
+        /// Its `rejected_at`.
+        at: Timestamp,
+    },
+    /// Remove a rejection.
+    RemoveRejected {
+        /// Which one.
+        device_id: K,
+    },
+}

@@ -1,0 +1,173 @@
+//! The engine's one error type, with the stable codes of the contract (spec section 3).
+
+use std::fmt;
+
+/// The stable error codes of the contract. A gateway that gets any of them fails closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// The policy document is malformed or breaks a rule of section 1.
+    InvalidPolicy,
+    /// The event is malformed (missing field, unknown type, bad time, bad device).
+    InvalidEvent,
+    /// The user's stored state is malformed.
+    InvalidState,
+    /// `approve` or `reject` for a device that has no pending request.
+    NoPendingRequest,
+    /// `approve` for a request that has expired.
+    RequestExpired,
+    /// `unblock` or `remove_device` for a device that is not there.
+    UnknownDevice,
+}
+
+impl ErrorCode {
+    /// Every code, in the order of the contract.
+    pub const ALL: [ErrorCode; 6] = [
+        ErrorCode::InvalidPolicy,
+        ErrorCode::InvalidEvent,
+        ErrorCode::InvalidState,
+        ErrorCode::NoPendingRequest,
+        ErrorCode::RequestExpired,
+        ErrorCode::UnknownDevice,
+    ];
+
+    /// The code as the contract spells it (`invalid_policy`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidPolicy => "invalid_policy",
+            ErrorCode::InvalidEvent => "invalid_event",
+            ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::NoPendingRequest => "no_pending_request",
+            ErrorCode::RequestExpired => "request_expired",
+            ErrorCode::UnknownDevice => "unknown_device",
+        }
+    }
+
+    /// Parses a code as the contract spells it.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error: never a decision, and it leaves the state unchanged.
+///
+/// Errors about a document carry the JSON Pointer (RFC 6901) of the offending field;
+/// the pointer is empty for the document's root.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// See [`ErrorCode::InvalidPolicy`].
+    #[error("invalid policy at `{pointer}`: {message}")]
+    InvalidPolicy {
+        /// Where in the policy document.
+        pointer: String,
+        /// What is wrong, for a person.
+        message: String,
+    },
+    /// See [`ErrorCode::InvalidEvent`].
+    #[error("invalid event at `{pointer}`: {message}")]
+    InvalidEvent {
+        /// Where in the event document.
+        pointer: String,
+        /// What is wrong, for a person.
+        message: String,
+    },
+    /// See [`ErrorCode::InvalidState`].
+    #[error("invalid state at `{pointer}`: {message}")]
+    InvalidState {
+        /// Where in the state document.
+        pointer: String,
+        /// What is wrong, for a person.
+        message: String,
+    },
+    /// See [`ErrorCode::NoPendingRequest`].
+    #[error("no pending request for device `{device_id}`")]
+    NoPendingRequest {
+        /// The device the admin acted on.
+        device_id: String,
+    },
+    /// See [`ErrorCode::RequestExpired`].
+    #[error("the request for device `{device_id}` has expired")]
+    RequestExpired {
+        /// The device the admin acted on.
+        device_id: String,
+    },
+    /// See [`ErrorCode::UnknownDevice`].
+    #[error("no {what} device `{device_id}`")]
+    UnknownDevice {
+        /// The device the admin acted on.
+        device_id: String,
+        /// `active` or `rejected`: the list it was looked for in.
+        what: &'static str,
+    },
+}
+
+impl Error {
+    /// The stable code of the contract.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::InvalidPolicy { .. } => ErrorCode::InvalidPolicy,
+            Error::InvalidEvent { .. } => ErrorCode::InvalidEvent,
+            Error::InvalidState { .. } => ErrorCode::InvalidState,
+            Error::NoPendingRequest { .. } => ErrorCode::NoPendingRequest,
+            Error::RequestExpired { .. } => ErrorCode::RequestExpired,
+            Error::UnknownDevice { .. } => ErrorCode::UnknownDevice,
+        }
+    }
+
+    /// The JSON Pointer of the offending field. Admin errors point at the event's
+    /// `/device_id`, the field the admin got wrong.
+    pub fn pointer(&self) -> &str {
+        match self {
+            Error::InvalidPolicy { pointer, .. }
+            | Error::InvalidEvent { pointer, .. }
+            | Error::InvalidState { pointer, .. } => pointer,
+            Error::NoPendingRequest { .. }
+            | Error::RequestExpired { .. }
+            | Error::UnknownDevice { .. } => "/device_id",
+        }
+    }
+
+    /// The message without the code and pointer.
+    pub fn message(&self) -> String {
+        match self {
+            Error::InvalidPolicy { message, .. }
+            | Error::InvalidEvent { message, .. }
+            | Error::InvalidState { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Builds a document error of `code` (one of the three `invalid_*` codes).
+    pub(crate) fn document(code: ErrorCode, pointer: String, message: String) -> Self {
+        match code {
+            ErrorCode::InvalidEvent => Error::InvalidEvent { pointer, message },
+            ErrorCode::InvalidState => Error::InvalidState { pointer, message },
+            _ => Error::InvalidPolicy { pointer, message },
+        }
+    }
+
+    /// The same error with `prefix` put in front of its pointer: a state parsed on its
+    /// own and reported as part of a larger document.
+    pub fn nested(self, prefix: &str) -> Self {
+        match self {
+            Error::InvalidPolicy { pointer, message } => Error::InvalidPolicy {
+                pointer: format!("{prefix}{pointer}"),
+                message,
+            },
+            Error::InvalidEvent { pointer, message } => Error::InvalidEvent {
+                pointer: format!("{prefix}{pointer}"),
+                message,
+            },
+            Error::InvalidState { pointer, message } => Error::InvalidState {
+                pointer: format!("{prefix}{pointer}"),
+                message,
+            },
+            other => other,
+        }
+    }
+}

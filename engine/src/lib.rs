@@ -1,0 +1,95 @@
+//! mdm-policy's engine: the policy model, its validation, login and admin decisions, and
+//! the what-if preview of `shared/spec/README.md`.
+//!
+//! The engine is a pure function: no I/O, no clock, no randomness, no global state. A
+//! [`Policy`] is parsed, validated and indexed once; each decision then reads it.
+//!
+//! ```
+//! use mdm_engine::{Policy, UserState, Event, decide};
+//! let policy = Policy::from_json(r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"]}}"#)?;
+//! let event = Event::from_json(r#"{"type":"login","user":"alice","at":"2026-11-22T10:00:00Z",
+//!     "device":{"device_id":"A1","os_type":"ios"}}"#)?;
+//! let state = UserState::default();
+//! let decision = decide(&policy, &["sales"], &state, &event)?;
+//! assert_eq!(serde_json::to_value(&decision).unwrap()["outcome"], "allow");
+//! # Ok::<(), mdm_engine::Error>(())
+//! ```
+
+mod decide;
+mod device;
+mod error;
+mod event;
+pub mod json;
+mod policy;
+pub mod preview;
+pub mod scenario;
+mod time;
+mod version;
+
+pub use decide::{
+    Access, AdminAction, LoginDecision, Named, Outcome, Reason, Reasons, Scope, Subject,
+};
+pub use device::{
+    Device, Effect, MAX_DEVICE_ID_CHARS, OsType, Pending, Registered, Rejected, Text, UserState,
+};
+pub use error::{Error, ErrorCode};
+pub use event::{Admin, Event, Login};
+pub use policy::{
+    AssignedOnNewDevice, AssignedSettings, Assignment, DeviceMatch, IdTable, Issue,
+    MAX_DEVICES_LIMIT, MAX_ID_BYTES, MAX_PIN_LENGTH, Membership, OnApprove, Policy, PolicyDoc,
+    Requirements, SCHEMA, UnassignedAccess, UnassignedOnNewDevice, UnassignedSettings, Validation,
+    validate,
+};
+pub use time::Timestamp;
+pub use version::Version;
+
+use serde::Serialize;
+
+/// The answer to an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Decision<K = Text> {
+    /// A login's decision.
+    Login(LoginDecision<K>),
+    /// An admin action's state changes.
+    Admin {
+        /// The state changes, in order.
+        effects: Vec<Effect<K>>,
+    },
+}
+
+impl<K> Decision<K> {
+    /// The state changes, in order.
+    pub fn effects(&self) -> &[Effect<K>] {
+        match self {
+            Decision::Login(d) => &d.effects,
+            Decision::Admin { effects } => effects,
+        }
+    }
+
+    /// The login decision, if this was a login.
+    pub fn login(&self) -> Option<&LoginDecision<K>> {
+        match self {
+            Decision::Login(d) => Some(d),
+            Decision::Admin { .. } => None,
+        }
+    }
+}
+
+/// Decides `event` for a user in `groups` whose stored state is `state`.
+pub fn decide<G: AsRef<str>>(
+    policy: &Policy,
+    groups: &[G],
+    state: &UserState,
+    event: &Event,
+) -> Result<Decision, Error> {
+    match event {
+        Event::Login(login) => {
+            let scope = policy.scope(policy.subject(&login.user, groups));
+            Ok(Decision::Login(policy.decide_login(scope, state, &login.device, login.at)))
+        }
+        Event::Admin(admin) => policy
+            .decide_admin(state, admin.action, &admin.device_id, admin.at)
+            .map(|effects| Decision::Admin { effects }),
+    }
+}

@@ -1,0 +1,264 @@
+//! The what-if preview (spec section 5): what a proposed policy changes for a population,
+//! computed with the same decision functions as a login, without changing anything.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::decide::{Access, Outcome, Reason, Reasons, compliant_probe};
+use crate::device::{Text, UserState};
+use crate::error::{Error, ErrorCode};
+use crate::json;
+use crate::policy::Policy;
+use crate::time::Timestamp;
+
+/// The users to preview: their groups and their stored state. Every user named in
+/// either map is in the population.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    /// User id to group ids.
+    #[serde(default)]
+    pub directory: BTreeMap<String, Vec<String>>,
+    /// User id to stored state.
+    #[serde(default)]
+    pub state: BTreeMap<String, UserState>,
+}
+
+impl Population {
+    /// Decodes a population document; errors are `invalid_state`.
+    pub fn from_json(text: &str) -> Result<Population, Error> {
+        let p: Population = json::from_str(text, ErrorCode::InvalidState)?;
+        p.check()?;
+        Ok(p)
+    }
+
+    /// Same as [`Population::from_json`], from a parsed value.
+    pub fn from_value(value: &serde_json::Value) -> Result<Population, Error> {
+        let p: Population = json::from_value(value, ErrorCode::InvalidState)?;
+        p.check()?;
+        Ok(p)
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        for (user, state) in &self.state {
+            state.check().map_err(|(pointer, message)| Error::InvalidState {
+                pointer: format!("/state/{}{pointer}", json::escape_pointer(user)),
+                message,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Every user, sorted, once.
+    pub fn users(&self) -> impl Iterator<Item = &str> {
+        let mut d = self.directory.keys().peekable();
+        let mut s = self.state.keys().peekable();
+        std::iter::from_fn(move || match (d.peek(), s.peek()) {
+            (Some(a), Some(b)) if a == b => {
+                s.next();
+                d.next().map(String::as_str)
+            }
+            (Some(a), Some(b)) if a < b => d.next().map(String::as_str),
+            (Some(_), Some(_)) | (None, Some(_)) => s.next().map(String::as_str),
+            (Some(_), None) => d.next().map(String::as_str),
+            (None, None) => None,
+        })
+    }
+}
+
+/// What a further compliant device would get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NewDevice {
+    /// Registered: the user is under the limit.
+    Register,
+    /// An approval request.
+    Approval,
+    /// The oldest device makes room.
+    Replace,
+    /// Added beyond the limit.
+    Add,
+    /// Denied.
+    Deny,
+}
+
+/// One active device's login under one policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceOutcome {
+    /// The device.
+    pub device_id: Text,
+    /// Its login's outcome.
+    pub outcome: Outcome,
+    /// Why.
+    pub reasons: Reasons,
+}
+
+/// One user under one policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserView {
+    /// Whether the user is assigned.
+    pub assigned: bool,
+    /// The scope's reason.
+    pub scope: Reason,
+    /// What an allowed login gets on this side of the policy.
+    pub access: Access,
+    /// The login of each active device.
+    pub devices: Vec<DeviceOutcome>,
+    /// What a further compliant device would get.
+    pub new_device: NewDevice,
+}
+
+/// A user for whom something differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The user.
+    pub user: String,
+    /// Under the current policy.
+    pub before: UserView,
+    /// Under the proposed policy.
+    pub after: UserView,
+}
+
+/// The counts of spec section 5.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Users in the population.
+    pub users: u64,
+    /// Assigned under the current policy.
+    pub assigned_before: u64,
+    /// Assigned under the proposed policy.
+    pub assigned_after: u64,
+    /// Unassigned before, assigned after.
+    pub became_assigned: u64,
+    /// Assigned before, unassigned after.
+    pub became_unassigned: u64,
+    /// Users whose allowed login gains push MFA.
+    pub push_mfa_gained: u64,
+    /// Users whose allowed login loses push MFA.
+    pub push_mfa_lost: u64,
+    /// Users whose allowed login gains SSO.
+    pub sso_gained: u64,
+    /// Users whose allowed login loses SSO.
+    pub sso_lost: u64,
+    /// Active devices allowed before and denied after.
+    pub devices_blocked: u64,
+    /// Active devices denied before and allowed after.
+    pub devices_unblocked: u64,
+    /// Users whose further device would get something else.
+    pub new_device_changed: u64,
+}
+
+/// The preview's answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The counts.
+    pub summary: Summary,
+    /// Only the users for whom something differs, sorted by user id.
+    pub changes: Vec<Change>,
+}
+
+/// How one user fares under `policy`: the same decisions a login would get.
+pub fn user_view<G: AsRef<str>>(
+    policy: &Policy,
+    user: &str,
+    groups: &[G],
+    state: &UserState,
+    at: Timestamp,
+) -> UserView {
+    let scope = policy.scope(policy.subject(user, groups));
+    let devices = state
+        .devices
+        .iter()
+        .map(|r| {
+            let d = policy.decide_login(scope, state, &r.device, at);
+            DeviceOutcome { device_id: r.device.device_id.clone(), outcome: d.outcome, reasons: d.reasons }
+        })
+        .collect();
+    let probe = compliant_probe(policy, fresh_id(state));
+    let d = policy.decide_login(scope, state, &probe, at);
+    let r = d.reasons;
+    let new_device = if r.contains(Reason::DeviceFirst) {
+        NewDevice::Register
+    } else if r.contains(Reason::DeviceWithinLimit) {
+        let max = if scope.assigned() { policy.doc.assigned.max_devices } else { policy.doc.unassigned.max_devices };
+        if state.devices.len() < max as usize { NewDevice::Register } else { NewDevice::Add }
+    } else if r.contains(Reason::DeviceReplaced) {
+        NewDevice::Replace
+    } else if d.outcome == Outcome::PendingApproval {
+        NewDevice::Approval
+    } else {
+        NewDevice::Deny
+    };
+    UserView { assigned: scope.assigned(), scope: scope.reason(), access: policy.allowed(scope.assigned()).1, devices, new_device }
+}
+
+/// An id no device of `state` has: the probe for "a further device". The control
+/// character keeps it apart from any id an app reports in practice; the counter makes
+/// sure of it.
+fn fresh_id(state: &UserState) -> Text {
+    let taken = |id: &str| {
+        state.devices.iter().any(|d| *d.device.device_id == *id)
+            || state.pending.iter().any(|p| *p.device.device_id == *id)
+            || state.rejected.iter().any(|r| *r.device_id == *id)
+    };
+    let mut n = 0u64;
+    loop {
+        let id = format!("\u{1}new-device-{n}");
+        if !taken(&id) {
+            if let Ok(t) = Text::new(&id) {
+                return t;
+            }
+        }
+        n += 1;
+    }
+}
+
+/// Compares two policies over a population at time `at`.
+pub fn preview(current: &Policy, proposed: &Policy, population: &Population, at: Timestamp) -> Report {
+    let mut report = Report::default();
+    let empty_state = UserState::default();
+    let no_groups: Vec<String> = Vec::new();
+    for user in population.users() {
+        let groups = population.directory.get(user).unwrap_or(&no_groups);
+        let state = population.state.get(user).unwrap_or(&empty_state);
+        let before = user_view(current, user, groups, state, at);
+        let after = user_view(proposed, user, groups, state, at);
+        let s = &mut report.summary;
+        s.users += 1;
+        s.assigned_before += u64::from(before.assigned);
+        s.assigned_after += u64::from(after.assigned);
+        s.became_assigned += u64::from(!before.assigned && after.assigned);
+        s.became_unassigned += u64::from(before.assigned && !after.assigned);
+        s.push_mfa_gained += u64::from(!before.access.push_mfa && after.access.push_mfa);
+        s.push_mfa_lost += u64::from(before.access.push_mfa && !after.access.push_mfa);
+        s.sso_gained += u64::from(!before.access.sso && after.access.sso);
+        s.sso_lost += u64::from(before.access.sso && !after.access.sso);
+        for (b, a) in before.devices.iter().zip(&after.devices) {
+            s.devices_blocked += u64::from(b.outcome.is_allowed() && a.outcome == Outcome::Deny);
+            s.devices_unblocked += u64::from(b.outcome == Outcome::Deny && a.outcome.is_allowed());
+        }
+        s.new_device_changed += u64::from(before.new_device != after.new_device);
+        if before != after {
+            report.changes.push(Change { user: user.to_string(), before, after });
+        }
+    }
+    report
+}
+
+/// The preview from documents: two policies, a population and an RFC 3339 time.
+pub fn preview_json(current: &str, proposed: &str, population: &str, at: &str) -> Result<Report, Error> {
+    fn which(side: &'static str) -> impl Fn(Error) -> Error {
+        move |e: Error| match e {
+            Error::InvalidPolicy { pointer, message } => {
+                Error::InvalidPolicy { pointer, message: format!("{side} policy: {message}") }
+            }
+            other => other,
+        }
+    }
+    let current = Policy::from_json(current).map_err(which("current"))?;
+    let proposed = Policy::from_json(proposed).map_err(which("proposed"))?;
+    let population = Population::from_json(population)?;
+    let at = Timestamp::parse(at).map_err(|message| Error::InvalidEvent { pointer: "/at".into(), message })?;
+    Ok(preview(&current, &proposed, &population, at))
+}

@@ -1,0 +1,35 @@
+//! Helpers shared by the test harnesses: where the scenario corpus is, and how to list it.
+
+use std::path::{Path, PathBuf};
+
+/// The repository's scenario corpus.
+pub fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+/// Every `*.json` file under `root`, recursively, sorted.
+pub fn json_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        if dir.is_file() {
+            out.push(dir);
+            continue;
+        }
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A file's path relative to `root`, for naming a test case.
+pub fn case_name(root: &Path, file: &Path) -> String {
+    file.strip_prefix(root).unwrap_or(file).with_extension("").display().to_string()
+}
