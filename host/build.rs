@@ -1,1 +1,51 @@
-fn main(){}
+//! Builds the engine as a WebAssembly component, so that a plain `cargo build` yields a
+//! host with the component inside: the guest crate is compiled for
+//! `wasm32-unknown-unknown` by a nested cargo (in its own target directory, so the
+//! outer build's lock is not contended), then wrapped into a component by
+//! `wit-component`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+fn main() -> Result<()> {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
+    let root = manifest.parent().context("the host crate lives in the workspace")?.to_path_buf();
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    // OUT_DIR is <target>/<profile>/build/<pkg>/out: the guest gets <target>/guest.
+    let target_dir = out.ancestors().nth(4).context("OUT_DIR has the usual shape")?.join("guest");
+
+    for watched in ["engine/src", "engine/component/src", "engine/component/Cargo.toml", "engine/Cargo.toml", "wit", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&root)
+        .args(["build", "--quiet", "-p", "mdm-component", "--target", "wasm32-unknown-unknown", "--profile", "guest"])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    // Flags meant for the host build must not leak into the guest build.
+    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "RUSTC_WORKSPACE_WRAPPER"] {
+        cmd.env_remove(var);
+    }
+    let status = cmd.status().context("running cargo for the guest")?;
+    if !status.success() {
+        bail!("building the guest (mdm-component for wasm32-unknown-unknown) failed: {status}");
+    }
+    let core = target_dir.join("wasm32-unknown-unknown/guest/mdm_component.wasm");
+    let module = std::fs::read(&core).with_context(|| format!("reading {}", core.display()))?;
+    let component = wit_component::ComponentEncoder::default()
+        .module(&module)
+        .context("reading the guest's component type")?
+        .validate(true)
+        .encode()
+        .context("encoding the component")?;
+    write(&out.join("mdm.wasm"), &component)?;
+    Ok(())
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}

@@ -159,13 +159,57 @@ impl<K> Device<K> {
 
 /// An active registered device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(bound(deserialize = "K: Deserialize<'de>"))]
+#[serde(bound(deserialize = "K: Deserialize<'de>"), from = "RegisteredDoc<K>")]
 pub struct Registered<K = Text> {
     /// The device as it was when registered.
     #[serde(flatten)]
     pub device: Device<K>,
     /// When it was registered; "oldest" is the earliest.
     pub registered_at: Timestamp,
+}
+
+/// A registered device as stored: the device's fields and `registered_at` side by side.
+/// Spelled out rather than `#[serde(flatten)]`, which would lose the JSON Pointer of an
+/// error inside the device.
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "K: Deserialize<'de>"))]
+struct RegisteredDoc<K> {
+    device_id: K,
+    os_type: OsType,
+    #[serde(default)]
+    os_version: Option<Version>,
+    #[serde(default)]
+    serial_number: Option<K>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    pin_length: Option<u32>,
+    #[serde(default)]
+    encrypted: Option<bool>,
+    #[serde(default)]
+    compromised: Option<bool>,
+    registered_at: Timestamp,
+}
+
+impl<K> From<RegisteredDoc<K>> for Registered<K> {
+    fn from(d: RegisteredDoc<K>) -> Self {
+        Registered {
+            device: Device {
+                device_id: d.device_id,
+                os_type: d.os_type,
+                os_version: d.os_version,
+                serial_number: d.serial_number,
+                model: d.model,
+                name: d.name,
+                pin_length: d.pin_length,
+                encrypted: d.encrypted,
+                compromised: d.compromised,
+            },
+            registered_at: d.registered_at,
+        }
+    }
 }
 
 /// A request for the admin to approve a further device.

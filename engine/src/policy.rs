@@ -1,6 +1,8 @@
 //! The policy document (spec section 1): parsing, validation and the compiled form.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -263,7 +265,9 @@ impl std::ops::BitOr for Membership {
 /// gets a dense index, and the index gives its membership bits.
 #[derive(Debug, Clone, Default)]
 pub struct IdTable {
-    index: HashMap<Box<str>, u32>,
+    // Fx: ids are short strings and the table is the policy's own, so speed over
+    // flooding resistance (a request can only look ids up, never insert them).
+    index: FxHashMap<Box<str>, u32>,
     names: Vec<Box<str>>,
     bits: Vec<Membership>,
 }

@@ -1,0 +1,110 @@
+//! The what-if preview on a small population, checked by hand.
+
+use mdm_engine::preview::{NewDevice, Population, preview};
+use mdm_engine::{Outcome, Policy, Timestamp};
+
+fn policy(doc: &str) -> Policy {
+    Policy::from_json(doc).expect("policy")
+}
+
+const POPULATION: &str = r#"{
+  "directory": { "alice": ["sales"], "bob": ["engineering"], "carol": ["sales", "contractors"], "dave": [] },
+  "state": {
+    "alice": { "devices": [ { "device_id": "A1", "os_type": "ios", "os_version": "17.0", "registered_at": "2026-01-05T09:00:00Z" } ] },
+    "bob":   { "devices": [ { "device_id": "B1", "os_type": "android", "os_version": "11", "registered_at": "2026-01-05T09:00:00Z" } ] },
+    "erin":  { "devices": [ { "device_id": "E1", "os_type": "ios", "registered_at": "2026-01-05T09:00:00Z" } ],
+               "rejected": [ { "device_id": "E2", "rejected_at": "2026-02-01T00:00:00Z" } ] }
+  }
+}"#;
+
+fn at() -> Timestamp {
+    Timestamp::parse("2026-11-22T10:00:00Z").expect("time")
+}
+
+#[test]
+fn adding_a_group_assigns_its_members() {
+    let current = policy(r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"],"exclude_groups":["contractors"]}}"#);
+    let proposed = policy(
+        r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales","engineering"],"exclude_groups":["contractors"]}}"#,
+    );
+    let population = Population::from_json(POPULATION).expect("population");
+    let r = preview(&current, &proposed, &population, at());
+    let s = r.summary;
+    // alice, bob, carol, dave, erin.
+    assert_eq!(s.users, 5);
+    // Before: alice. After: alice and bob; carol stays excluded.
+    assert_eq!((s.assigned_before, s.assigned_after), (1, 2));
+    assert_eq!((s.became_assigned, s.became_unassigned), (1, 0));
+    // bob moves from limited (no push, no SSO) to assigned (push, SSO).
+    assert_eq!((s.push_mfa_gained, s.push_mfa_lost, s.sso_gained, s.sso_lost), (1, 0, 1, 0));
+    assert_eq!((s.devices_blocked, s.devices_unblocked), (0, 0));
+    // bob's next phone: replace before, approval after.
+    assert_eq!(s.new_device_changed, 1);
+    assert_eq!(r.changes.len(), 1);
+    let c = &r.changes[0];
+    assert_eq!(c.user, "bob");
+    assert_eq!(c.before.new_device, NewDevice::Replace);
+    assert_eq!(c.after.new_device, NewDevice::Approval);
+    assert_eq!(c.before.devices[0].outcome, Outcome::Limited);
+    assert_eq!(c.after.devices[0].outcome, Outcome::Allow);
+}
+
+#[test]
+fn posture_blocks_devices_of_assigned_users_only() {
+    let current = policy(r#"{"schema":"mdm.policy/v1","assignment":{"organization":true}}"#);
+    let proposed = policy(
+        r#"{"schema":"mdm.policy/v1","assignment":{"organization":true,"exclude_users":["erin"]},
+            "requirements":{"min_os_version":{"android":"12"}}}"#,
+    );
+    let population = Population::from_json(POPULATION).expect("population");
+    let r = preview(&current, &proposed, &population, at());
+    let s = r.summary;
+    assert_eq!((s.assigned_before, s.assigned_after), (5, 4));
+    assert_eq!(s.became_unassigned, 1);
+    // bob's Android 11 is blocked; erin's phone goes from allow to limited, not blocked.
+    assert_eq!((s.devices_blocked, s.devices_unblocked), (1, 0));
+    assert_eq!((s.push_mfa_lost, s.sso_lost), (1, 1));
+    let users: Vec<&str> = r.changes.iter().map(|c| c.user.as_str()).collect();
+    assert_eq!(users, ["bob", "erin"]);
+    // erin: assigned approval before, unassigned replace after.
+    assert_eq!(s.new_device_changed, 1);
+}
+
+#[test]
+fn the_same_policy_changes_nothing() {
+    let p = policy(r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"]},"assigned":{"max_devices":2}}"#);
+    let population = Population::from_json(POPULATION).expect("population");
+    let r = preview(&p, &p, &population, at());
+    assert!(r.changes.is_empty());
+    assert_eq!(r.summary.users, 5);
+    assert_eq!(r.summary.new_device_changed, 0);
+}
+
+#[test]
+fn new_device_kinds() {
+    let population = Population::from_json(
+        r#"{"directory":{"a":["g"],"n":[]},
+            "state":{"a":{"devices":[{"device_id":"A1","os_type":"ios","registered_at":"2026-01-05T09:00:00Z"}]}}}"#,
+    )
+    .expect("population");
+    let kinds = |doc: &str| {
+        let p = policy(doc);
+        let r = preview(&p, &policy(r#"{"schema":"mdm.policy/v1","enabled":false}"#), &population, at());
+        r.changes.iter().map(|c| (c.user.clone(), c.before.new_device)).collect::<Vec<_>>()
+    };
+    let a = r#"{"schema":"mdm.policy/v1","assignment":{"groups":["g"]}"#;
+    assert_eq!(kinds(&format!("{a}}}"))[0], ("a".into(), NewDevice::Approval));
+    assert_eq!(kinds(&format!(r#"{a},"assigned":{{"on_new_device":"deny"}}}}"#))[0], ("a".into(), NewDevice::Deny));
+    assert_eq!(kinds(&format!(r#"{a},"assigned":{{"max_devices":2}}}}"#))[0], ("a".into(), NewDevice::Register));
+    // Unassigned `add` with one device and max 1.
+    let k = kinds(r#"{"schema":"mdm.policy/v1","unassigned":{"on_new_device":"add","access":"full"}}"#);
+    assert_eq!(k[0], ("a".into(), NewDevice::Add));
+}
+
+#[test]
+fn population_errors_point_into_the_state() {
+    let e = Population::from_json(r#"{"state":{"al/ice":{"devices":[{"device_id":"","os_type":"ios","registered_at":"2026-01-05T09:00:00Z"}]}}}"#)
+        .expect_err("empty id");
+    assert_eq!(e.code().as_str(), "invalid_state");
+    assert_eq!(e.pointer(), "/state/al~1ice/devices/0/device_id");
+}
