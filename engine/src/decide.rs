@@ -3,7 +3,7 @@
 use serde::{Serialize, Serializer};
 
 use crate::device::{Device, Effect, OsType, UserState};
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::policy::{
     AssignedOnNewDevice, DeviceMatch, Membership, OnApprove, Policy, UnassignedAccess,
     UnassignedOnNewDevice,
@@ -509,14 +509,13 @@ impl Policy {
         device_id: &K,
         at: Timestamp,
     ) -> Result<Vec<Effect<K>>, Error> {
+        let fail = |code| Error::admin(code, action, device_id.name());
         let mut effects = Vec::new();
         match action {
             AdminAction::Approve => {
-                let p = state
-                    .pending_for(device_id)
-                    .ok_or_else(|| Error::NoPendingRequest { device_id: device_id.name() })?;
+                let p = state.pending_for(device_id).ok_or_else(|| fail(ErrorCode::NoPendingRequest))?;
                 if self.expired(p.requested_at, at) {
-                    return Err(Error::RequestExpired { device_id: device_id.name() });
+                    return Err(fail(ErrorCode::RequestExpired));
                 }
                 if self.doc.assigned.on_approve == OnApprove::Replace {
                     make_room(&mut effects, state, self.doc.assigned.max_devices);
@@ -525,20 +524,20 @@ impl Policy {
             }
             AdminAction::Reject => {
                 if state.pending_for(device_id).is_none() {
-                    return Err(Error::NoPendingRequest { device_id: device_id.name() });
+                    return Err(fail(ErrorCode::NoPendingRequest));
                 }
                 effects.push(Effect::RemovePending { device_id: device_id.clone() });
                 effects.push(Effect::AddRejected { device_id: device_id.clone(), at });
             }
             AdminAction::Unblock => {
                 if !state.is_rejected(device_id) {
-                    return Err(Error::UnknownDevice { device_id: device_id.name(), what: "rejected" });
+                    return Err(fail(ErrorCode::UnknownDevice));
                 }
                 effects.push(Effect::RemoveRejected { device_id: device_id.clone() });
             }
             AdminAction::RemoveDevice => {
                 if state.device(device_id).is_none() {
-                    return Err(Error::UnknownDevice { device_id: device_id.name(), what: "active" });
+                    return Err(fail(ErrorCode::UnknownDevice));
                 }
                 effects.push(Effect::RemoveDevice { device_id: device_id.clone() });
             }

@@ -142,6 +142,19 @@ impl Error {
         }
     }
 
+    /// The error of an admin `action` on `device_id` that failed with `code`. A host
+    /// that decided in a sandbox with tokens for ids rebuilds the same error with this.
+    pub fn admin(code: ErrorCode, action: crate::AdminAction, device_id: String) -> Self {
+        match code {
+            ErrorCode::RequestExpired => Error::RequestExpired { device_id },
+            ErrorCode::UnknownDevice => Error::UnknownDevice {
+                device_id,
+                what: if action == crate::AdminAction::Unblock { "rejected" } else { "active" },
+            },
+            _ => Error::NoPendingRequest { device_id },
+        }
+    }
+
     /// Builds a document error of `code` (one of the three `invalid_*` codes).
     pub(crate) fn document(code: ErrorCode, pointer: String, message: String) -> Self {
         match code {

@@ -17,8 +17,8 @@ use crate::{Decision, Event, Policy, decide};
 /// An error as any runtime reports it: code, pointer and message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
-    /// The contract's error code.
-    pub code: ErrorCode,
+    /// The contract's error code, or a host's own (`host.trap`) for a sandbox fault.
+    pub code: String,
     /// JSON Pointer of the offending field ("" for none or the root).
     pub pointer: String,
     /// What is wrong, for a person.
@@ -27,7 +27,7 @@ pub struct Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        Failure { code: e.code(), pointer: e.pointer().to_string(), message: e.message() }
+        Failure { code: e.code().as_str().to_string(), pointer: e.pointer().to_string(), message: e.message() }
     }
 }
 
@@ -246,7 +246,7 @@ pub fn run<R: Runtime>(rt: &mut R, fallback_name: &str, text: &str) -> Run {
 }
 
 fn scenario_error(pointer: &str, message: &str) -> Failure {
-    Failure { code: ErrorCode::InvalidEvent, pointer: pointer.into(), message: message.into() }
+    Failure { code: ErrorCode::InvalidEvent.as_str().to_string(), pointer: pointer.into(), message: message.into() }
 }
 
 fn check(
@@ -258,7 +258,7 @@ fn check(
 ) {
     let mut fail = |what: String| failures.push(format!("{prefix}: {what}"));
     match (&expect.error, result) {
-        (Some(want), Err(f)) if f.code.as_str() == want => {}
+        (Some(want), Err(f)) if f.code == *want => {}
         (Some(want), Err(f)) => fail(format!("error: expected `{want}`, got `{}` ({})", f.code, f.message)),
         (Some(want), Ok(_)) => fail(format!("error: expected `{want}`, got no error")),
         (None, Err(f)) => fail(format!("unexpected error `{}` at `{}`: {}", f.code, f.pointer, f.message)),

@@ -1,1 +1,213 @@
+//! The wasmtime host a gateway links: it loads the mdm-policy engine component once,
+//! runs every decision in a sandbox (memory cap, deadline) and fails closed.
+//!
+//! ```no_run
+//! use mdm_host::{Config, Runtime};
+//! use mdm_engine::{Device, OsType, Text, Timestamp, UserState};
+//! let runtime = Runtime::new(Config::default())?;
+//! let gateway = runtime.gateway(r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"]}}"#)?;
+//! let device = Device::new(Text::new("A1").unwrap(), OsType::Ios);
+//! let at = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
+//! let verdict = gateway.decide_login("alice", &["sales"], &UserState::default(), &device, at);
+//! assert!(verdict.is_allowed());
+//! # Ok::<(), mdm_host::HostError>(())
+//! ```
 
+mod bindings {
+    wasmtime::component::bindgen!({ path: "../wit", world: "mdm" });
+}
+mod cache;
+mod convert;
+mod error;
+mod gateway;
+pub mod scenario;
+mod tokens;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use wasmtime::component::{Component, Linker};
+use wasmtime::{ResourceLimiter, Store, Trap};
+
+pub use error::HostError;
+pub use gateway::{Gateway, Verdict};
+
+/// The engine component, built by this crate's build script.
+pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mdm.wasm"));
+
+/// How the sandbox is set up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The most linear memory one guest instance may have, in bytes.
+    pub memory_limit: usize,
+    /// The longest one call may run before it is interrupted (and denied).
+    pub deadline: Duration,
+    /// How often the deadline clock ticks; a call may overrun its deadline by up to one tick.
+    pub tick: Duration,
+    /// Where compiled code is cached, keyed by wasmtime's compatibility hash; `None`
+    /// compiles at every start. The directory must be as trusted as this binary.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            memory_limit: 64 << 20,
+            deadline: Duration::from_millis(100),
+            tick: Duration::from_millis(5),
+            cache_dir: cache::default_dir(),
+        }
+    }
+}
+
+impl Config {
+    fn deadline_ticks(&self) -> u64 {
+        let tick = self.tick.as_nanos().max(1);
+        // One extra tick: the current one may be about to end.
+        u64::try_from(self.deadline.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX).saturating_add(1)
+    }
+}
+
+/// The compiled component and its sandbox settings: create once, share (it is cheap
+/// to clone), and make a [`Gateway`] per policy.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: wasmtime::Engine,
+    pre: bindings::MdmPre<Sandbox>,
+    config: Config,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Per-store host state: the memory limiter and the per-call deadline.
+struct Sandbox {
+    limiter: Limiter,
+    deadline_ticks: u64,
+}
+
+struct Limiter {
+    max_memory: usize,
+    hit: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let ok = desired <= self.max_memory;
+        self.hit |= !ok;
+        Ok(ok)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// One guest instance with its store.
+pub(crate) struct Instance {
+    store: Store<Sandbox>,
+    guest: bindings::Mdm,
+}
+
+impl Runtime {
+    /// Compiles (or loads from the cache) the component and prepares instantiation.
+    pub fn new(config: Config) -> Result<Runtime, HostError> {
+        let mut wasm = wasmtime::Config::new();
+        wasm.epoch_interruption(true);
+        let engine = wasmtime::Engine::new(&wasm).map_err(|e| HostError::load("configuring wasmtime", &e))?;
+        let component: Component = cache::load(&engine, COMPONENT, config.cache_dir.as_deref())?;
+        let linker = Linker::<Sandbox>::new(&engine);
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| HostError::load("linking the component", &e))?;
+        let pre = bindings::MdmPre::new(pre).map_err(|e| HostError::load("checking the component's exports", &e))?;
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        spawn_ticker(engine.clone(), config.tick, stop_ticker.clone())
+            .map_err(|e| HostError::Load(format!("starting the deadline clock: {e}")))?;
+        Ok(Runtime { inner: Arc::new(Inner { engine, pre, config, stop_ticker }) })
+    }
+
+    /// The sandbox settings.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// A new instance in a fresh store.
+    pub(crate) fn instantiate(&self) -> Result<Instance, HostError> {
+        let limiter = Limiter { max_memory: self.inner.config.memory_limit, hit: false };
+        let deadline_ticks = self.inner.config.deadline_ticks();
+        let mut store = Store::new(&self.inner.engine, Sandbox { limiter, deadline_ticks });
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(deadline_ticks);
+        let guest = self.inner.pre.instantiate(&mut store).map_err(|e| HostError::load("instantiating the component", &e))?;
+        Ok(Instance { store, guest })
+    }
+
+    /// Parses a policy into a gateway that decides with it.
+    pub fn gateway(&self, document: &str) -> Result<Gateway, HostError> {
+        Gateway::new(self.clone(), document)
+    }
+
+    /// Validates a policy document: every error and warning.
+    pub fn validate(&self, document: &str) -> Result<mdm_engine::Validation, HostError> {
+        let mut i = self.instantiate()?;
+        let v = i.call(|g, s| g.mdm_policy_engine().call_validate(s, document))?;
+        Ok(convert::validation(v))
+    }
+
+    /// The what-if preview (spec section 5), as the JSON report.
+    pub fn preview(&self, current: &str, proposed: &str, population: &str, at: &str) -> Result<String, HostError> {
+        let mut i = self.instantiate()?;
+        let r = i.call(|g, s| g.mdm_policy_engine().call_preview(s, current, proposed, population, at))?;
+        r.map_err(|e| HostError::Engine(convert::error(e)))
+    }
+}
+
+impl Instance {
+    /// Runs one guest call under a fresh deadline, classifying any failure.
+    pub(crate) fn call<R>(
+        &mut self,
+        f: impl FnOnce(&bindings::Mdm, &mut Store<Sandbox>) -> wasmtime::Result<R>,
+    ) -> Result<R, HostError> {
+        let ticks = self.store.data().deadline_ticks;
+        self.store.set_epoch_deadline(ticks);
+        self.store.data_mut().limiter.hit = false;
+        match f(&self.guest, &mut self.store) {
+            Ok(r) => Ok(r),
+            Err(e) => Err(self.classify(e)),
+        }
+    }
+
+    fn classify(&self, e: wasmtime::Error) -> HostError {
+        if self.store.data().limiter.hit {
+            HostError::MemoryLimit { limit: self.store.data().limiter.max_memory }
+        } else if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+            HostError::Deadline
+        } else {
+            HostError::Trap(format!("{e:#}"))
+        }
+    }
+}
+
+/// Advances wasmtime's epoch every `tick` until `stop` is set: the clock deadlines count.
+fn spawn_ticker(engine: wasmtime::Engine, tick: Duration, stop: Arc<AtomicBool>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("mdm-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(tick);
+                engine.increment_epoch();
+            }
+        })
+        .map(drop)
+}

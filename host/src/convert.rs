@@ -1,0 +1,156 @@
+//! Engine types to WIT values and back. Ids become tokens on the way in and ids again on
+//! the way out; everything else is a field-by-field copy.
+
+use mdm_engine as e;
+
+use crate::HostError;
+use crate::bindings::mdm::policy::types as t;
+use crate::tokens::Tokens;
+
+pub(crate) fn os(o: e::OsType) -> t::OsType {
+    match o {
+        e::OsType::Ios => t::OsType::Ios,
+        e::OsType::Android => t::OsType::Android,
+        e::OsType::Other => t::OsType::Other,
+    }
+}
+
+pub(crate) fn device<'a>(d: &'a e::Device, tok: &mut Tokens<'a>) -> t::Device {
+    t::Device {
+        id: tok.token(&d.device_id),
+        os: os(d.os_type),
+        os_version: d.os_version.map(|v| {
+            let [major, minor, patch, build] = v.parts();
+            t::Version { major, minor, patch, build }
+        }),
+        serial: d.serial_number.as_ref().map(|s| tok.token(s)),
+        pin_length: d.pin_length,
+        encrypted: d.encrypted,
+        compromised: d.compromised,
+    }
+}
+
+pub(crate) fn state<'a>(s: &'a e::UserState, tok: &mut Tokens<'a>) -> t::UserState {
+    t::UserState {
+        devices: s
+            .devices
+            .iter()
+            .map(|r| t::Registered {
+                id: tok.token(&r.device.device_id),
+                os: os(r.device.os_type),
+                serial: r.device.serial_number.as_ref().map(|x| tok.token(x)),
+                registered_at: r.registered_at.0,
+            })
+            .collect(),
+        pending: s
+            .pending
+            .iter()
+            .map(|p| t::Pending { id: tok.token(&p.device.device_id), os: os(p.device.os_type), requested_at: p.requested_at.0 })
+            .collect(),
+        rejected: s
+            .rejected
+            .iter()
+            .map(|r| t::Rejected { id: tok.token(&r.device_id), rejected_at: r.rejected_at.0 })
+            .collect(),
+    }
+}
+
+pub(crate) fn admin_action(a: e::AdminAction) -> t::AdminAction {
+    match a {
+        e::AdminAction::Approve => t::AdminAction::Approve,
+        e::AdminAction::Reject => t::AdminAction::Reject,
+        e::AdminAction::Unblock => t::AdminAction::Unblock,
+        e::AdminAction::RemoveDevice => t::AdminAction::RemoveDevice,
+    }
+}
+
+/// Maps the guest's effects back to ids. A registered or requested device is the login
+/// device or, for an approval, the pending request's device.
+pub(crate) fn effects(
+    effects: Vec<t::Effect>,
+    tok: &Tokens<'_>,
+    login: Option<&e::Device>,
+    state: &e::UserState,
+) -> Result<Vec<e::Effect>, HostError> {
+    let id = |token: u32| {
+        tok.id(token).cloned().ok_or_else(|| HostError::Protocol(format!("unknown device token {token}")))
+    };
+    let device = |token: u32| -> Result<e::Device, HostError> {
+        let want = id(token)?;
+        login
+            .filter(|d| d.device_id == want)
+            .or_else(|| state.pending_for(&want).map(|p| &p.device))
+            .cloned()
+            .ok_or_else(|| HostError::Protocol(format!("no device `{want}` to register")))
+    };
+    effects
+        .into_iter()
+        .map(|x| {
+            Ok(match x {
+                t::Effect::AddDevice(s) => e::Effect::AddDevice { device: device(s.id)?, at: e::Timestamp(s.at) },
+                t::Effect::RemoveDevice(i) => e::Effect::RemoveDevice { device_id: id(i)? },
+                t::Effect::AddPending(s) => e::Effect::AddPending { device: device(s.id)?, at: e::Timestamp(s.at) },
+                t::Effect::RemovePending(i) => e::Effect::RemovePending { device_id: id(i)? },
+                t::Effect::AddRejected(s) => e::Effect::AddRejected { device_id: id(s.id)?, at: e::Timestamp(s.at) },
+                t::Effect::RemoveRejected(i) => e::Effect::RemoveRejected { device_id: id(i)? },
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn decision(
+    d: t::LoginDecision,
+    tok: &Tokens<'_>,
+    login: &e::Device,
+    state: &e::UserState,
+) -> Result<e::LoginDecision, HostError> {
+    Ok(e::LoginDecision {
+        outcome: match d.outcome {
+            t::Outcome::Allow => e::Outcome::Allow,
+            t::Outcome::Limited => e::Outcome::Limited,
+            t::Outcome::PendingApproval => e::Outcome::PendingApproval,
+            t::Outcome::Deny => e::Outcome::Deny,
+        },
+        assigned: d.assigned,
+        access: e::Access { app: d.access.app, sso: d.access.sso, push_mfa: d.access.push_mfa },
+        // Both sides declare the reasons in the same order, so the bits are the same.
+        reasons: e::Reasons::from_bits(d.reasons.as_array().first().copied().unwrap_or(0)),
+        remediation: d.remediation,
+        effects: effects(d.effects, tok, Some(login), state)?,
+    })
+}
+
+pub(crate) fn error(x: t::Error) -> e::Error {
+    let (pointer, message) = (x.pointer, x.message);
+    match x.code {
+        t::ErrorCode::InvalidPolicy => e::Error::InvalidPolicy { pointer, message },
+        t::ErrorCode::InvalidEvent => e::Error::InvalidEvent { pointer, message },
+        t::ErrorCode::InvalidState => e::Error::InvalidState { pointer, message },
+        // Admin errors are rebuilt by the caller, which knows the device's real id.
+        t::ErrorCode::NoPendingRequest | t::ErrorCode::RequestExpired | t::ErrorCode::UnknownDevice => {
+            e::Error::InvalidState { pointer, message }
+        }
+    }
+}
+
+pub(crate) fn error_code(c: t::ErrorCode) -> e::ErrorCode {
+    match c {
+        t::ErrorCode::InvalidPolicy => e::ErrorCode::InvalidPolicy,
+        t::ErrorCode::InvalidEvent => e::ErrorCode::InvalidEvent,
+        t::ErrorCode::InvalidState => e::ErrorCode::InvalidState,
+        t::ErrorCode::NoPendingRequest => e::ErrorCode::NoPendingRequest,
+        t::ErrorCode::RequestExpired => e::ErrorCode::RequestExpired,
+        t::ErrorCode::UnknownDevice => e::ErrorCode::UnknownDevice,
+    }
+}
+
+pub(crate) fn issue(i: t::Issue) -> e::Issue {
+    e::Issue { pointer: i.pointer, message: i.message }
+}
+
+pub(crate) fn validation(v: t::Validation) -> e::Validation {
+    e::Validation {
+        errors: v.errors.into_iter().map(issue).collect(),
+        warnings: v.warnings.into_iter().map(issue).collect(),
+    }
+}

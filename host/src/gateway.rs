@@ -1,0 +1,235 @@
+//! A policy loaded into the sandbox, deciding from many threads.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use mdm_engine::{
+    Access, Admin, Decision, Device, Effect, Event, Issue, LoginDecision, Outcome, Timestamp, UserState,
+};
+use rustc_hash::FxHashMap;
+use wasmtime::component::ResourceAny;
+
+use crate::bindings::mdm::policy::types as t;
+use crate::tokens::Tokens;
+use crate::{HostError, Instance, Runtime, convert};
+
+/// The answer to a login from the sandbox: a decision, or a fault that denies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The engine decided.
+    Decided(LoginDecision),
+    /// The sandbox failed (trap, deadline, memory limit...): deny, and here is why.
+    FailedClosed(HostError),
+}
+
+impl Verdict {
+    /// The outcome; `deny` for a fault.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Verdict::Decided(d) => d.outcome,
+            Verdict::FailedClosed(_) => Outcome::Deny,
+        }
+    }
+
+    /// What the login may use; nothing for a fault.
+    pub fn access(&self) -> Access {
+        match self {
+            Verdict::Decided(d) => d.access,
+            Verdict::FailedClosed(_) => Access::default(),
+        }
+    }
+
+    /// Whether the login may go on (`allow` or `limited`).
+    pub fn is_allowed(&self) -> bool {
+        self.outcome().is_allowed()
+    }
+
+    /// The decision, or the fault.
+    pub fn into_result(self) -> Result<LoginDecision, HostError> {
+        match self {
+            Verdict::Decided(d) => Ok(d),
+            Verdict::FailedClosed(e) => Err(e),
+        }
+    }
+}
+
+/// What every instance needs to know about the current policy.
+struct Loaded {
+    generation: u64,
+    document: Arc<str>,
+    users: FxHashMap<Box<str>, u32>,
+    groups: FxHashMap<Box<str>, u32>,
+    warnings: Vec<Issue>,
+}
+
+/// An instance with the policy of some generation parsed into it.
+struct Slot {
+    instance: Instance,
+    policy: ResourceAny,
+    generation: u64,
+}
+
+/// A policy in the sandbox. `Send + Sync`: share it between threads; each decision takes
+/// an instance from a pool (making one when all are busy) and gives it back.
+pub struct Gateway {
+    runtime: Runtime,
+    current: RwLock<Arc<Loaded>>,
+    pool: Mutex<Vec<Slot>>,
+    generations: AtomicU64,
+}
+
+impl Gateway {
+    pub(crate) fn new(runtime: Runtime, document: &str) -> Result<Gateway, HostError> {
+        let generations = AtomicU64::new(1);
+        let (slot, loaded) = Self::load(&runtime, document, 1)?;
+        Ok(Gateway {
+            runtime,
+            current: RwLock::new(Arc::new(loaded)),
+            pool: Mutex::new(vec![slot]),
+            generations,
+        })
+    }
+
+    /// Parses `document` in a fresh instance; the id tables come from the guest.
+    fn load(runtime: &Runtime, document: &str, generation: u64) -> Result<(Slot, Loaded), HostError> {
+        let mut instance = runtime.instantiate()?;
+        let policy = instance
+            .call(|g, s| g.mdm_policy_engine().policy().call_parse(s, document))?
+            .map_err(|e| HostError::Engine(convert::error(e)))?;
+        let ids = instance.call(|g, s| {
+            let p = g.mdm_policy_engine().policy();
+            Ok((p.call_user_ids(&mut *s, policy)?, p.call_group_ids(&mut *s, policy)?, p.call_warnings(&mut *s, policy)?))
+        })?;
+        let index = |names: Vec<String>| names.into_iter().enumerate().map(|(i, n)| (n.into_boxed_str(), i as u32)).collect();
+        let loaded = Loaded {
+            generation,
+            document: document.into(),
+            users: index(ids.0),
+            groups: index(ids.1),
+            warnings: ids.2.into_iter().map(convert::issue).collect(),
+        };
+        Ok((Slot { instance, policy, generation }, loaded))
+    }
+
+    /// Replaces the policy atomically. An invalid policy is refused and the old one
+    /// stays; decisions already running finish on the old one.
+    pub fn set_policy(&self, document: &str) -> Result<(), HostError> {
+        let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
+        let (slot, loaded) = Self::load(&self.runtime, document, generation)?;
+        {
+            let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+            // A slower concurrent swap must not overwrite a newer policy.
+            if current.generation < generation {
+                *current = Arc::new(loaded);
+            }
+        }
+        self.pool.lock().unwrap_or_else(PoisonError::into_inner).push(slot);
+        Ok(())
+    }
+
+    /// The current policy's warnings.
+    pub fn warnings(&self) -> Vec<Issue> {
+        self.loaded().warnings.clone()
+    }
+
+    fn loaded(&self) -> Arc<Loaded> {
+        self.current.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Runs `f` on an instance holding the current policy. A fault drops the instance (a
+    /// trapped store is not reused), so the next call starts clean.
+    fn with_slot<R>(&self, f: impl FnOnce(&mut Slot, &Loaded) -> Result<R, HostError>) -> Result<R, HostError> {
+        let loaded = self.loaded();
+        let pooled = self.pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut slot = match pooled {
+            Some(s) if s.generation == loaded.generation => s,
+            stale => {
+                let mut instance = match stale {
+                    Some(s) => {
+                        let Slot { mut instance, policy, .. } = s;
+                        // Free the old policy's memory in the guest; a failure here only
+                        // means the instance is dropped with it.
+                        let _ = policy.resource_drop(&mut instance.store);
+                        instance
+                    }
+                    None => self.runtime.instantiate()?,
+                };
+                let document = loaded.document.clone();
+                let policy = instance
+                    .call(|g, s| g.mdm_policy_engine().policy().call_parse(s, &document))?
+                    .map_err(|e| HostError::Engine(convert::error(e)))?;
+                Slot { instance, policy, generation: loaded.generation }
+            }
+        };
+        let result = f(&mut slot, &loaded);
+        let faulted = matches!(
+            result,
+            Err(HostError::Deadline | HostError::MemoryLimit { .. } | HostError::Trap(_) | HostError::Protocol(_))
+        );
+        if !faulted {
+            self.pool.lock().unwrap_or_else(PoisonError::into_inner).push(slot);
+        }
+        result
+    }
+
+    /// Decides a login in the sandbox; any fault is a deny ([`Verdict::FailedClosed`]).
+    pub fn decide_login<G: AsRef<str>>(
+        &self,
+        user: &str,
+        groups: &[G],
+        state: &UserState,
+        device: &Device,
+        at: Timestamp,
+    ) -> Verdict {
+        let result = self.with_slot(|slot, loaded| {
+            let who = t::Subject {
+                user: loaded.users.get(user).copied(),
+                groups: groups.iter().filter_map(|g| loaded.groups.get(g.as_ref()).copied()).collect(),
+            };
+            let mut tok = Tokens::default();
+            let login = convert::device(device, &mut tok);
+            let wit_state = convert::state(state, &mut tok);
+            let policy = slot.policy;
+            let d = slot.instance.call(|g, s| {
+                g.mdm_policy_engine().policy().call_decide_login(s, policy, &who, &wit_state, login, at.0)
+            })?;
+            convert::decision(d, &tok, device, state)
+        });
+        match result {
+            Ok(d) => Verdict::Decided(d),
+            Err(e) => Verdict::FailedClosed(e),
+        }
+    }
+
+    /// Decides an admin's action in the sandbox.
+    pub fn decide_admin(&self, state: &UserState, admin: &Admin) -> Result<Vec<Effect>, HostError> {
+        self.with_slot(|slot, _| {
+            let mut tok = Tokens::default();
+            let target = tok.token(&admin.device_id);
+            let wit_state = convert::state(state, &mut tok);
+            let policy = slot.policy;
+            let action = convert::admin_action(admin.action);
+            let r = slot.instance.call(|g, s| {
+                g.mdm_policy_engine().policy().call_decide_admin(s, policy, &wit_state, action, target, admin.at.0)
+            })?;
+            match r {
+                Ok(effects) => convert::effects(effects, &tok, None, state),
+                Err(e) => Err(HostError::Engine(mdm_engine::Error::admin(
+                    convert::error_code(e.code),
+                    admin.action,
+                    admin.device_id.to_string(),
+                ))),
+            }
+        })
+    }
+
+    /// Decides any event for a user in `groups`.
+    pub fn decide<G: AsRef<str>>(&self, groups: &[G], state: &UserState, event: &Event) -> Result<Decision, HostError> {
+        match event {
+            Event::Login(l) => {
+                self.decide_login(&l.user, groups, state, &l.device, l.at).into_result().map(Decision::Login)
+            }
+            Event::Admin(a) => self.decide_admin(state, a).map(|effects| Decision::Admin { effects }),
+        }
+    }
+}
