@@ -1,7 +1,26 @@
-//! One test case per scenario file under `tests/scenarios`, run by the engine natively.
+//! The scenario corpus, one test case per file and runtime: `native::<file>` runs the
+//! engine directly; `wasmtime::<file>` runs it in the sandboxed component and also
+//! requires the same trace (every decision, error and state) as the native run.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use mdm_engine::scenario::{self, Native};
+use mdm_engine::scenario::{self, Native, Run};
+use mdm_host::scenario::Wasm;
+use mdm_host::{Config, Runtime};
+
+fn runtime() -> Result<Runtime, Failed> {
+    static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| Runtime::new(Config::default()).map_err(|e| e.to_string()))
+        .clone()
+        .map_err(Failed::from)
+}
+
+fn verdict(run: &Run) -> Result<(), Failed> {
+    if run.passed() { Ok(()) } else { Err(format!("{}:\n  {}", run.name, run.failures.join("\n  ")).into()) }
+}
 
 fn main() -> std::process::ExitCode {
     let args = Arguments::from_args();
@@ -13,20 +32,31 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let trials = files
-        .into_iter()
-        .map(|file| {
-            let name = format!("native::{}", mdm_tests::case_name(&root, &file));
-            Trial::test(name, move || {
-                let text = std::fs::read_to_string(&file).map_err(|e| Failed::from(e.to_string()))?;
-                let run = scenario::run(&mut Native, &file.display().to_string(), &text);
-                if run.passed() {
-                    Ok(())
-                } else {
-                    Err(format!("{}:\n  {}", run.name, run.failures.join("\n  ")).into())
+    let mut trials = Vec::new();
+    for file in files {
+        let name = mdm_tests::case_name(&root, &file);
+        let file: Arc<PathBuf> = Arc::new(file);
+        let f = file.clone();
+        trials.push(Trial::test(format!("native::{name}"), move || {
+            let text = std::fs::read_to_string(&*f).map_err(|e| Failed::from(e.to_string()))?;
+            verdict(&scenario::run(&mut Native, &f.display().to_string(), &text))
+        }));
+        trials.push(Trial::test(format!("wasmtime::{name}"), move || {
+            let text = std::fs::read_to_string(&*file).map_err(|e| Failed::from(e.to_string()))?;
+            let label = file.display().to_string();
+            let wasm = scenario::run(&mut Wasm(runtime()?), &label, &text);
+            verdict(&wasm)?;
+            let native = scenario::run(&mut Native, &label, &text);
+            for (i, (n, w)) in native.trace.iter().zip(&wasm.trace).enumerate() {
+                if n != w {
+                    return Err(format!("step {i} differs:\n  native:   {n}\n  wasmtime: {w}").into());
                 }
-            })
-        })
-        .collect();
+            }
+            if native.trace.len() != wasm.trace.len() {
+                return Err("the runs have different numbers of steps".into());
+            }
+            Ok(())
+        }));
+    }
     libtest_mimic::run(&args, trials).exit_code()
 }

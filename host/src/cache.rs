@@ -45,12 +45,15 @@ pub(crate) fn load(engine: &wasmtime::Engine, bytes: &[u8], dir: Option<&Path>) 
 
 #[allow(unsafe_code)]
 fn deserialize(engine: &wasmtime::Engine, path: &Path) -> wasmtime::Result<Component> {
+    // Read into memory rather than map the file: a mapped file that another process
+    // truncates kills this one with SIGBUS.
+    let bytes = std::fs::read(path)?;
     // SAFETY: wasmtime runs a precompiled artifact without re-validating its code. The
     // file is one this module wrote with `Component::serialize` for an engine with the
     // same compatibility hash (the name is that hash), in a directory the operator
     // trusts as much as this binary (see `Config::cache_dir`); wasmtime still checks
     // the header's version and settings and refuses a mismatch.
-    unsafe { Component::deserialize_file(engine, path) }
+    unsafe { Component::deserialize(engine, bytes) }
 }
 
 fn store(component: &Component, dir: &Path, path: &Path) -> std::io::Result<()> {

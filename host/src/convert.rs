@@ -154,3 +154,30 @@ pub(crate) fn validation(v: t::Validation) -> e::Validation {
         warnings: v.warnings.into_iter().map(issue).collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The guest and host pass reasons as bits; both rely on the WIT `flags` declaring
+    /// them in the engine's firing order.
+    #[test]
+    fn reason_flags_follow_the_engine_order() {
+        let flags = [
+            t::Reasons::SCOPE_DISABLED, t::Reasons::SCOPE_EXCLUDED_USER, t::Reasons::SCOPE_EXCLUDED_GROUP,
+            t::Reasons::SCOPE_USER, t::Reasons::SCOPE_GROUP, t::Reasons::SCOPE_ORGANIZATION, t::Reasons::SCOPE_NONE,
+            t::Reasons::DEVICE_REJECTED, t::Reasons::DEVICE_SERIAL_MISMATCH, t::Reasons::POSTURE_PLATFORM,
+            t::Reasons::POSTURE_OS_VERSION, t::Reasons::POSTURE_PIN, t::Reasons::POSTURE_ENCRYPTION,
+            t::Reasons::POSTURE_COMPROMISED, t::Reasons::DEVICE_KNOWN, t::Reasons::DEVICE_FIRST,
+            t::Reasons::DEVICE_WITHIN_LIMIT, t::Reasons::DEVICE_PENDING, t::Reasons::DEVICE_APPROVAL_REQUESTED,
+            t::Reasons::DEVICE_REQUEST_EXPIRED, t::Reasons::DEVICE_LIMIT_REACHED, t::Reasons::DEVICE_REPLACED,
+        ];
+        assert_eq!(flags.len(), e::Reason::ALL.len());
+        for (flag, reason) in flags.iter().zip(e::Reason::ALL) {
+            let bits = flag.as_array()[0];
+            assert_eq!(e::Reasons::from_bits(bits).iter().collect::<Vec<_>>(), vec![*reason]);
+            let kebab = reason.as_str().replace(['.', '_'], "-");
+            assert!(format!("{flag:?}").to_lowercase().replace('_', "-").contains(&kebab), "{flag:?} {kebab}");
+        }
+    }
+}

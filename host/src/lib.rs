@@ -120,12 +120,18 @@ pub(crate) struct Instance {
 }
 
 impl Runtime {
-    /// Compiles (or loads from the cache) the component and prepares instantiation.
+    /// Compiles (or loads from the cache) the engine component and prepares instantiation.
     pub fn new(config: Config) -> Result<Runtime, HostError> {
+        Runtime::with_component(config, COMPONENT)
+    }
+
+    /// Same as [`Runtime::new`] with another build of a component of the `mdm` world
+    /// (a newer engine, or a faulty one in tests).
+    pub fn with_component(config: Config, bytes: &[u8]) -> Result<Runtime, HostError> {
         let mut wasm = wasmtime::Config::new();
         wasm.epoch_interruption(true);
         let engine = wasmtime::Engine::new(&wasm).map_err(|e| HostError::load("configuring wasmtime", &e))?;
-        let component: Component = cache::load(&engine, COMPONENT, config.cache_dir.as_deref())?;
+        let component: Component = cache::load(&engine, bytes, config.cache_dir.as_deref())?;
         let linker = Linker::<Sandbox>::new(&engine);
         let pre = linker
             .instantiate_pre(&component)
