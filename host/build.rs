@@ -11,23 +11,52 @@ use anyhow::{Context, Result, bail};
 
 fn main() -> Result<()> {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
-    let root = manifest.parent().context("the host crate lives in the workspace")?.to_path_buf();
+    let root = manifest
+        .parent()
+        .context("the host crate lives in the workspace")?
+        .to_path_buf();
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     // OUT_DIR is <target>/<profile>/build/<pkg>/out: the guest gets <target>/guest.
-    let target_dir = out.ancestors().nth(4).context("OUT_DIR has the usual shape")?.join("guest");
+    let target_dir = out
+        .ancestors()
+        .nth(4)
+        .context("OUT_DIR has the usual shape")?
+        .join("guest");
 
-    for watched in ["engine/src", "engine/component/src", "engine/component/Cargo.toml", "engine/Cargo.toml", "wit", "Cargo.lock"] {
+    for watched in [
+        "engine/src",
+        "engine/component/src",
+        "engine/component/Cargo.toml",
+        "engine/Cargo.toml",
+        "wit",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)
-        .args(["build", "--quiet", "-p", "mdm-component", "--target", "wasm32-unknown-unknown", "--profile", "guest"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "mdm-component",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "guest",
+        ])
         .arg("--target-dir")
         .arg(&target_dir);
     // Flags meant for the host build must not leak into the guest build.
-    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "RUSTC_WORKSPACE_WRAPPER"] {
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ] {
         cmd.env_remove(var);
     }
     let status = cmd.status().context("running cargo for the guest")?;

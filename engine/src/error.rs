@@ -149,7 +149,11 @@ impl Error {
             ErrorCode::RequestExpired => Error::RequestExpired { device_id },
             ErrorCode::UnknownDevice => Error::UnknownDevice {
                 device_id,
-                what: if action == crate::AdminAction::Unblock { "rejected" } else { "active" },
+                what: if action == crate::AdminAction::Unblock {
+                    "rejected"
+                } else {
+                    "active"
+                },
             },
             _ => Error::NoPendingRequest { device_id },
         }

@@ -36,11 +36,11 @@ fn to_error(mut pointer: String, inner: &str, code: ErrorCode) -> Error {
     // serde reports an unknown or missing field at its parent; point at the field itself.
     let mut message = inner.to_string();
     for prefix in ["unknown field ", "missing field "] {
-        if let Some(field) = named_field(inner, prefix) {
-            if !pointer.ends_with(&format!("/{}", escape_pointer(field))) {
-                pointer.push('/');
-                pointer.push_str(&escape_pointer(field));
-            }
+        if let Some(field) = named_field(inner, prefix)
+            && !pointer.ends_with(&format!("/{}", escape_pointer(field)))
+        {
+            pointer.push('/');
+            pointer.push_str(&escape_pointer(field));
         }
     }
     // serde_json appends " at line L column C"; the pointer says where already.
@@ -58,12 +58,16 @@ pub fn from_str<T: DeserializeOwned>(text: &str, code: ErrorCode) -> Result<T, E
         to_error(pointer_of(e.path()), &inner, code)
     })?;
     // Trailing characters after the document are an error too.
-    de.end().map_err(|e| to_error(String::new(), &e.to_string(), code))?;
+    de.end()
+        .map_err(|e| to_error(String::new(), &e.to_string(), code))?;
     Ok(value)
 }
 
 /// Decodes an already parsed value; a failure is an error of `code` at the failing field.
-pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value, code: ErrorCode) -> Result<T, Error> {
+pub fn from_value<T: DeserializeOwned>(
+    value: &serde_json::Value,
+    code: ErrorCode,
+) -> Result<T, Error> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.inner().to_string();
         to_error(pointer_of(e.path()), &inner, code)

@@ -86,7 +86,12 @@ pub fn decide<G: AsRef<str>>(
     match event {
         Event::Login(login) => {
             let scope = policy.scope(policy.subject(&login.user, groups));
-            Ok(Decision::Login(policy.decide_login(scope, state, &login.device, login.at)))
+            Ok(Decision::Login(policy.decide_login(
+                scope,
+                state,
+                &login.device,
+                login.at,
+            )))
         }
         Event::Admin(admin) => policy
             .decide_admin(state, admin.action, &admin.device_id, admin.at)

@@ -29,7 +29,10 @@ impl Timestamp {
 
     /// This time plus `hours`, saturating at the end of time.
     pub fn plus_hours(self, hours: u32) -> Self {
-        Timestamp(self.0.saturating_add(i64::from(hours).saturating_mul(MS_PER_HOUR)))
+        Timestamp(
+            self.0
+                .saturating_add(i64::from(hours).saturating_mul(MS_PER_HOUR)),
+        )
     }
 
     /// The time as RFC 3339 in UTC; fractional seconds only when there are any.
@@ -75,7 +78,10 @@ mod tests {
         let f = Timestamp::parse("2026-11-22T10:00:00.250Z").unwrap();
         assert_eq!(f.0 - t.0, 250);
         assert_eq!(f.to_rfc3339(), "2026-11-22T10:00:00.25Z");
-        assert_eq!(t.plus_hours(72), Timestamp::parse("2026-11-25T10:00:00Z").unwrap());
+        assert_eq!(
+            t.plus_hours(72),
+            Timestamp::parse("2026-11-25T10:00:00Z").unwrap()
+        );
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! The what-if preview on a small population, checked by hand.
 
+// Test code: a panic is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use mdm_engine::preview::{NewDevice, Population, preview};
 use mdm_engine::{Outcome, Policy, Timestamp};
 
@@ -23,7 +26,9 @@ fn at() -> Timestamp {
 
 #[test]
 fn adding_a_group_assigns_its_members() {
-    let current = policy(r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"],"exclude_groups":["contractors"]}}"#);
+    let current = policy(
+        r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"],"exclude_groups":["contractors"]}}"#,
+    );
     let proposed = policy(
         r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales","engineering"],"exclude_groups":["contractors"]}}"#,
     );
@@ -36,7 +41,10 @@ fn adding_a_group_assigns_its_members() {
     assert_eq!((s.assigned_before, s.assigned_after), (1, 2));
     assert_eq!((s.became_assigned, s.became_unassigned), (1, 0));
     // bob moves from limited (no push, no SSO) to assigned (push, SSO).
-    assert_eq!((s.push_mfa_gained, s.push_mfa_lost, s.sso_gained, s.sso_lost), (1, 0, 1, 0));
+    assert_eq!(
+        (s.push_mfa_gained, s.push_mfa_lost, s.sso_gained, s.sso_lost),
+        (1, 0, 1, 0)
+    );
     assert_eq!((s.devices_blocked, s.devices_unblocked), (0, 0));
     // bob's next phone: replace before, approval after.
     assert_eq!(s.new_device_changed, 1);
@@ -72,7 +80,9 @@ fn posture_blocks_devices_of_assigned_users_only() {
 
 #[test]
 fn the_same_policy_changes_nothing() {
-    let p = policy(r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"]},"assigned":{"max_devices":2}}"#);
+    let p = policy(
+        r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"]},"assigned":{"max_devices":2}}"#,
+    );
     let population = Population::from_json(POPULATION).expect("population");
     let r = preview(&p, &p, &population, at());
     assert!(r.changes.is_empty());
@@ -89,15 +99,33 @@ fn new_device_kinds() {
     .expect("population");
     let kinds = |doc: &str| {
         let p = policy(doc);
-        let r = preview(&p, &policy(r#"{"schema":"mdm.policy/v1","enabled":false}"#), &population, at());
-        r.changes.iter().map(|c| (c.user.clone(), c.before.new_device)).collect::<Vec<_>>()
+        let r = preview(
+            &p,
+            &policy(r#"{"schema":"mdm.policy/v1","enabled":false}"#),
+            &population,
+            at(),
+        );
+        r.changes
+            .iter()
+            .map(|c| (c.user.clone(), c.before.new_device))
+            .collect::<Vec<_>>()
     };
     let a = r#"{"schema":"mdm.policy/v1","assignment":{"groups":["g"]}"#;
-    assert_eq!(kinds(&format!("{a}}}"))[0], ("a".into(), NewDevice::Approval));
-    assert_eq!(kinds(&format!(r#"{a},"assigned":{{"on_new_device":"deny"}}}}"#))[0], ("a".into(), NewDevice::Deny));
-    assert_eq!(kinds(&format!(r#"{a},"assigned":{{"max_devices":2}}}}"#))[0], ("a".into(), NewDevice::Register));
+    assert_eq!(
+        kinds(&format!("{a}}}"))[0],
+        ("a".into(), NewDevice::Approval)
+    );
+    assert_eq!(
+        kinds(&format!(r#"{a},"assigned":{{"on_new_device":"deny"}}}}"#))[0],
+        ("a".into(), NewDevice::Deny)
+    );
+    assert_eq!(
+        kinds(&format!(r#"{a},"assigned":{{"max_devices":2}}}}"#))[0],
+        ("a".into(), NewDevice::Register)
+    );
     // Unassigned `add` with one device and max 1.
-    let k = kinds(r#"{"schema":"mdm.policy/v1","unassigned":{"on_new_device":"add","access":"full"}}"#);
+    let k =
+        kinds(r#"{"schema":"mdm.policy/v1","unassigned":{"on_new_device":"add","access":"full"}}"#);
     assert_eq!(k[0], ("a".into(), NewDevice::Add));
 }
 

@@ -21,7 +21,12 @@ pub(crate) fn device<'a>(d: &'a e::Device, tok: &mut Tokens<'a>) -> t::Device {
         os: os(d.os_type),
         os_version: d.os_version.map(|v| {
             let [major, minor, patch, build] = v.parts();
-            t::Version { major, minor, patch, build }
+            t::Version {
+                major,
+                minor,
+                patch,
+                build,
+            }
         }),
         serial: d.serial_number.as_ref().map(|s| tok.token(s)),
         pin_length: d.pin_length,
@@ -45,12 +50,19 @@ pub(crate) fn state<'a>(s: &'a e::UserState, tok: &mut Tokens<'a>) -> t::UserSta
         pending: s
             .pending
             .iter()
-            .map(|p| t::Pending { id: tok.token(&p.device.device_id), os: os(p.device.os_type), requested_at: p.requested_at.0 })
+            .map(|p| t::Pending {
+                id: tok.token(&p.device.device_id),
+                os: os(p.device.os_type),
+                requested_at: p.requested_at.0,
+            })
             .collect(),
         rejected: s
             .rejected
             .iter()
-            .map(|r| t::Rejected { id: tok.token(&r.device_id), rejected_at: r.rejected_at.0 })
+            .map(|r| t::Rejected {
+                id: tok.token(&r.device_id),
+                rejected_at: r.rejected_at.0,
+            })
             .collect(),
     }
 }
@@ -73,7 +85,9 @@ pub(crate) fn effects(
     state: &e::UserState,
 ) -> Result<Vec<e::Effect>, HostError> {
     let id = |token: u32| {
-        tok.id(token).cloned().ok_or_else(|| HostError::Protocol(format!("unknown device token {token}")))
+        tok.id(token)
+            .cloned()
+            .ok_or_else(|| HostError::Protocol(format!("unknown device token {token}")))
     };
     let device = |token: u32| -> Result<e::Device, HostError> {
         let want = id(token)?;
@@ -87,11 +101,20 @@ pub(crate) fn effects(
         .into_iter()
         .map(|x| {
             Ok(match x {
-                t::Effect::AddDevice(s) => e::Effect::AddDevice { device: device(s.id)?, at: e::Timestamp(s.at) },
+                t::Effect::AddDevice(s) => e::Effect::AddDevice {
+                    device: device(s.id)?,
+                    at: e::Timestamp(s.at),
+                },
                 t::Effect::RemoveDevice(i) => e::Effect::RemoveDevice { device_id: id(i)? },
-                t::Effect::AddPending(s) => e::Effect::AddPending { device: device(s.id)?, at: e::Timestamp(s.at) },
+                t::Effect::AddPending(s) => e::Effect::AddPending {
+                    device: device(s.id)?,
+                    at: e::Timestamp(s.at),
+                },
                 t::Effect::RemovePending(i) => e::Effect::RemovePending { device_id: id(i)? },
-                t::Effect::AddRejected(s) => e::Effect::AddRejected { device_id: id(s.id)?, at: e::Timestamp(s.at) },
+                t::Effect::AddRejected(s) => e::Effect::AddRejected {
+                    device_id: id(s.id)?,
+                    at: e::Timestamp(s.at),
+                },
                 t::Effect::RemoveRejected(i) => e::Effect::RemoveRejected { device_id: id(i)? },
             })
         })
@@ -112,7 +135,11 @@ pub(crate) fn decision(
             t::Outcome::Deny => e::Outcome::Deny,
         },
         assigned: d.assigned,
-        access: e::Access { app: d.access.app, sso: d.access.sso, push_mfa: d.access.push_mfa },
+        access: e::Access {
+            app: d.access.app,
+            sso: d.access.sso,
+            push_mfa: d.access.push_mfa,
+        },
         // Both sides declare the reasons in the same order, so the bits are the same.
         reasons: e::Reasons::from_bits(d.reasons.as_array().first().copied().unwrap_or(0)),
         remediation: d.remediation,
@@ -127,9 +154,9 @@ pub(crate) fn error(x: t::Error) -> e::Error {
         t::ErrorCode::InvalidEvent => e::Error::InvalidEvent { pointer, message },
         t::ErrorCode::InvalidState => e::Error::InvalidState { pointer, message },
         // Admin errors are rebuilt by the caller, which knows the device's real id.
-        t::ErrorCode::NoPendingRequest | t::ErrorCode::RequestExpired | t::ErrorCode::UnknownDevice => {
-            e::Error::InvalidState { pointer, message }
-        }
+        t::ErrorCode::NoPendingRequest
+        | t::ErrorCode::RequestExpired
+        | t::ErrorCode::UnknownDevice => e::Error::InvalidState { pointer, message },
     }
 }
 
@@ -145,7 +172,10 @@ pub(crate) fn error_code(c: t::ErrorCode) -> e::ErrorCode {
 }
 
 pub(crate) fn issue(i: t::Issue) -> e::Issue {
-    e::Issue { pointer: i.pointer, message: i.message }
+    e::Issue {
+        pointer: i.pointer,
+        message: i.message,
+    }
 }
 
 pub(crate) fn validation(v: t::Validation) -> e::Validation {
@@ -164,20 +194,44 @@ mod tests {
     #[test]
     fn reason_flags_follow_the_engine_order() {
         let flags = [
-            t::Reasons::SCOPE_DISABLED, t::Reasons::SCOPE_EXCLUDED_USER, t::Reasons::SCOPE_EXCLUDED_GROUP,
-            t::Reasons::SCOPE_USER, t::Reasons::SCOPE_GROUP, t::Reasons::SCOPE_ORGANIZATION, t::Reasons::SCOPE_NONE,
-            t::Reasons::DEVICE_REJECTED, t::Reasons::DEVICE_SERIAL_MISMATCH, t::Reasons::POSTURE_PLATFORM,
-            t::Reasons::POSTURE_OS_VERSION, t::Reasons::POSTURE_PIN, t::Reasons::POSTURE_ENCRYPTION,
-            t::Reasons::POSTURE_COMPROMISED, t::Reasons::DEVICE_KNOWN, t::Reasons::DEVICE_FIRST,
-            t::Reasons::DEVICE_WITHIN_LIMIT, t::Reasons::DEVICE_PENDING, t::Reasons::DEVICE_APPROVAL_REQUESTED,
-            t::Reasons::DEVICE_REQUEST_EXPIRED, t::Reasons::DEVICE_LIMIT_REACHED, t::Reasons::DEVICE_REPLACED,
+            t::Reasons::SCOPE_DISABLED,
+            t::Reasons::SCOPE_EXCLUDED_USER,
+            t::Reasons::SCOPE_EXCLUDED_GROUP,
+            t::Reasons::SCOPE_USER,
+            t::Reasons::SCOPE_GROUP,
+            t::Reasons::SCOPE_ORGANIZATION,
+            t::Reasons::SCOPE_NONE,
+            t::Reasons::DEVICE_REJECTED,
+            t::Reasons::DEVICE_SERIAL_MISMATCH,
+            t::Reasons::POSTURE_PLATFORM,
+            t::Reasons::POSTURE_OS_VERSION,
+            t::Reasons::POSTURE_PIN,
+            t::Reasons::POSTURE_ENCRYPTION,
+            t::Reasons::POSTURE_COMPROMISED,
+            t::Reasons::DEVICE_KNOWN,
+            t::Reasons::DEVICE_FIRST,
+            t::Reasons::DEVICE_WITHIN_LIMIT,
+            t::Reasons::DEVICE_PENDING,
+            t::Reasons::DEVICE_APPROVAL_REQUESTED,
+            t::Reasons::DEVICE_REQUEST_EXPIRED,
+            t::Reasons::DEVICE_LIMIT_REACHED,
+            t::Reasons::DEVICE_REPLACED,
         ];
         assert_eq!(flags.len(), e::Reason::ALL.len());
         for (flag, reason) in flags.iter().zip(e::Reason::ALL) {
             let bits = flag.as_array()[0];
-            assert_eq!(e::Reasons::from_bits(bits).iter().collect::<Vec<_>>(), vec![*reason]);
+            assert_eq!(
+                e::Reasons::from_bits(bits).iter().collect::<Vec<_>>(),
+                vec![*reason]
+            );
             let kebab = reason.as_str().replace(['.', '_'], "-");
-            assert!(format!("{flag:?}").to_lowercase().replace('_', "-").contains(&kebab), "{flag:?} {kebab}");
+            assert!(
+                format!("{flag:?}")
+                    .to_lowercase()
+                    .replace('_', "-")
+                    .contains(&kebab),
+                "{flag:?} {kebab}"
+            );
         }
     }
 }

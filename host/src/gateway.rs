@@ -4,7 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use mdm_engine::{
-    Access, Admin, Decision, Device, Effect, Event, Issue, LoginDecision, Outcome, Timestamp, UserState,
+    Access, Admin, Decision, Device, Effect, Event, Issue, LoginDecision, Outcome, Timestamp,
+    UserState,
 };
 use rustc_hash::FxHashMap;
 use wasmtime::component::ResourceAny;
@@ -91,16 +92,30 @@ impl Gateway {
     }
 
     /// Parses `document` in a fresh instance; the id tables come from the guest.
-    fn load(runtime: &Runtime, document: &str, generation: u64) -> Result<(Slot, Loaded), HostError> {
+    fn load(
+        runtime: &Runtime,
+        document: &str,
+        generation: u64,
+    ) -> Result<(Slot, Loaded), HostError> {
         let mut instance = runtime.instantiate()?;
         let policy = instance
             .call(|g, s| g.mdm_policy_engine().policy().call_parse(s, document))?
             .map_err(|e| HostError::Engine(convert::error(e)))?;
         let ids = instance.call(|g, s| {
             let p = g.mdm_policy_engine().policy();
-            Ok((p.call_user_ids(&mut *s, policy)?, p.call_group_ids(&mut *s, policy)?, p.call_warnings(&mut *s, policy)?))
+            Ok((
+                p.call_user_ids(&mut *s, policy)?,
+                p.call_group_ids(&mut *s, policy)?,
+                p.call_warnings(&mut *s, policy)?,
+            ))
         })?;
-        let index = |names: Vec<String>| names.into_iter().enumerate().map(|(i, n)| (n.into_boxed_str(), i as u32)).collect();
+        let index = |names: Vec<String>| {
+            names
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| (n.into_boxed_str(), i as u32))
+                .collect()
+        };
         let loaded = Loaded {
             generation,
             document: document.into(),
@@ -108,7 +123,14 @@ impl Gateway {
             groups: index(ids.1),
             warnings: ids.2.into_iter().map(convert::issue).collect(),
         };
-        Ok((Slot { instance, policy, generation }, loaded))
+        Ok((
+            Slot {
+                instance,
+                policy,
+                generation,
+            },
+            loaded,
+        ))
     }
 
     /// Replaces the policy atomically. An invalid policy is refused and the old one
@@ -123,7 +145,10 @@ impl Gateway {
                 *current = Arc::new(loaded);
             }
         }
-        self.pool.lock().unwrap_or_else(PoisonError::into_inner).push(slot);
+        self.pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(slot);
         Ok(())
     }
 
@@ -133,20 +158,34 @@ impl Gateway {
     }
 
     fn loaded(&self) -> Arc<Loaded> {
-        self.current.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Runs `f` on an instance holding the current policy. A fault drops the instance (a
     /// trapped store is not reused), so the next call starts clean.
-    fn with_slot<R>(&self, f: impl FnOnce(&mut Slot, &Loaded) -> Result<R, HostError>) -> Result<R, HostError> {
+    fn with_slot<R>(
+        &self,
+        f: impl FnOnce(&mut Slot, &Loaded) -> Result<R, HostError>,
+    ) -> Result<R, HostError> {
         let loaded = self.loaded();
-        let pooled = self.pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let pooled = self
+            .pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
         let mut slot = match pooled {
             Some(s) if s.generation == loaded.generation => s,
             stale => {
                 let mut instance = match stale {
                     Some(s) => {
-                        let Slot { mut instance, policy, .. } = s;
+                        let Slot {
+                            mut instance,
+                            policy,
+                            ..
+                        } = s;
                         // Free the old policy's memory in the guest; a failure here only
                         // means the instance is dropped with it.
                         let _ = policy.resource_drop(&mut instance.store);
@@ -158,16 +197,26 @@ impl Gateway {
                 let policy = instance
                     .call(|g, s| g.mdm_policy_engine().policy().call_parse(s, &document))?
                     .map_err(|e| HostError::Engine(convert::error(e)))?;
-                Slot { instance, policy, generation: loaded.generation }
+                Slot {
+                    instance,
+                    policy,
+                    generation: loaded.generation,
+                }
             }
         };
         let result = f(&mut slot, &loaded);
         let faulted = matches!(
             result,
-            Err(HostError::Deadline | HostError::MemoryLimit { .. } | HostError::Trap(_) | HostError::Protocol(_))
+            Err(HostError::Deadline
+                | HostError::MemoryLimit { .. }
+                | HostError::Trap(_)
+                | HostError::Protocol(_))
         );
         if !faulted {
-            self.pool.lock().unwrap_or_else(PoisonError::into_inner).push(slot);
+            self.pool
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(slot);
         }
         result
     }
@@ -184,14 +233,19 @@ impl Gateway {
         let result = self.with_slot(|slot, loaded| {
             let who = t::Subject {
                 user: loaded.users.get(user).copied(),
-                groups: groups.iter().filter_map(|g| loaded.groups.get(g.as_ref()).copied()).collect(),
+                groups: groups
+                    .iter()
+                    .filter_map(|g| loaded.groups.get(g.as_ref()).copied())
+                    .collect(),
             };
             let mut tok = Tokens::default();
             let login = convert::device(device, &mut tok);
             let wit_state = convert::state(state, &mut tok);
             let policy = slot.policy;
             let d = slot.instance.call(|g, s| {
-                g.mdm_policy_engine().policy().call_decide_login(s, policy, &who, &wit_state, login, at.0)
+                g.mdm_policy_engine()
+                    .policy()
+                    .call_decide_login(s, policy, &who, &wit_state, login, at.0)
             })?;
             convert::decision(d, &tok, device, state)
         });
@@ -210,7 +264,9 @@ impl Gateway {
             let policy = slot.policy;
             let action = convert::admin_action(admin.action);
             let r = slot.instance.call(|g, s| {
-                g.mdm_policy_engine().policy().call_decide_admin(s, policy, &wit_state, action, target, admin.at.0)
+                g.mdm_policy_engine()
+                    .policy()
+                    .call_decide_admin(s, policy, &wit_state, action, target, admin.at.0)
             })?;
             match r {
                 Ok(effects) => convert::effects(effects, &tok, None, state),
@@ -224,12 +280,20 @@ impl Gateway {
     }
 
     /// Decides any event for a user in `groups`.
-    pub fn decide<G: AsRef<str>>(&self, groups: &[G], state: &UserState, event: &Event) -> Result<Decision, HostError> {
+    pub fn decide<G: AsRef<str>>(
+        &self,
+        groups: &[G],
+        state: &UserState,
+        event: &Event,
+    ) -> Result<Decision, HostError> {
         match event {
-            Event::Login(l) => {
-                self.decide_login(&l.user, groups, state, &l.device, l.at).into_result().map(Decision::Login)
-            }
-            Event::Admin(a) => self.decide_admin(state, a).map(|effects| Decision::Admin { effects }),
+            Event::Login(l) => self
+                .decide_login(&l.user, groups, state, &l.device, l.at)
+                .into_result()
+                .map(Decision::Login),
+            Event::Admin(a) => self
+                .decide_admin(state, a)
+                .map(|effects| Decision::Admin { effects }),
         }
     }
 }

@@ -66,7 +66,9 @@ impl Config {
     fn deadline_ticks(&self) -> u64 {
         let tick = self.tick.as_nanos().max(1);
         // One extra tick: the current one may be about to end.
-        u64::try_from(self.deadline.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX).saturating_add(1)
+        u64::try_from(self.deadline.as_nanos().div_ceil(tick))
+            .unwrap_or(u64::MAX)
+            .saturating_add(1)
     }
 }
 
@@ -102,13 +104,23 @@ struct Limiter {
 }
 
 impl ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let ok = desired <= self.max_memory;
         self.hit |= !ok;
         Ok(ok)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
     }
 }
@@ -130,17 +142,26 @@ impl Runtime {
     pub fn with_component(config: Config, bytes: &[u8]) -> Result<Runtime, HostError> {
         let mut wasm = wasmtime::Config::new();
         wasm.epoch_interruption(true);
-        let engine = wasmtime::Engine::new(&wasm).map_err(|e| HostError::load("configuring wasmtime", &e))?;
+        let engine = wasmtime::Engine::new(&wasm)
+            .map_err(|e| HostError::load("configuring wasmtime", &e))?;
         let component: Component = cache::load(&engine, bytes, config.cache_dir.as_deref())?;
         let linker = Linker::<Sandbox>::new(&engine);
         let pre = linker
             .instantiate_pre(&component)
             .map_err(|e| HostError::load("linking the component", &e))?;
-        let pre = bindings::MdmPre::new(pre).map_err(|e| HostError::load("checking the component's exports", &e))?;
+        let pre = bindings::MdmPre::new(pre)
+            .map_err(|e| HostError::load("checking the component's exports", &e))?;
         let stop_ticker = Arc::new(AtomicBool::new(false));
         spawn_ticker(engine.clone(), config.tick, stop_ticker.clone())
             .map_err(|e| HostError::Load(format!("starting the deadline clock: {e}")))?;
-        Ok(Runtime { inner: Arc::new(Inner { engine, pre, config, stop_ticker }) })
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                engine,
+                pre,
+                config,
+                stop_ticker,
+            }),
+        })
     }
 
     /// The sandbox settings.
@@ -150,12 +171,25 @@ impl Runtime {
 
     /// A new instance in a fresh store.
     pub(crate) fn instantiate(&self) -> Result<Instance, HostError> {
-        let limiter = Limiter { max_memory: self.inner.config.memory_limit, hit: false };
+        let limiter = Limiter {
+            max_memory: self.inner.config.memory_limit,
+            hit: false,
+        };
         let deadline_ticks = self.inner.config.deadline_ticks();
-        let mut store = Store::new(&self.inner.engine, Sandbox { limiter, deadline_ticks });
+        let mut store = Store::new(
+            &self.inner.engine,
+            Sandbox {
+                limiter,
+                deadline_ticks,
+            },
+        );
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(deadline_ticks);
-        let guest = self.inner.pre.instantiate(&mut store).map_err(|e| HostError::load("instantiating the component", &e))?;
+        let guest = self
+            .inner
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| HostError::load("instantiating the component", &e))?;
         Ok(Instance { store, guest })
     }
 
@@ -172,9 +206,18 @@ impl Runtime {
     }
 
     /// The what-if preview (spec section 5), as the JSON report.
-    pub fn preview(&self, current: &str, proposed: &str, population: &str, at: &str) -> Result<String, HostError> {
+    pub fn preview(
+        &self,
+        current: &str,
+        proposed: &str,
+        population: &str,
+        at: &str,
+    ) -> Result<String, HostError> {
         let mut i = self.instantiate()?;
-        let r = i.call(|g, s| g.mdm_policy_engine().call_preview(s, current, proposed, population, at))?;
+        let r = i.call(|g, s| {
+            g.mdm_policy_engine()
+                .call_preview(s, current, proposed, population, at)
+        })?;
         r.map_err(|e| HostError::Engine(convert::error(e)))
     }
 }
@@ -196,7 +239,9 @@ impl Instance {
 
     fn classify(&self, e: wasmtime::Error) -> HostError {
         if self.store.data().limiter.hit {
-            HostError::MemoryLimit { limit: self.store.data().limiter.max_memory }
+            HostError::MemoryLimit {
+                limit: self.store.data().limiter.max_memory,
+            }
         } else if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
             HostError::Deadline
         } else {
@@ -206,7 +251,11 @@ impl Instance {
 }
 
 /// Advances wasmtime's epoch every `tick` until `stop` is set: the clock deadlines count.
-fn spawn_ticker(engine: wasmtime::Engine, tick: Duration, stop: Arc<AtomicBool>) -> std::io::Result<()> {
+fn spawn_ticker(
+    engine: wasmtime::Engine,
+    tick: Duration,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("mdm-epoch".into())
         .spawn(move || {

@@ -11,7 +11,11 @@ use mdm_host::scenario::Wasm;
 use mdm_host::{Config, HostError, Runtime};
 
 #[derive(Parser)]
-#[command(name = "mdm", version, about = "mdm-policy: decide mobile logins under an MDM policy")]
+#[command(
+    name = "mdm",
+    version,
+    about = "mdm-policy: decide mobile logins under an MDM policy"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -79,7 +83,12 @@ struct CliError(String);
 impl From<HostError> for CliError {
     fn from(e: HostError) -> Self {
         match &e {
-            HostError::Engine(inner) => CliError(format!("{} at `{}`: {}", inner.code(), inner.pointer(), inner.message())),
+            HostError::Engine(inner) => CliError(format!(
+                "{} at `{}`: {}",
+                inner.code(),
+                inner.pointer(),
+                inner.message()
+            )),
             other => CliError(format!("{}: {other}", other.code())),
         }
     }
@@ -92,7 +101,8 @@ impl From<mdm_engine::Error> for CliError {
 }
 
 fn read(path: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(|e| CliError(format!("cannot read `{}`: {e}", path.display())))
+    std::fs::read_to_string(path)
+        .map_err(|e| CliError(format!("cannot read `{}`: {e}", path.display())))
 }
 
 fn runtime() -> Result<Runtime, CliError> {
@@ -100,7 +110,8 @@ fn runtime() -> Result<Runtime, CliError> {
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| CliError(format!("cannot print the result: {e}")))?;
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError(format!("cannot print the result: {e}")))?;
     println!("{text}");
     Ok(())
 }
@@ -120,7 +131,12 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
     match command {
         Command::Test { paths, native } => test(&paths, native),
         Command::Run { scenario, json } => run_one(&scenario, json),
-        Command::Eval { policy, state, groups, event } => {
+        Command::Eval {
+            policy,
+            state,
+            groups,
+            event,
+        } => {
             let gateway = runtime()?.gateway(&read(&policy)?)?;
             let mut state = match state {
                 Some(p) => UserState::from_json(&read(&p)?)?,
@@ -141,16 +157,30 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 println!("warning {}: {}", display_pointer(&i.pointer), i.message);
             }
             if v.errors.is_empty() {
-                println!("valid ({} warning{})", v.warnings.len(), if v.warnings.len() == 1 { "" } else { "s" });
+                println!(
+                    "valid ({} warning{})",
+                    v.warnings.len(),
+                    if v.warnings.len() == 1 { "" } else { "s" }
+                );
                 Ok(ExitCode::SUCCESS)
             } else {
                 Ok(ExitCode::from(1))
             }
         }
-        Command::Preview { current, proposed, population, at } => {
-            let report = runtime()?.preview(&read(&current)?, &read(&proposed)?, &read(&population)?, &at)?;
-            let value: serde_json::Value =
-                serde_json::from_str(&report).map_err(|e| CliError(format!("the engine's report is not JSON: {e}")))?;
+        Command::Preview {
+            current,
+            proposed,
+            population,
+            at,
+        } => {
+            let report = runtime()?.preview(
+                &read(&current)?,
+                &read(&proposed)?,
+                &read(&population)?,
+                &at,
+            )?;
+            let value: serde_json::Value = serde_json::from_str(&report)
+                .map_err(|e| CliError(format!("the engine's report is not JSON: {e}")))?;
             print_json(&value)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -168,11 +198,14 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
         let mut found = Vec::new();
         let mut stack = vec![root.clone()];
         while let Some(p) = stack.pop() {
-            let meta = std::fs::metadata(&p).map_err(|e| CliError(format!("cannot read `{}`: {e}", p.display())))?;
+            let meta = std::fs::metadata(&p)
+                .map_err(|e| CliError(format!("cannot read `{}`: {e}", p.display())))?;
             if meta.is_dir() {
-                let entries = std::fs::read_dir(&p).map_err(|e| CliError(format!("cannot list `{}`: {e}", p.display())))?;
+                let entries = std::fs::read_dir(&p)
+                    .map_err(|e| CliError(format!("cannot list `{}`: {e}", p.display())))?;
                 for entry in entries {
-                    let entry = entry.map_err(|e| CliError(format!("cannot list `{}`: {e}", p.display())))?;
+                    let entry = entry
+                        .map_err(|e| CliError(format!("cannot list `{}`: {e}", p.display())))?;
                     let path = entry.path();
                     if path.is_dir() || path.extension().is_some_and(|e| e == "json") {
                         stack.push(path);
@@ -195,7 +228,11 @@ fn run_file(path: &Path, wasm: Option<&mut Wasm>) -> Run {
             Some(w) => scenario::run(w, &name, &text),
             None => scenario::run(&mut Native, &name, &text),
         },
-        Err(e) => Run { name: name.clone(), failures: vec![format!("cannot read `{name}`: {e}")], trace: Vec::new() },
+        Err(e) => Run {
+            name: name.clone(),
+            failures: vec![format!("cannot read `{name}`: {e}")],
+            trace: Vec::new(),
+        },
     }
 }
 
@@ -216,7 +253,11 @@ fn test(paths: &[PathBuf], native: bool) -> Result<ExitCode, CliError> {
         }
     }
     println!("{passed} passed, {failed} failed");
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn run_one(path: &Path, json: bool) -> Result<ExitCode, CliError> {
@@ -228,29 +269,55 @@ fn run_one(path: &Path, json: bool) -> Result<ExitCode, CliError> {
         .and_then(|v| v.get("steps").and_then(|s| s.as_array()).cloned())
         .unwrap_or_default();
     if json {
-        print_json(&serde_json::json!({ "name": run.name, "trace": run.trace, "failures": run.failures }))?;
+        print_json(
+            &serde_json::json!({ "name": run.name, "trace": run.trace, "failures": run.failures }),
+        )?;
     } else {
         println!("{}", run.name);
         for (i, (record, step)) in run.trace.iter().zip(&steps).enumerate() {
             println!("  {i}. {}", describe_event(&step["event"]));
             println!("     → {}", describe_result(&record["result"]));
             let s = &record["state"];
-            println!("     state: devices {} · pending {} · rejected {}", ids(&s["devices"], "device_id"), ids(&s["pending"], "device"), ids(&s["rejected"], "device_id"));
+            println!(
+                "     state: devices {} · pending {} · rejected {}",
+                ids(&s["devices"], "device_id"),
+                ids(&s["pending"], "device"),
+                ids(&s["rejected"], "device_id")
+            );
         }
         for f in &run.failures {
             println!("  FAIL {f}");
         }
     }
-    Ok(if run.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if run.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn describe_event(e: &serde_json::Value) -> String {
     let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
     match s("type").as_str() {
-        "login" => format!("{} logs in on {} ({}) at {}", s("user"), e["device"]["device_id"].as_str().unwrap_or("?"), e["device"]["os_type"].as_str().unwrap_or("?"), s("at")),
+        "login" => format!(
+            "{} logs in on {} ({}) at {}",
+            s("user"),
+            e.pointer("/device/device_id")
+                .and_then(|v| v.as_str())
+                .unwrap_or("?"),
+            e.pointer("/device/os_type")
+                .and_then(|v| v.as_str())
+                .unwrap_or("?"),
+            s("at")
+        ),
         "set_policy" => "the admin saves a new policy".into(),
         "set_groups" => format!("{}'s groups become {}", s("user"), e["groups"]),
-        kind => format!("the admin does `{kind}` on {}'s {} at {}", s("user"), s("device_id"), s("at")),
+        kind => format!(
+            "the admin does `{kind}` on {}'s {} at {}",
+            s("user"),
+            s("device_id"),
+            s("at")
+        ),
     }
 }
 
@@ -258,19 +325,41 @@ fn describe_result(r: &serde_json::Value) -> String {
     if let Some(d) = r.get("decision") {
         match d.get("outcome").and_then(|o| o.as_str()) {
             Some(o) => {
-                let reasons: Vec<&str> = d["reasons"].as_array().map(|a| a.iter().filter_map(|x| x.as_str()).collect()).unwrap_or_default();
+                let reasons: Vec<&str> = d["reasons"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+                    .unwrap_or_default();
                 let a = &d["access"];
-                let mut line = format!("{o} (app {}, sso {}, push {}) because {}", a["app"], a["sso"], a["push_mfa"], reasons.join(", "));
+                let mut line = format!(
+                    "{o} (app {}, sso {}, push {}) because {}",
+                    a["app"],
+                    a["sso"],
+                    a["push_mfa"],
+                    reasons.join(", ")
+                );
                 if let Some(rem) = d.get("remediation").and_then(|x| x.as_array()) {
                     let texts: Vec<&str> = rem.iter().filter_map(|x| x.as_str()).collect();
                     line.push_str(&format!("; to fix: {}", texts.join("; ")));
                 }
                 line
             }
-            None => format!("done ({} change{})", d["effects"].as_array().map_or(0, Vec::len), if d["effects"].as_array().map_or(0, Vec::len) == 1 { "" } else { "s" }),
+            None => format!(
+                "done ({} change{})",
+                d["effects"].as_array().map_or(0, Vec::len),
+                if d["effects"].as_array().map_or(0, Vec::len) == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ),
         }
     } else if let Some(e) = r.get("error") {
-        format!("error {} at `{}`: {}", e["code"].as_str().unwrap_or("?"), e["pointer"].as_str().unwrap_or(""), e["message"].as_str().unwrap_or(""))
+        format!(
+            "error {} at `{}`: {}",
+            e["code"].as_str().unwrap_or("?"),
+            e["pointer"].as_str().unwrap_or(""),
+            e["message"].as_str().unwrap_or("")
+        )
     } else {
         "ok".into()
     }
@@ -283,10 +372,16 @@ fn ids(list: &serde_json::Value, key: &str) -> String {
             a.iter()
                 .filter_map(|x| {
                     let v = &x[key];
-                    v.as_str().or_else(|| v["device_id"].as_str()).map(str::to_string)
+                    v.as_str()
+                        .or_else(|| v["device_id"].as_str())
+                        .map(str::to_string)
                 })
                 .collect()
         })
         .unwrap_or_default();
-    if items.is_empty() { "-".into() } else { format!("[{}]", items.join(", ")) }
+    if items.is_empty() {
+        "-".into()
+    } else {
+        format!("[{}]", items.join(", "))
+    }
 }

@@ -13,7 +13,11 @@ pub struct Wasm(pub Runtime);
 fn failure(e: HostError) -> Failure {
     match e {
         HostError::Engine(e) => Failure::from(e),
-        other => Failure { code: other.code().to_string(), pointer: String::new(), message: other.to_string() },
+        other => Failure {
+            code: other.code().to_string(),
+            pointer: String::new(),
+            message: other.to_string(),
+        },
     }
 }
 
@@ -24,7 +28,13 @@ impl UnderTest for Wasm {
         self.0.gateway(&policy.to_string()).map_err(failure)
     }
 
-    fn decide(&mut self, gateway: &Gateway, groups: &[String], state: &UserState, event: &Value) -> Result<Decision, Failure> {
+    fn decide(
+        &mut self,
+        gateway: &Gateway,
+        groups: &[String],
+        state: &UserState,
+        event: &Value,
+    ) -> Result<Decision, Failure> {
         let event = Event::from_value(event)?;
         gateway.decide(groups, state, &event).map_err(failure)
     }

@@ -29,7 +29,13 @@ impl<'a> Tokens<'a> {
         }
         self.ids.push(id);
         if self.ids.len() > LINEAR {
-            self.index = Some(self.ids.iter().enumerate().map(|(i, x)| (x.as_str(), i as u32)).collect());
+            self.index = Some(
+                self.ids
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| (x.as_str(), i as u32))
+                    .collect(),
+            );
         }
         next
     }
@@ -46,8 +52,12 @@ mod tests {
 
     #[test]
     fn equal_ids_equal_tokens_past_the_linear_limit() {
-        let ids: Vec<Text> = (0..100).map(|i| Text::new(&format!("d{i}")).unwrap()).collect();
-        let again: Vec<Text> = (0..100).map(|i| Text::new(&format!("d{i}")).unwrap()).collect();
+        let ids: Vec<Text> = (0..100)
+            .map(|i| Text::new(&format!("d{i}")).unwrap())
+            .collect();
+        let again: Vec<Text> = (0..100)
+            .map(|i| Text::new(&format!("d{i}")).unwrap())
+            .collect();
         let mut t = Tokens::default();
         let first: Vec<u32> = ids.iter().map(|i| t.token(i)).collect();
         let second: Vec<u32> = again.iter().map(|i| t.token(i)).collect();

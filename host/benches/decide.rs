@@ -1,0 +1,102 @@
+//! One login decision: natively, through the wasmtime host with a warm instance, and
+//! with a fresh instance per call. Workload of the host issue: a policy naming 10k users
+//! and 1k groups; the user is in 20 groups and has 3 registered devices; the login is
+//! from one of them.
+
+// Bench code: a panic is a failed setup.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use mdm_engine::{Device, OsType, Policy, Registered, Text, Timestamp, UserState};
+use mdm_host::{Config, Runtime};
+
+struct Workload {
+    policy: String,
+    groups: Vec<String>,
+    state: UserState,
+    device: Device,
+    at: Timestamp,
+}
+
+fn workload() -> Workload {
+    let users: Vec<String> = (0..10_000).map(|i| format!("user-{i:05}")).collect();
+    let groups: Vec<String> = (0..1_000).map(|i| format!("group-{i:04}")).collect();
+    let policy = serde_json::json!({
+        "schema": "mdm.policy/v1",
+        "assignment": {
+            "users": users[..9_000],
+            "groups": groups[..900],
+            "exclude_users": users[9_000..],
+            "exclude_groups": groups[900..],
+        },
+        "assigned": { "max_devices": 3 },
+        "requirements": { "platforms": ["ios", "android"], "min_os_version": { "ios": "16.0", "android": "12" },
+                          "min_pin_length": 6, "require_encryption": true, "block_compromised": true }
+    })
+    .to_string();
+    // 20 groups: 19 the policy does not name, then one it assigns.
+    let mut user_groups: Vec<String> = (0..19).map(|i| format!("team-{i}")).collect();
+    user_groups.push("group-0450".into());
+    let mk = |id: &str, os: OsType| Device {
+        os_version: Some("17.2".parse().unwrap()),
+        pin_length: Some(6),
+        encrypted: Some(true),
+        compromised: Some(false),
+        serial_number: Some(Text::new(&format!("SN-{id}")).unwrap()),
+        ..Device::new(Text::new(id).unwrap(), os)
+    };
+    let state = UserState {
+        devices: vec![
+            Registered { device: mk("phone-1", OsType::Ios), registered_at: Timestamp(1_700_000_000_000) },
+            Registered { device: mk("phone-2", OsType::Android), registered_at: Timestamp(1_710_000_000_000) },
+            Registered { device: mk("tablet-3", OsType::Ios), registered_at: Timestamp(1_720_000_000_000) },
+        ],
+        ..UserState::default()
+    };
+    Workload {
+        policy,
+        groups: user_groups,
+        state,
+        device: mk("phone-2", OsType::Android),
+        at: Timestamp::parse("2026-11-22T10:00:00Z").unwrap(),
+    }
+}
+
+const USER: &str = "user-12345";
+
+fn bench(c: &mut Criterion) {
+    let w = workload();
+    let native = Policy::from_json(&w.policy).unwrap();
+    let runtime = Runtime::new(Config::default()).unwrap();
+    let gateway = runtime.gateway(&w.policy).unwrap();
+    // Same answer everywhere before timing anything.
+    let scope = native.scope(native.subject(USER, &w.groups));
+    let expected = native.decide_login(scope, &w.state, &w.device, w.at);
+    let got = gateway.decide_login(USER, &w.groups, &w.state, &w.device, w.at).into_result().unwrap();
+    assert_eq!(expected, got);
+    assert_eq!(expected.outcome, mdm_engine::Outcome::Allow);
+
+    let mut g = c.benchmark_group("login");
+    g.bench_function("native", |b| {
+        b.iter(|| {
+            let scope = native.scope(native.subject(black_box(USER), black_box(&w.groups)));
+            black_box(native.decide_login(scope, black_box(&w.state), black_box(&w.device), w.at))
+        })
+    });
+    g.bench_function("wasmtime_warm", |b| {
+        b.iter(|| black_box(gateway.decide_login(black_box(USER), black_box(&w.groups), &w.state, &w.device, w.at)))
+    });
+    g.sample_size(20);
+    g.bench_function("wasmtime_fresh_instance", |b| {
+        b.iter(|| {
+            let fresh = runtime.gateway(black_box(&w.policy)).unwrap();
+            black_box(fresh.decide_login(USER, &w.groups, &w.state, &w.device, w.at))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
