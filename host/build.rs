@@ -11,17 +11,10 @@ use anyhow::{Context, Result, bail};
 
 fn main() -> Result<()> {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
-    let root = manifest
-        .parent()
-        .context("the host crate lives in the workspace")?
-        .to_path_buf();
+    let root = manifest.parent().context("the host crate lives in the workspace")?.to_path_buf();
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     // OUT_DIR is <target>/<profile>/build/<pkg>/out: the guest gets <target>/guest.
-    let target_dir = out
-        .ancestors()
-        .nth(4)
-        .context("OUT_DIR has the usual shape")?
-        .join("guest");
+    let target_dir = out.ancestors().nth(4).context("OUT_DIR has the usual shape")?.join("guest");
 
     for watched in [
         "engine/src",

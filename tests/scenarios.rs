@@ -19,11 +19,7 @@ fn runtime() -> Result<Runtime, Failed> {
 }
 
 fn verdict(run: &Run) -> Result<(), Failed> {
-    if run.passed() {
-        Ok(())
-    } else {
-        Err(format!("{}:\n  {}", run.name, run.failures.join("\n  ")).into())
-    }
+    if run.passed() { Ok(()) } else { Err(format!("{}:\n  {}", run.name, run.failures.join("\n  ")).into()) }
 }
 
 fn main() -> std::process::ExitCode {
@@ -53,9 +49,7 @@ fn main() -> std::process::ExitCode {
             let native = scenario::run(&mut Native, &label, &text);
             for (i, (n, w)) in native.trace.iter().zip(&wasm.trace).enumerate() {
                 if n != w {
-                    return Err(
-                        format!("step {i} differs:\n  native:   {n}\n  wasmtime: {w}").into(),
-                    );
+                    return Err(format!("step {i} differs:\n  native:   {n}\n  wasmtime: {w}").into());
                 }
             }
             if native.trace.len() != wasm.trace.len() {

@@ -5,8 +5,7 @@ use serde::{Serialize, Serializer};
 use crate::device::{Device, Effect, OsType, UserState};
 use crate::error::{Error, ErrorCode};
 use crate::policy::{
-    AssignedOnNewDevice, DeviceMatch, Membership, OnApprove, Policy, UnassignedAccess,
-    UnassignedOnNewDevice,
+    AssignedOnNewDevice, DeviceMatch, Membership, OnApprove, Policy, UnassignedAccess, UnassignedOnNewDevice,
 };
 use crate::time::Timestamp;
 use crate::version::Version;
@@ -128,10 +127,7 @@ impl Reasons {
     }
     /// The reasons in firing order.
     pub fn iter(self) -> impl Iterator<Item = Reason> {
-        Reason::ALL
-            .iter()
-            .copied()
-            .filter(move |r| self.contains(*r))
+        Reason::ALL.iter().copied().filter(move |r| self.contains(*r))
     }
     /// Whether any posture rule failed.
     pub fn has_posture_failure(self) -> bool {
@@ -300,23 +296,22 @@ impl Policy {
     pub fn subject<G: AsRef<str>>(&self, user: &str, groups: &[G]) -> Subject {
         Subject {
             user: self.users.membership(user),
-            groups: groups.iter().fold(Membership::default(), |m, g| {
-                m | self.groups.membership(g.as_ref())
-            }),
+            groups: groups.iter().fold(Membership::default(), |m, g| m | self.groups.membership(g.as_ref())),
         }
     }
 
-    /// Same as [`Policy::subject`], from ids interned against [`Policy::user_ids`] and
-    /// [`Policy::group_ids`].
-    pub fn subject_interned(&self, user: Option<u32>, groups: &[u32]) -> Subject {
-        Subject {
-            user: user
-                .map(|u| self.users.membership_at(u))
-                .unwrap_or_default(),
-            groups: groups.iter().fold(Membership::default(), |m, g| {
-                m | self.groups.membership_at(*g)
-            }),
-        }
+    /// Same as [`Policy::subject`], from principals: user `i` of [`Policy::user_ids`] is
+    /// `i`, group `j` of [`Policy::group_ids`] is `user_ids().len() + j`. A host interns
+    /// the user and the groups the policy names, and passes nothing for the rest.
+    pub fn subject_interned(&self, principals: &[u32]) -> Subject {
+        let users = self.users.names().len() as u32;
+        principals.iter().fold(Subject::default(), |s, &p| {
+            if p < users {
+                Subject { user: s.user | self.users.membership_at(p), ..s }
+            } else {
+                Subject { groups: s.groups | self.groups.membership_at(p - users), ..s }
+            }
+        })
     }
 
     /// The user's scope.
@@ -343,30 +338,12 @@ impl Policy {
     pub fn allowed(&self, assigned: bool) -> (Outcome, Access) {
         if assigned {
             let push_mfa = self.doc.assigned.push_mfa;
-            (
-                Outcome::Allow,
-                Access {
-                    app: true,
-                    sso: true,
-                    push_mfa,
-                },
-            )
+            (Outcome::Allow, Access { app: true, sso: true, push_mfa })
         } else {
             let u = &self.doc.unassigned;
             let full = u.access == UnassignedAccess::Full;
-            let outcome = if full {
-                Outcome::Allow
-            } else {
-                Outcome::Limited
-            };
-            (
-                outcome,
-                Access {
-                    app: true,
-                    sso: full,
-                    push_mfa: u.push_mfa,
-                },
-            )
+            let outcome = if full { Outcome::Allow } else { Outcome::Limited };
+            (outcome, Access { app: true, sso: full, push_mfa: u.push_mfa })
         }
     }
 
@@ -409,13 +386,9 @@ impl Policy {
                     let min = self.min_os.get(os.index()).copied().flatten()?;
                     Some(format!("update {} to {min} or later", os.display_name()))
                 }
-                Reason::PosturePin => {
-                    Some(format!("set a PIN of at least {} digits", r.min_pin_length))
-                }
+                Reason::PosturePin => Some(format!("set a PIN of at least {} digits", r.min_pin_length)),
                 Reason::PostureEncryption => Some("turn on device encryption".into()),
-                Reason::PostureCompromised => {
-                    Some("use a device that is not jailbroken or rooted".into())
-                }
+                Reason::PostureCompromised => Some("use a device that is not jailbroken or rooted".into()),
                 _ => None,
             })
             .collect()
@@ -453,7 +426,8 @@ impl Policy {
         if self.doc.device_match == DeviceMatch::DeviceIdAndSerial
             && let Some(reg) = active
         {
-            let same = matches!((&reg.device.serial_number, &device.serial_number), (Some(a), Some(b)) if a == b);
+            let same =
+                matches!((&reg.device.serial_number, &device.serial_number), (Some(a), Some(b)) if a == b);
             if !same {
                 d.reasons.insert(Reason::DeviceSerialMismatch);
                 return d;
@@ -478,18 +452,10 @@ impl Policy {
             return d;
         }
         let n = state.devices.len();
-        let max = if assigned {
-            self.doc.assigned.max_devices
-        } else {
-            self.doc.unassigned.max_devices
-        };
+        let max = if assigned { self.doc.assigned.max_devices } else { self.doc.unassigned.max_devices };
         let pending = state.pending_for(id);
         if n < max as usize {
-            let reason = if n == 0 {
-                Reason::DeviceFirst
-            } else {
-                Reason::DeviceWithinLimit
-            };
+            let reason = if n == 0 { Reason::DeviceFirst } else { Reason::DeviceWithinLimit };
             register(&mut d.effects, state, device, pending.is_some(), at);
             allow(&mut d, reason);
             return d;
@@ -504,14 +470,9 @@ impl Policy {
             match self.doc.assigned.on_new_device {
                 AssignedOnNewDevice::Approval => {
                     if expired == Some(true) {
-                        d.effects.push(Effect::RemovePending {
-                            device_id: id.clone(),
-                        });
+                        d.effects.push(Effect::RemovePending { device_id: id.clone() });
                     }
-                    d.effects.push(Effect::AddPending {
-                        device: device.clone(),
-                        at,
-                    });
+                    d.effects.push(Effect::AddPending { device: device.clone(), at });
                     d.outcome = Outcome::PendingApproval;
                     d.reasons.insert(Reason::DeviceApprovalRequested);
                     if expired == Some(true) {
@@ -553,9 +514,7 @@ impl Policy {
         let mut effects = Vec::new();
         match action {
             AdminAction::Approve => {
-                let p = state
-                    .pending_for(device_id)
-                    .ok_or_else(|| fail(ErrorCode::NoPendingRequest))?;
+                let p = state.pending_for(device_id).ok_or_else(|| fail(ErrorCode::NoPendingRequest))?;
                 if self.expired(p.requested_at, at) {
                     return Err(fail(ErrorCode::RequestExpired));
                 }
@@ -568,29 +527,20 @@ impl Policy {
                 if state.pending_for(device_id).is_none() {
                     return Err(fail(ErrorCode::NoPendingRequest));
                 }
-                effects.push(Effect::RemovePending {
-                    device_id: device_id.clone(),
-                });
-                effects.push(Effect::AddRejected {
-                    device_id: device_id.clone(),
-                    at,
-                });
+                effects.push(Effect::RemovePending { device_id: device_id.clone() });
+                effects.push(Effect::AddRejected { device_id: device_id.clone(), at });
             }
             AdminAction::Unblock => {
                 if !state.is_rejected(device_id) {
                     return Err(fail(ErrorCode::UnknownDevice));
                 }
-                effects.push(Effect::RemoveRejected {
-                    device_id: device_id.clone(),
-                });
+                effects.push(Effect::RemoveRejected { device_id: device_id.clone() });
             }
             AdminAction::RemoveDevice => {
                 if state.device(device_id).is_none() {
                     return Err(fail(ErrorCode::UnknownDevice));
                 }
-                effects.push(Effect::RemoveDevice {
-                    device_id: device_id.clone(),
-                });
+                effects.push(Effect::RemoveDevice { device_id: device_id.clone() });
             }
         }
         Ok(effects)
@@ -606,14 +556,9 @@ fn register<K: Clone>(
     at: Timestamp,
 ) {
     if had_pending {
-        effects.push(Effect::RemovePending {
-            device_id: device.device_id.clone(),
-        });
+        effects.push(Effect::RemovePending { device_id: device.device_id.clone() });
     }
-    effects.push(Effect::AddDevice {
-        device: device.clone(),
-        at,
-    });
+    effects.push(Effect::AddDevice { device: device.clone(), at });
 }
 
 /// Removes the oldest devices until fewer than `max` are active. Oldest is the earliest
@@ -629,9 +574,7 @@ fn make_room<K: Clone>(effects: &mut Vec<Effect<K>>, state: &UserState<K>, max: 
     order.sort_by_key(|&i| state.devices.get(i).map(|d| d.registered_at));
     for i in order.into_iter().take(excess) {
         if let Some(d) = state.devices.get(i) {
-            effects.push(Effect::RemoveDevice {
-                device_id: d.device.device_id.clone(),
-            });
+            effects.push(Effect::RemoveDevice { device_id: d.device.device_id.clone() });
         }
     }
 }
@@ -641,13 +584,7 @@ fn make_room<K: Clone>(effects: &mut Vec<Effect<K>>, state: &UserState<K>, max: 
 pub(crate) fn compliant_probe<K>(policy: &Policy, device_id: K) -> Device<K> {
     let os = OsType::ALL
         .into_iter()
-        .find(|o| {
-            policy
-                .platform_allowed
-                .get(o.index())
-                .copied()
-                .unwrap_or(false)
-        })
+        .find(|o| policy.platform_allowed.get(o.index()).copied().unwrap_or(false))
         .unwrap_or(OsType::Ios);
     Device {
         os_version: Some(Version::MAX),

@@ -67,9 +67,7 @@ impl Text {
         }
         let chars = s.chars().count();
         if chars > MAX_DEVICE_ID_CHARS {
-            return Err(format!(
-                "must be at most {MAX_DEVICE_ID_CHARS} characters, got {chars}"
-            ));
+            return Err(format!("must be at most {MAX_DEVICE_ID_CHARS} characters, got {chars}"));
         }
         Ok(Text(s.into()))
     }
@@ -251,11 +249,7 @@ pub struct UserState<K = Text> {
 
 impl<K> Default for UserState<K> {
     fn default() -> Self {
-        UserState {
-            devices: Vec::new(),
-            pending: Vec::new(),
-            rejected: Vec::new(),
-        }
+        UserState { devices: Vec::new(), pending: Vec::new(), rejected: Vec::new() }
     }
 }
 
@@ -282,27 +276,22 @@ impl<K: PartialEq> UserState<K> {
     {
         for effect in effects {
             match effect {
-                Effect::AddDevice { device, at } => self.devices.push(Registered {
-                    device: device.clone(),
-                    registered_at: *at,
-                }),
+                Effect::AddDevice { device, at } => {
+                    self.devices.push(Registered { device: device.clone(), registered_at: *at })
+                }
                 Effect::RemoveDevice { device_id } => {
                     self.devices.retain(|d| d.device.device_id != *device_id)
                 }
-                Effect::AddPending { device, at } => self.pending.push(Pending {
-                    device: device.clone(),
-                    requested_at: *at,
-                }),
+                Effect::AddPending { device, at } => {
+                    self.pending.push(Pending { device: device.clone(), requested_at: *at })
+                }
                 Effect::RemovePending { device_id } => {
                     self.pending.retain(|p| p.device.device_id != *device_id)
                 }
-                Effect::AddRejected { device_id, at } => self.rejected.push(Rejected {
-                    device_id: device_id.clone(),
-                    rejected_at: *at,
-                }),
-                Effect::RemoveRejected { device_id } => {
-                    self.rejected.retain(|r| r.device_id != *device_id)
+                Effect::AddRejected { device_id, at } => {
+                    self.rejected.push(Rejected { device_id: device_id.clone(), rejected_at: *at })
                 }
+                Effect::RemoveRejected { device_id } => self.rejected.retain(|r| r.device_id != *device_id),
             }
         }
     }
@@ -312,17 +301,11 @@ impl UserState<Text> {
     /// Checks what serde cannot: one entry per device id in each list, and no device
     /// both active and pending. Pointers are relative to the state document.
     pub fn check(&self) -> Result<(), (String, String)> {
-        fn dup<'a>(
-            ids: impl Iterator<Item = &'a Text>,
-            list: &str,
-        ) -> Result<(), (String, String)> {
+        fn dup<'a>(ids: impl Iterator<Item = &'a Text>, list: &str) -> Result<(), (String, String)> {
             let mut seen = std::collections::HashSet::new();
             for (i, id) in ids.enumerate() {
                 if !seen.insert(id) {
-                    return Err((
-                        format!("/{list}/{i}"),
-                        format!("device `{id}` is listed twice"),
-                    ));
+                    return Err((format!("/{list}/{i}"), format!("device `{id}` is listed twice")));
                 }
             }
             Ok(())

@@ -126,9 +126,9 @@ impl Error {
             Error::InvalidPolicy { pointer, .. }
             | Error::InvalidEvent { pointer, .. }
             | Error::InvalidState { pointer, .. } => pointer,
-            Error::NoPendingRequest { .. }
-            | Error::RequestExpired { .. }
-            | Error::UnknownDevice { .. } => "/device_id",
+            Error::NoPendingRequest { .. } | Error::RequestExpired { .. } | Error::UnknownDevice { .. } => {
+                "/device_id"
+            }
         }
     }
 
@@ -149,11 +149,7 @@ impl Error {
             ErrorCode::RequestExpired => Error::RequestExpired { device_id },
             ErrorCode::UnknownDevice => Error::UnknownDevice {
                 device_id,
-                what: if action == crate::AdminAction::Unblock {
-                    "rejected"
-                } else {
-                    "active"
-                },
+                what: if action == crate::AdminAction::Unblock { "rejected" } else { "active" },
             },
             _ => Error::NoPendingRequest { device_id },
         }
@@ -172,18 +168,15 @@ impl Error {
     /// own and reported as part of a larger document.
     pub fn nested(self, prefix: &str) -> Self {
         match self {
-            Error::InvalidPolicy { pointer, message } => Error::InvalidPolicy {
-                pointer: format!("{prefix}{pointer}"),
-                message,
-            },
-            Error::InvalidEvent { pointer, message } => Error::InvalidEvent {
-                pointer: format!("{prefix}{pointer}"),
-                message,
-            },
-            Error::InvalidState { pointer, message } => Error::InvalidState {
-                pointer: format!("{prefix}{pointer}"),
-                message,
-            },
+            Error::InvalidPolicy { pointer, message } => {
+                Error::InvalidPolicy { pointer: format!("{prefix}{pointer}"), message }
+            }
+            Error::InvalidEvent { pointer, message } => {
+                Error::InvalidEvent { pointer: format!("{prefix}{pointer}"), message }
+            }
+            Error::InvalidState { pointer, message } => {
+                Error::InvalidState { pointer: format!("{prefix}{pointer}"), message }
+            }
             other => other,
         }
     }

@@ -84,10 +84,7 @@ struct RawEvent {
 }
 
 fn invalid(pointer: &str, message: impl Into<String>) -> Error {
-    Error::InvalidEvent {
-        pointer: pointer.into(),
-        message: message.into(),
-    }
+    Error::InvalidEvent { pointer: pointer.into(), message: message.into() }
 }
 
 impl RawEvent {
@@ -107,9 +104,7 @@ impl RawEvent {
                 ));
             }
         };
-        let user = self
-            .user
-            .ok_or_else(|| invalid("/user", "missing field `user`"))?;
+        let user = self.user.ok_or_else(|| invalid("/user", "missing field `user`"))?;
         if user.is_empty() {
             return Err(invalid("/user", "must not be an empty id"));
         }
@@ -119,26 +114,16 @@ impl RawEvent {
                 format!("must be at most {MAX_ID_BYTES} bytes, got {}", user.len()),
             ));
         }
-        let at = self
-            .at
-            .ok_or_else(|| invalid("/at", "missing field `at`"))?;
+        let at = self.at.ok_or_else(|| invalid("/at", "missing field `at`"))?;
         Ok(match action {
             None => {
-                let device = self
-                    .device
-                    .ok_or_else(|| invalid("/device", "missing field `device`"))?;
+                let device = self.device.ok_or_else(|| invalid("/device", "missing field `device`"))?;
                 Event::Login(Login { user, at, device })
             }
             Some(action) => {
-                let device_id = self
-                    .device_id
-                    .ok_or_else(|| invalid("/device_id", "missing field `device_id`"))?;
-                Event::Admin(Admin {
-                    action,
-                    user,
-                    device_id,
-                    at,
-                })
+                let device_id =
+                    self.device_id.ok_or_else(|| invalid("/device_id", "missing field `device_id`"))?;
+                Event::Admin(Admin { action, user, device_id, at })
             }
         })
     }
@@ -148,18 +133,14 @@ impl UserState {
     /// Decodes and checks a stored state document (`invalid_state`).
     pub fn from_value(value: &serde_json::Value) -> Result<UserState, Error> {
         let state: UserState = json::from_value(value, ErrorCode::InvalidState)?;
-        state
-            .check()
-            .map_err(|(pointer, message)| Error::InvalidState { pointer, message })?;
+        state.check().map_err(|(pointer, message)| Error::InvalidState { pointer, message })?;
         Ok(state)
     }
 
     /// Same as [`UserState::from_value`], from text.
     pub fn from_json(text: &str) -> Result<UserState, Error> {
         let state: UserState = json::from_str(text, ErrorCode::InvalidState)?;
-        state
-            .check()
-            .map_err(|(pointer, message)| Error::InvalidState { pointer, message })?;
+        state.check().map_err(|(pointer, message)| Error::InvalidState { pointer, message })?;
         Ok(state)
     }
 }

@@ -58,16 +58,12 @@ pub fn from_str<T: DeserializeOwned>(text: &str, code: ErrorCode) -> Result<T, E
         to_error(pointer_of(e.path()), &inner, code)
     })?;
     // Trailing characters after the document are an error too.
-    de.end()
-        .map_err(|e| to_error(String::new(), &e.to_string(), code))?;
+    de.end().map_err(|e| to_error(String::new(), &e.to_string(), code))?;
     Ok(value)
 }
 
 /// Decodes an already parsed value; a failure is an error of `code` at the failing field.
-pub fn from_value<T: DeserializeOwned>(
-    value: &serde_json::Value,
-    code: ErrorCode,
-) -> Result<T, Error> {
+pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value, code: ErrorCode) -> Result<T, Error> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.inner().to_string();
         to_error(pointer_of(e.path()), &inner, code)

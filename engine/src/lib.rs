@@ -26,19 +26,16 @@ pub mod scenario;
 mod time;
 mod version;
 
-pub use decide::{
-    Access, AdminAction, LoginDecision, Named, Outcome, Reason, Reasons, Scope, Subject,
-};
+pub use decide::{Access, AdminAction, LoginDecision, Named, Outcome, Reason, Reasons, Scope, Subject};
 pub use device::{
     Device, Effect, MAX_DEVICE_ID_CHARS, OsType, Pending, Registered, Rejected, Text, UserState,
 };
 pub use error::{Error, ErrorCode};
 pub use event::{Admin, Event, Login};
 pub use policy::{
-    AssignedOnNewDevice, AssignedSettings, Assignment, DeviceMatch, IdTable, Issue,
-    MAX_DEVICES_LIMIT, MAX_ID_BYTES, MAX_PIN_LENGTH, Membership, OnApprove, Policy, PolicyDoc,
-    Requirements, SCHEMA, UnassignedAccess, UnassignedOnNewDevice, UnassignedSettings, Validation,
-    validate,
+    AssignedOnNewDevice, AssignedSettings, Assignment, DeviceMatch, IdTable, Issue, MAX_DEVICES_LIMIT,
+    MAX_ID_BYTES, MAX_PIN_LENGTH, Membership, OnApprove, Policy, PolicyDoc, Requirements, SCHEMA,
+    UnassignedAccess, UnassignedOnNewDevice, UnassignedSettings, Validation, validate,
 };
 pub use time::Timestamp;
 pub use version::Version;
@@ -86,12 +83,7 @@ pub fn decide<G: AsRef<str>>(
     match event {
         Event::Login(login) => {
             let scope = policy.scope(policy.subject(&login.user, groups));
-            Ok(Decision::Login(policy.decide_login(
-                scope,
-                state,
-                &login.device,
-                login.at,
-            )))
+            Ok(Decision::Login(policy.decide_login(scope, state, &login.device, login.at)))
         }
         Event::Admin(admin) => policy
             .decide_admin(state, admin.action, &admin.device_id, admin.at)

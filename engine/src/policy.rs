@@ -292,9 +292,7 @@ impl IdTable {
 
     /// The membership bits of an id by name; nothing for an id the policy does not name.
     pub fn membership(&self, id: &str) -> Membership {
-        self.lookup(id)
-            .map(|i| self.membership_at(i))
-            .unwrap_or_default()
+        self.lookup(id).map(|i| self.membership_at(i)).unwrap_or_default()
     }
 
     /// The membership bits of an interned index; nothing for an out-of-range index.
@@ -338,26 +336,15 @@ impl Policy {
     pub fn compile(doc: PolicyDoc) -> Result<Policy, Error> {
         let validation = check(&doc);
         if let Some(first) = validation.errors.into_iter().next() {
-            return Err(Error::InvalidPolicy {
-                pointer: first.pointer,
-                message: first.message,
-            });
+            return Err(Error::InvalidPolicy { pointer: first.pointer, message: first.message });
         }
         let mut users = IdTable::default();
         let mut groups = IdTable::default();
         let a = &doc.assignment;
-        a.users
-            .iter()
-            .for_each(|u| users.add(u, Membership::INCLUDED));
-        a.exclude_users
-            .iter()
-            .for_each(|u| users.add(u, Membership::EXCLUDED));
-        a.groups
-            .iter()
-            .for_each(|g| groups.add(g, Membership::INCLUDED));
-        a.exclude_groups
-            .iter()
-            .for_each(|g| groups.add(g, Membership::EXCLUDED));
+        a.users.iter().for_each(|u| users.add(u, Membership::INCLUDED));
+        a.exclude_users.iter().for_each(|u| users.add(u, Membership::EXCLUDED));
+        a.groups.iter().for_each(|g| groups.add(g, Membership::INCLUDED));
+        a.exclude_groups.iter().for_each(|g| groups.add(g, Membership::EXCLUDED));
         let mut min_os = [None; 3];
         for (os, v) in &doc.requirements.min_os_version {
             if let (Some(os), Ok(v)) = (OsType::parse(os), v.parse::<Version>())
@@ -368,14 +355,7 @@ impl Policy {
         }
         let platforms = &doc.requirements.platforms;
         let platform_allowed = OsType::ALL.map(|o| platforms.is_empty() || platforms.contains(&o));
-        Ok(Policy {
-            doc,
-            users,
-            groups,
-            min_os,
-            platform_allowed,
-            warnings: validation.warnings,
-        })
+        Ok(Policy { doc, users, groups, min_os, platform_allowed, warnings: validation.warnings })
     }
 
     /// The document, defaults resolved.
@@ -404,10 +384,7 @@ pub fn validate(text: &str) -> Validation {
     match json::from_str::<PolicyDoc>(text, ErrorCode::InvalidPolicy) {
         Ok(doc) => check(&doc),
         Err(e) => Validation {
-            errors: vec![Issue {
-                pointer: e.pointer().to_string(),
-                message: e.message(),
-            }],
+            errors: vec![Issue { pointer: e.pointer().to_string(), message: e.message() }],
             warnings: Vec::new(),
         },
     }
@@ -418,10 +395,7 @@ fn check(doc: &PolicyDoc) -> Validation {
     let mut v = Validation::default();
     let mut err = |pointer: String, message: String| v.errors.push(Issue { pointer, message });
     if doc.schema != SCHEMA {
-        err(
-            "/schema".into(),
-            format!("unsupported schema `{}`, expected `{SCHEMA}`", doc.schema),
-        );
+        err("/schema".into(), format!("unsupported schema `{}`, expected `{SCHEMA}`", doc.schema));
     }
     let a = &doc.assignment;
     for (list, ids) in [
@@ -432,10 +406,7 @@ fn check(doc: &PolicyDoc) -> Validation {
     ] {
         for (i, id) in ids.iter().enumerate() {
             if id.is_empty() {
-                err(
-                    format!("/assignment/{list}/{i}"),
-                    "must not be an empty id".into(),
-                );
+                err(format!("/assignment/{list}/{i}"), "must not be an empty id".into());
             } else if id.len() > MAX_ID_BYTES {
                 err(
                     format!("/assignment/{list}/{i}"),
@@ -444,20 +415,11 @@ fn check(doc: &PolicyDoc) -> Validation {
             }
         }
     }
-    for (side, n) in [
-        ("assigned", doc.assigned.max_devices),
-        ("unassigned", doc.unassigned.max_devices),
-    ] {
+    for (side, n) in [("assigned", doc.assigned.max_devices), ("unassigned", doc.unassigned.max_devices)] {
         if n < 1 {
-            err(
-                format!("/{side}/max_devices"),
-                format!("must be at least 1, got {n}"),
-            );
+            err(format!("/{side}/max_devices"), format!("must be at least 1, got {n}"));
         } else if n > MAX_DEVICES_LIMIT {
-            err(
-                format!("/{side}/max_devices"),
-                format!("must be at most {MAX_DEVICES_LIMIT}, got {n}"),
-            );
+            err(format!("/{side}/max_devices"), format!("must be at most {MAX_DEVICES_LIMIT}, got {n}"));
         }
     }
     let r = &doc.requirements;
@@ -470,25 +432,14 @@ fn check(doc: &PolicyDoc) -> Validation {
     for (os, version) in &r.min_os_version {
         let pointer = format!("/requirements/min_os_version/{}", json::escape_pointer(os));
         if OsType::parse(os).is_none() {
-            err(
-                pointer,
-                format!("unknown OS type `{os}`, expected `ios`, `android` or `other`"),
-            );
+            err(pointer, format!("unknown OS type `{os}`, expected `ios`, `android` or `other`"));
         } else if let Err(e) = version.parse::<Version>() {
             err(pointer, e);
         }
     }
     for (inc, exc, what) in [
-        (
-            &a.users,
-            &a.exclude_users,
-            ("users", "exclude_users", "user"),
-        ),
-        (
-            &a.groups,
-            &a.exclude_groups,
-            ("groups", "exclude_groups", "group"),
-        ),
+        (&a.users, &a.exclude_users, ("users", "exclude_users", "user")),
+        (&a.groups, &a.exclude_groups, ("groups", "exclude_groups", "group")),
     ] {
         let included: rustc_hash::FxHashSet<&str> = inc.iter().map(String::as_str).collect();
         for (i, id) in exc.iter().enumerate() {

@@ -42,12 +42,10 @@ impl Population {
 
     fn check(&self) -> Result<(), Error> {
         for (user, state) in &self.state {
-            state
-                .check()
-                .map_err(|(pointer, message)| Error::InvalidState {
-                    pointer: format!("/state/{}{pointer}", json::escape_pointer(user)),
-                    message,
-                })?;
+            state.check().map_err(|(pointer, message)| Error::InvalidState {
+                pointer: format!("/state/{}{pointer}", json::escape_pointer(user)),
+                message,
+            })?;
         }
         Ok(())
     }
@@ -174,11 +172,7 @@ pub fn user_view<G: AsRef<str>>(
         .iter()
         .map(|r| {
             let d = policy.decide_login(scope, state, &r.device, at);
-            DeviceOutcome {
-                device_id: r.device.device_id.clone(),
-                outcome: d.outcome,
-                reasons: d.reasons,
-            }
+            DeviceOutcome { device_id: r.device.device_id.clone(), outcome: d.outcome, reasons: d.reasons }
         })
         .collect();
     let probe = compliant_probe(policy, fresh_id(state));
@@ -192,11 +186,7 @@ pub fn user_view<G: AsRef<str>>(
         } else {
             policy.doc.unassigned.max_devices
         };
-        if state.devices.len() < max as usize {
-            NewDevice::Register
-        } else {
-            NewDevice::Add
-        }
+        if state.devices.len() < max as usize { NewDevice::Register } else { NewDevice::Add }
     } else if r.contains(Reason::DeviceReplaced) {
         NewDevice::Replace
     } else if d.outcome == Outcome::PendingApproval {
@@ -235,12 +225,7 @@ fn fresh_id(state: &UserState) -> Text {
 }
 
 /// Compares two policies over a population at time `at`.
-pub fn preview(
-    current: &Policy,
-    proposed: &Policy,
-    population: &Population,
-    at: Timestamp,
-) -> Report {
+pub fn preview(current: &Policy, proposed: &Policy, population: &Population, at: Timestamp) -> Report {
     let mut report = Report::default();
     let empty_state = UserState::default();
     let no_groups: Vec<String> = Vec::new();
@@ -265,38 +250,26 @@ pub fn preview(
         }
         s.new_device_changed += u64::from(before.new_device != after.new_device);
         if before != after {
-            report.changes.push(Change {
-                user: user.to_string(),
-                before,
-                after,
-            });
+            report.changes.push(Change { user: user.to_string(), before, after });
         }
     }
     report
 }
 
 /// The preview from documents: two policies, a population and an RFC 3339 time.
-pub fn preview_json(
-    current: &str,
-    proposed: &str,
-    population: &str,
-    at: &str,
-) -> Result<Report, Error> {
+pub fn preview_json(current: &str, proposed: &str, population: &str, at: &str) -> Result<Report, Error> {
     fn which(side: &'static str) -> impl Fn(Error) -> Error {
         move |e: Error| match e {
-            Error::InvalidPolicy { pointer, message } => Error::InvalidPolicy {
-                pointer,
-                message: format!("{side} policy: {message}"),
-            },
+            Error::InvalidPolicy { pointer, message } => {
+                Error::InvalidPolicy { pointer, message: format!("{side} policy: {message}") }
+            }
             other => other,
         }
     }
     let current = Policy::from_json(current).map_err(which("current"))?;
     let proposed = Policy::from_json(proposed).map_err(which("proposed"))?;
     let population = Population::from_json(population)?;
-    let at = Timestamp::parse(at).map_err(|message| Error::InvalidEvent {
-        pointer: "/at".into(),
-        message,
-    })?;
+    let at =
+        Timestamp::parse(at).map_err(|message| Error::InvalidEvent { pointer: "/at".into(), message })?;
     Ok(preview(&current, &proposed, &population, at))
 }

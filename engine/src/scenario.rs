@@ -147,11 +147,7 @@ pub struct ExpectAccess {
 
 impl From<Access> for ExpectAccess {
     fn from(a: Access) -> Self {
-        ExpectAccess {
-            app: a.app,
-            sso: a.sso,
-            push_mfa: a.push_mfa,
-        }
+        ExpectAccess { app: a.app, sso: a.sso, push_mfa: a.push_mfa }
     }
 }
 
@@ -181,18 +177,11 @@ fn ids<'a>(it: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
 /// Runs the scenario in `text` against `rt`. A malformed file is one failure, never a
 /// panic. `fallback_name` names the run when the file has no readable name.
 pub fn run<R: Runtime>(rt: &mut R, fallback_name: &str, text: &str) -> Run {
-    let mut out = Run {
-        name: fallback_name.to_string(),
-        ..Run::default()
-    };
+    let mut out = Run { name: fallback_name.to_string(), ..Run::default() };
     let scenario: Scenario = match crate::json::from_str(text, ErrorCode::InvalidState) {
         Ok(s) => s,
         Err(e) => {
-            out.failures.push(format!(
-                "malformed scenario at `{}`: {}",
-                e.pointer(),
-                e.message()
-            ));
+            out.failures.push(format!("malformed scenario at `{}`: {}", e.pointer(), e.message()));
             return out;
         }
     };
@@ -200,10 +189,7 @@ pub fn run<R: Runtime>(rt: &mut R, fallback_name: &str, text: &str) -> Run {
     let mut policy = match rt.load_policy(&scenario.policy) {
         Ok(p) => p,
         Err(f) => {
-            out.failures.push(format!(
-                "the scenario's policy is invalid at `{}`: {}",
-                f.pointer, f.message
-            ));
+            out.failures.push(format!("the scenario's policy is invalid at `{}`: {}", f.pointer, f.message));
             return out;
         }
     };
@@ -215,27 +201,15 @@ pub fn run<R: Runtime>(rt: &mut R, fallback_name: &str, text: &str) -> Run {
                 states.insert(user.clone(), s);
             }
             Err(e) => {
-                let pointer = format!(
-                    "/state/{}{}",
-                    crate::json::escape_pointer(user),
-                    e.pointer()
-                );
-                out.failures.push(format!(
-                    "malformed scenario at `{pointer}`: {}",
-                    e.message()
-                ));
+                let pointer = format!("/state/{}{}", crate::json::escape_pointer(user), e.pointer());
+                out.failures.push(format!("malformed scenario at `{pointer}`: {}", e.message()));
                 return out;
             }
         }
     }
     for (index, step) in scenario.steps.iter().enumerate() {
         let kind = step.event.get("type").and_then(Value::as_str).unwrap_or("");
-        let user = step
-            .event
-            .get("user")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let user = step.event.get("user").and_then(Value::as_str).unwrap_or("").to_string();
         let result: Result<Option<Decision>, Failure> = match kind {
             "set_policy" => match step.event.get("policy") {
                 Some(p) => rt.load_policy(p).map(|p| {
@@ -244,20 +218,15 @@ pub fn run<R: Runtime>(rt: &mut R, fallback_name: &str, text: &str) -> Run {
                 }),
                 None => Err(scenario_error("/policy", "missing field `policy`")),
             },
-            "set_groups" => match step
-                .event
-                .get("groups")
-                .map(|g| serde_json::from_value::<Vec<String>>(g.clone()))
-            {
-                Some(Ok(groups)) if !user.is_empty() => {
-                    directory.insert(user.clone(), groups);
-                    Ok(None)
+            "set_groups" => {
+                match step.event.get("groups").map(|g| serde_json::from_value::<Vec<String>>(g.clone())) {
+                    Some(Ok(groups)) if !user.is_empty() => {
+                        directory.insert(user.clone(), groups);
+                        Ok(None)
+                    }
+                    _ => Err(scenario_error("/groups", "`set_groups` needs a `user` and a list of `groups`")),
                 }
-                _ => Err(scenario_error(
-                    "/groups",
-                    "`set_groups` needs a `user` and a list of `groups`",
-                )),
-            },
+            }
             _ => {
                 let groups = directory.get(&user).map(Vec::as_slice).unwrap_or(&[]);
                 let state = states.get(&user).cloned().unwrap_or_default();
@@ -265,10 +234,7 @@ pub fn run<R: Runtime>(rt: &mut R, fallback_name: &str, text: &str) -> Run {
             }
         };
         if let Ok(Some(decision)) = &result {
-            states
-                .entry(user.clone())
-                .or_default()
-                .apply(decision.effects());
+            states.entry(user.clone()).or_default().apply(decision.effects());
         }
         let after = states.get(&user).cloned().unwrap_or_default();
         let prefix = format!("step {index}");
@@ -303,15 +269,9 @@ fn check(
     let mut fail = |what: String| failures.push(format!("{prefix}: {what}"));
     match (&expect.error, result) {
         (Some(want), Err(f)) if f.code == *want => {}
-        (Some(want), Err(f)) => fail(format!(
-            "error: expected `{want}`, got `{}` ({})",
-            f.code, f.message
-        )),
+        (Some(want), Err(f)) => fail(format!("error: expected `{want}`, got `{}` ({})", f.code, f.message)),
         (Some(want), Ok(_)) => fail(format!("error: expected `{want}`, got no error")),
-        (None, Err(f)) => fail(format!(
-            "unexpected error `{}` at `{}`: {}",
-            f.code, f.pointer, f.message
-        )),
+        (None, Err(f)) => fail(format!("unexpected error `{}` at `{}`: {}", f.code, f.pointer, f.message)),
         (None, Ok(_)) => {}
     }
     let login = match result {
@@ -329,10 +289,7 @@ fn check(
             if let Some(o) = &expect.outcome
                 && d.outcome.as_str() != o
             {
-                fail(format!(
-                    "outcome: expected `{o}`, got `{}`",
-                    d.outcome.as_str()
-                ));
+                fail(format!("outcome: expected `{o}`, got `{}`", d.outcome.as_str()));
             }
             if let Some(a) = expect.assigned
                 && d.assigned != a
@@ -356,21 +313,9 @@ fn check(
         }
     }
     let lists = [
-        (
-            "devices",
-            &expect.devices,
-            ids(after.devices.iter().map(|d| d.device.device_id.as_str())),
-        ),
-        (
-            "pending",
-            &expect.pending,
-            ids(after.pending.iter().map(|p| p.device.device_id.as_str())),
-        ),
-        (
-            "rejected",
-            &expect.rejected,
-            ids(after.rejected.iter().map(|r| r.device_id.as_str())),
-        ),
+        ("devices", &expect.devices, ids(after.devices.iter().map(|d| d.device.device_id.as_str()))),
+        ("pending", &expect.pending, ids(after.pending.iter().map(|p| p.device.device_id.as_str()))),
+        ("rejected", &expect.rejected, ids(after.rejected.iter().map(|r| r.device_id.as_str()))),
     ];
     for (what, want, got) in lists {
         if let Some(want) = want {

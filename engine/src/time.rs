@@ -19,20 +19,15 @@ const MS_PER_HOUR: i64 = 3_600_000;
 impl Timestamp {
     /// Parses an RFC 3339 time (`2026-11-22T10:00:00Z`); an offset is converted to UTC.
     pub fn parse(s: &str) -> Result<Self, String> {
-        let t = OffsetDateTime::parse(s, &Rfc3339)
-            .map_err(|e| format!("`{s}` is not an RFC 3339 time ({e})"))?;
+        let t =
+            OffsetDateTime::parse(s, &Rfc3339).map_err(|e| format!("`{s}` is not an RFC 3339 time ({e})"))?;
         let ms = t.unix_timestamp_nanos().div_euclid(1_000_000);
-        i64::try_from(ms)
-            .map(Timestamp)
-            .map_err(|_| format!("`{s}` is out of range"))
+        i64::try_from(ms).map(Timestamp).map_err(|_| format!("`{s}` is out of range"))
     }
 
     /// This time plus `hours`, saturating at the end of time.
     pub fn plus_hours(self, hours: u32) -> Self {
-        Timestamp(
-            self.0
-                .saturating_add(i64::from(hours).saturating_mul(MS_PER_HOUR)),
-        )
+        Timestamp(self.0.saturating_add(i64::from(hours).saturating_mul(MS_PER_HOUR)))
     }
 
     /// The time as RFC 3339 in UTC; fractional seconds only when there are any.
@@ -78,10 +73,7 @@ mod tests {
         let f = Timestamp::parse("2026-11-22T10:00:00.250Z").unwrap();
         assert_eq!(f.0 - t.0, 250);
         assert_eq!(f.to_rfc3339(), "2026-11-22T10:00:00.25Z");
-        assert_eq!(
-            t.plus_hours(72),
-            Timestamp::parse("2026-11-25T10:00:00Z").unwrap()
-        );
+        assert_eq!(t.plus_hours(72), Timestamp::parse("2026-11-25T10:00:00Z").unwrap());
     }
 
     #[test]

@@ -18,20 +18,14 @@ pub struct Version {
 
 impl Version {
     /// Higher than any real version: what a "compliant" probe device reports.
-    pub const MAX: Version = Version {
-        parts: [u32::MAX; 4],
-        len: 4,
-    };
+    pub const MAX: Version = Version { parts: [u32::MAX; 4], len: 4 };
 
     /// A version from its parts (one to four; more are an error).
     pub fn from_parts(parts: &[u32]) -> Option<Self> {
         if parts.is_empty() || parts.len() > 4 {
             return None;
         }
-        let mut v = Version {
-            parts: [0; 4],
-            len: 0,
-        };
+        let mut v = Version { parts: [0; 4], len: 0 };
         for (slot, p) in v.parts.iter_mut().zip(parts) {
             *slot = *p;
         }
@@ -49,15 +43,9 @@ impl FromStr for Version {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || {
-            format!(
-                "`{s}` is not a version (expected 1 to 4 numbers separated by dots, like `16.4`)"
-            )
-        };
-        let mut v = Version {
-            parts: [0; 4],
-            len: 0,
-        };
+        let bad =
+            || format!("`{s}` is not a version (expected 1 to 4 numbers separated by dots, like `16.4`)");
+        let mut v = Version { parts: [0; 4], len: 0 };
         for piece in s.split('.') {
             let slot = v.parts.get_mut(usize::from(v.len)).ok_or_else(bad)?;
             if piece.is_empty() || !piece.bytes().all(|b| b.is_ascii_digit()) {
@@ -89,12 +77,7 @@ impl Ord for Version {
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self
-            .parts
-            .iter()
-            .take(usize::from(self.len.max(1)))
-            .enumerate()
-        {
+        for (i, p) in self.parts.iter().take(usize::from(self.len.max(1))).enumerate() {
             if i > 0 {
                 f.write_str(".")?;
             }
@@ -138,17 +121,7 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in [
-            "",
-            "17.x",
-            "1.2.3.4.5",
-            ".1",
-            "1.",
-            "1..2",
-            "-1",
-            " 1",
-            "99999999999",
-        ] {
+        for bad in ["", "17.x", "1.2.3.4.5", ".1", "1.", "1..2", "-1", " 1", "99999999999"] {
             assert!(bad.parse::<Version>().is_err(), "{bad}");
         }
     }

@@ -45,10 +45,7 @@ fn platform_remediation_names_the_allowed_platforms() {
         "{}",
         r#"{"type":"login","user":"a","at":"2026-11-22T10:00:00Z","device":{"device_id":"A1","os_type":"other"}}"#,
     );
-    assert_eq!(
-        d["remediation"],
-        json!(["use a device running iOS or Android"])
-    );
+    assert_eq!(d["remediation"], json!(["use a device running iOS or Android"]));
 }
 
 #[test]
@@ -60,14 +57,7 @@ fn approval_request_after_expiry_lists_its_effects_in_order() {
             "pending":[{"device":{"device_id":"A2","os_type":"ios"},"requested_at":"2026-11-22T08:00:00Z"}]}"#,
         r#"{"type":"login","user":"a","at":"2026-11-22T10:00:00Z","device":{"device_id":"A2","os_type":"ios","model":"iPhone15,2"}}"#,
     );
-    assert_eq!(
-        d["reasons"],
-        json!([
-            "scope.user",
-            "device.approval_requested",
-            "device.request_expired"
-        ])
-    );
+    assert_eq!(d["reasons"], json!(["scope.user", "device.approval_requested", "device.request_expired"]));
     assert_eq!(
         d["effects"],
         json!([
@@ -89,9 +79,7 @@ fn replace_removes_then_registers() {
     )
     .expect("event");
     let d = decide(&policy, &[] as &[&str], &state, &event).expect("decision");
-    let Decision::Login(login) = &d else {
-        panic!("a login")
-    };
+    let Decision::Login(login) = &d else { panic!("a login") };
     assert_eq!(
         serde_json::to_value(&login.effects).expect("json"),
         json!([
@@ -110,12 +98,10 @@ fn replace_removes_then_registers() {
 #[test]
 fn admin_errors_name_the_device() {
     let policy = Policy::from_json(r#"{"schema":"mdm.policy/v1"}"#).expect("policy");
-    let event = Event::from_json(
-        r#"{"type":"approve","user":"a","device_id":"A9","at":"2026-11-22T10:00:00Z"}"#,
-    )
-    .expect("event");
-    let e = decide(&policy, &[] as &[&str], &UserState::default(), &event)
-        .expect_err("nothing pending");
+    let event =
+        Event::from_json(r#"{"type":"approve","user":"a","device_id":"A9","at":"2026-11-22T10:00:00Z"}"#)
+            .expect("event");
+    let e = decide(&policy, &[] as &[&str], &UserState::default(), &event).expect_err("nothing pending");
     assert_eq!(e.code().as_str(), "no_pending_request");
     assert_eq!(e.pointer(), "/device_id");
     assert_eq!(e.to_string(), "no pending request for device `A9`");

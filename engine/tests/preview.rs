@@ -41,10 +41,7 @@ fn adding_a_group_assigns_its_members() {
     assert_eq!((s.assigned_before, s.assigned_after), (1, 2));
     assert_eq!((s.became_assigned, s.became_unassigned), (1, 0));
     // bob moves from limited (no push, no SSO) to assigned (push, SSO).
-    assert_eq!(
-        (s.push_mfa_gained, s.push_mfa_lost, s.sso_gained, s.sso_lost),
-        (1, 0, 1, 0)
-    );
+    assert_eq!((s.push_mfa_gained, s.push_mfa_lost, s.sso_gained, s.sso_lost), (1, 0, 1, 0));
     assert_eq!((s.devices_blocked, s.devices_unblocked), (0, 0));
     // bob's next phone: replace before, approval after.
     assert_eq!(s.new_device_changed, 1);
@@ -99,22 +96,11 @@ fn new_device_kinds() {
     .expect("population");
     let kinds = |doc: &str| {
         let p = policy(doc);
-        let r = preview(
-            &p,
-            &policy(r#"{"schema":"mdm.policy/v1","enabled":false}"#),
-            &population,
-            at(),
-        );
-        r.changes
-            .iter()
-            .map(|c| (c.user.clone(), c.before.new_device))
-            .collect::<Vec<_>>()
+        let r = preview(&p, &policy(r#"{"schema":"mdm.policy/v1","enabled":false}"#), &population, at());
+        r.changes.iter().map(|c| (c.user.clone(), c.before.new_device)).collect::<Vec<_>>()
     };
     let a = r#"{"schema":"mdm.policy/v1","assignment":{"groups":["g"]}"#;
-    assert_eq!(
-        kinds(&format!("{a}}}"))[0],
-        ("a".into(), NewDevice::Approval)
-    );
+    assert_eq!(kinds(&format!("{a}}}"))[0], ("a".into(), NewDevice::Approval));
     assert_eq!(
         kinds(&format!(r#"{a},"assigned":{{"on_new_device":"deny"}}}}"#))[0],
         ("a".into(), NewDevice::Deny)
@@ -124,8 +110,7 @@ fn new_device_kinds() {
         ("a".into(), NewDevice::Register)
     );
     // Unassigned `add` with one device and max 1.
-    let k =
-        kinds(r#"{"schema":"mdm.policy/v1","unassigned":{"on_new_device":"add","access":"full"}}"#);
+    let k = kinds(r#"{"schema":"mdm.policy/v1","unassigned":{"on_new_device":"add","access":"full"}}"#);
     assert_eq!(k[0], ("a".into(), NewDevice::Add));
 }
 

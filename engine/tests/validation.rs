@@ -36,48 +36,35 @@ fn missing_schema() {
 fn wrong_schema() {
     let (p, m) = policy_error(r#"{"schema":"mdm.policy/v9"}"#);
     assert_eq!(p, "/schema");
-    assert_eq!(
-        m,
-        "unsupported schema `mdm.policy/v9`, expected `mdm.policy/v1`"
-    );
+    assert_eq!(m, "unsupported schema `mdm.policy/v9`, expected `mdm.policy/v1`");
 }
 
 #[test]
 fn wrong_type() {
     let (p, m) = policy_error(r#"{"schema":"mdm.policy/v1","enabled":"yes"}"#);
     assert_eq!(p, "/enabled");
-    assert!(
-        m.starts_with("invalid type: string \"yes\", expected a boolean"),
-        "{m}"
-    );
+    assert!(m.starts_with("invalid type: string \"yes\", expected a boolean"), "{m}");
 }
 
 #[test]
 fn unknown_platform_points_at_the_element() {
-    let (p, m) = policy_error(
-        r#"{"schema":"mdm.policy/v1","requirements":{"platforms":["ios","windows"]}}"#,
-    );
+    let (p, m) = policy_error(r#"{"schema":"mdm.policy/v1","requirements":{"platforms":["ios","windows"]}}"#);
     assert_eq!(p, "/requirements/platforms/1");
     assert!(m.contains("unknown variant `windows`"), "{m}");
 }
 
 #[test]
 fn unknown_os_in_min_version() {
-    let (p, m) = policy_error(
-        r#"{"schema":"mdm.policy/v1","requirements":{"min_os_version":{"windows":"10"}}}"#,
-    );
+    let (p, m) =
+        policy_error(r#"{"schema":"mdm.policy/v1","requirements":{"min_os_version":{"windows":"10"}}}"#);
     assert_eq!(p, "/requirements/min_os_version/windows");
-    assert_eq!(
-        m,
-        "unknown OS type `windows`, expected `ios`, `android` or `other`"
-    );
+    assert_eq!(m, "unknown OS type `windows`, expected `ios`, `android` or `other`");
 }
 
 #[test]
 fn bad_version() {
-    let (p, m) = policy_error(
-        r#"{"schema":"mdm.policy/v1","requirements":{"min_os_version":{"ios":"16.x"}}}"#,
-    );
+    let (p, m) =
+        policy_error(r#"{"schema":"mdm.policy/v1","requirements":{"min_os_version":{"ios":"16.x"}}}"#);
     assert_eq!(p, "/requirements/min_os_version/ios");
     assert!(m.starts_with("`16.x` is not a version"), "{m}");
 }
@@ -91,8 +78,7 @@ fn pin_too_long() {
 
 #[test]
 fn empty_id() {
-    let (p, m) =
-        policy_error(r#"{"schema":"mdm.policy/v1","assignment":{"exclude_groups":["ok",""]}}"#);
+    let (p, m) = policy_error(r#"{"schema":"mdm.policy/v1","assignment":{"exclude_groups":["ok",""]}}"#);
     assert_eq!(p, "/assignment/exclude_groups/1");
     assert_eq!(m, "must not be an empty id");
 }
@@ -115,14 +101,8 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let event = format!(r#"{{"type":"login","extra":{deep}}}"#);
     let e = Event::from_json(&event).expect_err("invalid");
     assert_eq!((e.code(), e.pointer()), (ErrorCode::InvalidEvent, "/user"));
-    let nested =
-        format!(r#"{{"type":"login","user":"a","at":"2026-11-22T10:00:00Z","device":{deep}}}"#);
-    assert!(
-        Event::from_json(&nested)
-            .expect_err("invalid")
-            .pointer()
-            .starts_with("/device")
-    );
+    let nested = format!(r#"{{"type":"login","user":"a","at":"2026-11-22T10:00:00Z","device":{deep}}}"#);
+    assert!(Event::from_json(&nested).expect_err("invalid").pointer().starts_with("/device"));
 }
 
 #[test]
@@ -134,19 +114,9 @@ fn validate_lists_every_error_and_warning() {
             "requirements":{"min_pin_length":20}}"#,
     );
     let errors: Vec<&str> = v.errors.iter().map(|i| i.pointer.as_str()).collect();
-    assert_eq!(
-        errors,
-        [
-            "/assigned/max_devices",
-            "/unassigned/max_devices",
-            "/requirements/min_pin_length"
-        ]
-    );
-    let warnings: Vec<(&str, &str)> = v
-        .warnings
-        .iter()
-        .map(|i| (i.pointer.as_str(), i.message.as_str()))
-        .collect();
+    assert_eq!(errors, ["/assigned/max_devices", "/unassigned/max_devices", "/requirements/min_pin_length"]);
+    let warnings: Vec<(&str, &str)> =
+        v.warnings.iter().map(|i| (i.pointer.as_str(), i.message.as_str())).collect();
     assert_eq!(
         warnings,
         [
@@ -164,10 +134,9 @@ fn validate_lists_every_error_and_warning() {
 
 #[test]
 fn a_warning_does_not_stop_the_policy() {
-    let p = Policy::from_json(
-        r#"{"schema":"mdm.policy/v1","assignment":{"users":["a"],"exclude_users":["a"]}}"#,
-    )
-    .expect("warnings only");
+    let p =
+        Policy::from_json(r#"{"schema":"mdm.policy/v1","assignment":{"users":["a"],"exclude_users":["a"]}}"#)
+            .expect("warnings only");
     assert_eq!(p.warnings().len(), 1);
 }
 
@@ -225,8 +194,7 @@ fn event_errors_point_into_the_event() {
 
 #[test]
 fn state_errors() {
-    let e = UserState::from_json(r#"{"devices":[{"device_id":"A","os_type":"ios"}]}"#)
-        .expect_err("no time");
+    let e = UserState::from_json(r#"{"devices":[{"device_id":"A","os_type":"ios"}]}"#).expect_err("no time");
     assert_eq!(e.code(), ErrorCode::InvalidState);
     assert_eq!(e.pointer(), "/devices/0/registered_at");
     let e = UserState::from_json(
@@ -246,9 +214,7 @@ fn unknown_device_attributes_are_not_kept() {
         r#"{"type":"login","user":"a","at":"2026-11-22T10:00:00Z","device":{"device_id":"A","os_type":"ios","imei":"1","contacts":["x"]}}"#,
     )
     .expect("valid");
-    let Event::Login(l) = e else {
-        panic!("a login")
-    };
+    let Event::Login(l) = e else { panic!("a login") };
     let kept = serde_json::to_value(&l.device).expect("serialises");
     assert_eq!(kept, serde_json::json!({"device_id":"A","os_type":"ios"}));
 }

@@ -50,7 +50,10 @@ fn workload() -> Workload {
     let state = UserState {
         devices: vec![
             Registered { device: mk("phone-1", OsType::Ios), registered_at: Timestamp(1_700_000_000_000) },
-            Registered { device: mk("phone-2", OsType::Android), registered_at: Timestamp(1_710_000_000_000) },
+            Registered {
+                device: mk("phone-2", OsType::Android),
+                registered_at: Timestamp(1_710_000_000_000),
+            },
             Registered { device: mk("tablet-3", OsType::Ios), registered_at: Timestamp(1_720_000_000_000) },
         ],
         ..UserState::default()
@@ -85,8 +88,17 @@ fn bench(c: &mut Criterion) {
             black_box(native.decide_login(scope, black_box(&w.state), black_box(&w.device), w.at))
         })
     });
+    g.bench_function("native_scope_only", |b| {
+        b.iter(|| native.scope(native.subject(black_box(USER), black_box(&w.groups))))
+    });
+    let scope = native.scope(native.subject(USER, &w.groups));
+    g.bench_function("native_decide_only", |b| {
+        b.iter(|| black_box(native.decide_login(scope, black_box(&w.state), black_box(&w.device), w.at)))
+    });
     g.bench_function("wasmtime_warm", |b| {
-        b.iter(|| black_box(gateway.decide_login(black_box(USER), black_box(&w.groups), &w.state, &w.device, w.at)))
+        b.iter(|| {
+            black_box(gateway.decide_login(black_box(USER), black_box(&w.groups), &w.state, &w.device, w.at))
+        })
     });
     g.sample_size(20);
     g.bench_function("wasmtime_fresh_instance", |b| {

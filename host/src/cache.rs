@@ -11,11 +11,7 @@ use crate::HostError;
 
 /// `$MDM_CACHE_DIR`, else `$XDG_CACHE_HOME/mdm-policy`, else `$HOME/.cache/mdm-policy`.
 pub(crate) fn default_dir() -> Option<PathBuf> {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     env("MDM_CACHE_DIR")
         .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("mdm-policy")))
         .or_else(|| env("HOME").map(|d| d.join(".cache/mdm-policy")))
@@ -36,8 +32,7 @@ pub(crate) fn load(
     dir: Option<&Path>,
 ) -> Result<Component, HostError> {
     let Some(dir) = dir else {
-        return Component::new(engine, bytes)
-            .map_err(|e| HostError::load("compiling the component", &e));
+        return Component::new(engine, bytes).map_err(|e| HostError::load("compiling the component", &e));
     };
     let path = dir.join(format!("mdm-{:016x}.cwasm", key(engine, bytes)));
     if path.is_file()
@@ -46,8 +41,8 @@ pub(crate) fn load(
         return Ok(c);
     }
     // A stale or damaged artifact: compile again and overwrite it.
-    let component = Component::new(engine, bytes)
-        .map_err(|e| HostError::load("compiling the component", &e))?;
+    let component =
+        Component::new(engine, bytes).map_err(|e| HostError::load("compiling the component", &e))?;
     // The cache is an optimisation: a read-only or full disk must not stop the host.
     let _ = store(&component, dir, &path);
     Ok(component)

@@ -16,55 +16,53 @@ pub(crate) fn os(o: e::OsType) -> t::OsType {
 }
 
 pub(crate) fn device<'a>(d: &'a e::Device, tok: &mut Tokens<'a>) -> t::Device {
+    let mut reported = t::Reported::empty();
+    let [major, minor, patch, build] = d.os_version.map(|v| v.parts()).unwrap_or_default();
+    if d.os_version.is_some() {
+        reported |= t::Reported::OS_VERSION;
+    }
+    if d.pin_length.is_some() {
+        reported |= t::Reported::PIN_LENGTH;
+    }
+    match d.encrypted {
+        Some(true) => reported |= t::Reported::ENCRYPTED,
+        Some(false) => reported |= t::Reported::UNENCRYPTED,
+        None => {}
+    }
+    match d.compromised {
+        Some(true) => reported |= t::Reported::COMPROMISED,
+        Some(false) => reported |= t::Reported::INTACT,
+        None => {}
+    }
     t::Device {
         id: tok.token(&d.device_id),
         os: os(d.os_type),
-        os_version: d.os_version.map(|v| {
-            let [major, minor, patch, build] = v.parts();
-            t::Version {
-                major,
-                minor,
-                patch,
-                build,
-            }
-        }),
         serial: d.serial_number.as_ref().map(|s| tok.token(s)),
-        pin_length: d.pin_length,
-        encrypted: d.encrypted,
-        compromised: d.compromised,
+        os_version: t::Version { major, minor, patch, build },
+        pin_length: d.pin_length.unwrap_or(0),
+        reported,
     }
 }
 
-pub(crate) fn state<'a>(s: &'a e::UserState, tok: &mut Tokens<'a>) -> t::UserState {
-    t::UserState {
-        devices: s
-            .devices
+/// Appends the state's entries to `out`.
+pub(crate) fn state<'a>(s: &'a e::UserState, tok: &mut Tokens<'a>, out: &mut Vec<t::Fact>) {
+    out.extend(s.devices.iter().map(|r| {
+        t::Fact::Active(t::Registered {
+            id: tok.token(&r.device.device_id),
+            serial: r.device.serial_number.as_ref().map(|x| tok.token(x)),
+            registered_at: r.registered_at.0,
+        })
+    }));
+    out.extend(
+        s.pending.iter().map(|p| {
+            t::Fact::Pending(t::Stamped { id: tok.token(&p.device.device_id), at: p.requested_at.0 })
+        }),
+    );
+    out.extend(
+        s.rejected
             .iter()
-            .map(|r| t::Registered {
-                id: tok.token(&r.device.device_id),
-                os: os(r.device.os_type),
-                serial: r.device.serial_number.as_ref().map(|x| tok.token(x)),
-                registered_at: r.registered_at.0,
-            })
-            .collect(),
-        pending: s
-            .pending
-            .iter()
-            .map(|p| t::Pending {
-                id: tok.token(&p.device.device_id),
-                os: os(p.device.os_type),
-                requested_at: p.requested_at.0,
-            })
-            .collect(),
-        rejected: s
-            .rejected
-            .iter()
-            .map(|r| t::Rejected {
-                id: tok.token(&r.device_id),
-                rejected_at: r.rejected_at.0,
-            })
-            .collect(),
-    }
+            .map(|r| t::Fact::Rejected(t::Stamped { id: tok.token(&r.device_id), at: r.rejected_at.0 })),
+    );
 }
 
 pub(crate) fn admin_action(a: e::AdminAction) -> t::AdminAction {
@@ -85,9 +83,7 @@ pub(crate) fn effects(
     state: &e::UserState,
 ) -> Result<Vec<e::Effect>, HostError> {
     let id = |token: u32| {
-        tok.id(token)
-            .cloned()
-            .ok_or_else(|| HostError::Protocol(format!("unknown device token {token}")))
+        tok.id(token).cloned().ok_or_else(|| HostError::Protocol(format!("unknown device token {token}")))
     };
     let device = |token: u32| -> Result<e::Device, HostError> {
         let want = id(token)?;
@@ -101,20 +97,17 @@ pub(crate) fn effects(
         .into_iter()
         .map(|x| {
             Ok(match x {
-                t::Effect::AddDevice(s) => e::Effect::AddDevice {
-                    device: device(s.id)?,
-                    at: e::Timestamp(s.at),
-                },
+                t::Effect::AddDevice(s) => {
+                    e::Effect::AddDevice { device: device(s.id)?, at: e::Timestamp(s.at) }
+                }
                 t::Effect::RemoveDevice(i) => e::Effect::RemoveDevice { device_id: id(i)? },
-                t::Effect::AddPending(s) => e::Effect::AddPending {
-                    device: device(s.id)?,
-                    at: e::Timestamp(s.at),
-                },
+                t::Effect::AddPending(s) => {
+                    e::Effect::AddPending { device: device(s.id)?, at: e::Timestamp(s.at) }
+                }
                 t::Effect::RemovePending(i) => e::Effect::RemovePending { device_id: id(i)? },
-                t::Effect::AddRejected(s) => e::Effect::AddRejected {
-                    device_id: id(s.id)?,
-                    at: e::Timestamp(s.at),
-                },
+                t::Effect::AddRejected(s) => {
+                    e::Effect::AddRejected { device_id: id(s.id)?, at: e::Timestamp(s.at) }
+                }
                 t::Effect::RemoveRejected(i) => e::Effect::RemoveRejected { device_id: id(i)? },
             })
         })
@@ -135,11 +128,7 @@ pub(crate) fn decision(
             t::Outcome::Deny => e::Outcome::Deny,
         },
         assigned: d.assigned,
-        access: e::Access {
-            app: d.access.app,
-            sso: d.access.sso,
-            push_mfa: d.access.push_mfa,
-        },
+        access: e::Access { app: d.access.app, sso: d.access.sso, push_mfa: d.access.push_mfa },
         // Both sides declare the reasons in the same order, so the bits are the same.
         reasons: e::Reasons::from_bits(d.reasons.as_array().first().copied().unwrap_or(0)),
         remediation: d.remediation,
@@ -154,9 +143,9 @@ pub(crate) fn error(x: t::Error) -> e::Error {
         t::ErrorCode::InvalidEvent => e::Error::InvalidEvent { pointer, message },
         t::ErrorCode::InvalidState => e::Error::InvalidState { pointer, message },
         // Admin errors are rebuilt by the caller, which knows the device's real id.
-        t::ErrorCode::NoPendingRequest
-        | t::ErrorCode::RequestExpired
-        | t::ErrorCode::UnknownDevice => e::Error::InvalidState { pointer, message },
+        t::ErrorCode::NoPendingRequest | t::ErrorCode::RequestExpired | t::ErrorCode::UnknownDevice => {
+            e::Error::InvalidState { pointer, message }
+        }
     }
 }
 
@@ -172,10 +161,7 @@ pub(crate) fn error_code(c: t::ErrorCode) -> e::ErrorCode {
 }
 
 pub(crate) fn issue(i: t::Issue) -> e::Issue {
-    e::Issue {
-        pointer: i.pointer,
-        message: i.message,
-    }
+    e::Issue { pointer: i.pointer, message: i.message }
 }
 
 pub(crate) fn validation(v: t::Validation) -> e::Validation {
@@ -220,16 +206,10 @@ mod tests {
         assert_eq!(flags.len(), e::Reason::ALL.len());
         for (flag, reason) in flags.iter().zip(e::Reason::ALL) {
             let bits = flag.as_array()[0];
-            assert_eq!(
-                e::Reasons::from_bits(bits).iter().collect::<Vec<_>>(),
-                vec![*reason]
-            );
+            assert_eq!(e::Reasons::from_bits(bits).iter().collect::<Vec<_>>(), vec![*reason]);
             let kebab = reason.as_str().replace(['.', '_'], "-");
             assert!(
-                format!("{flag:?}")
-                    .to_lowercase()
-                    .replace('_', "-")
-                    .contains(&kebab),
+                format!("{flag:?}").to_lowercase().replace('_', "-").contains(&kebab),
                 "{flag:?} {kebab}"
             );
         }

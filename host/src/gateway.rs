@@ -4,8 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use mdm_engine::{
-    Access, Admin, Decision, Device, Effect, Event, Issue, LoginDecision, Outcome, Timestamp,
-    UserState,
+    Access, Admin, Decision, Device, Effect, Event, Issue, LoginDecision, Outcome, Timestamp, UserState,
 };
 use rustc_hash::FxHashMap;
 use wasmtime::component::ResourceAny;
@@ -58,16 +57,26 @@ impl Verdict {
 struct Loaded {
     generation: u64,
     document: Arc<str>,
+    /// User id to principal.
     users: FxHashMap<Box<str>, u32>,
+    /// Group id to principal.
     groups: FxHashMap<Box<str>, u32>,
     warnings: Vec<Issue>,
 }
 
-/// An instance with the policy of some generation parsed into it.
+/// An instance with the policy of some generation parsed into it, and buffers reused
+/// from call to call.
 struct Slot {
     instance: Instance,
     policy: ResourceAny,
     generation: u64,
+    context: Vec<t::Fact>,
+}
+
+impl Slot {
+    fn new(instance: Instance, policy: ResourceAny, generation: u64) -> Self {
+        Slot { instance, policy, generation, context: Vec::new() }
+    }
 }
 
 /// A policy in the sandbox. `Send + Sync`: share it between threads; each decision takes
@@ -92,45 +101,28 @@ impl Gateway {
     }
 
     /// Parses `document` in a fresh instance; the id tables come from the guest.
-    fn load(
-        runtime: &Runtime,
-        document: &str,
-        generation: u64,
-    ) -> Result<(Slot, Loaded), HostError> {
+    fn load(runtime: &Runtime, document: &str, generation: u64) -> Result<(Slot, Loaded), HostError> {
         let mut instance = runtime.instantiate()?;
         let policy = instance
             .call(|g, s| g.mdm_policy_engine().policy().call_parse(s, document))?
             .map_err(|e| HostError::Engine(convert::error(e)))?;
-        let ids = instance.call(|g, s| {
+        let (principals, warnings) = instance.call(|g, s| {
             let p = g.mdm_policy_engine().policy();
-            Ok((
-                p.call_user_ids(&mut *s, policy)?,
-                p.call_group_ids(&mut *s, policy)?,
-                p.call_warnings(&mut *s, policy)?,
-            ))
+            Ok((p.call_principals(&mut *s, policy)?, p.call_warnings(&mut *s, policy)?))
         })?;
-        let index = |names: Vec<String>| {
-            names
-                .into_iter()
-                .enumerate()
-                .map(|(i, n)| (n.into_boxed_str(), i as u32))
-                .collect()
+        // Users are principals 0..n, groups n.. (see the WIT `principal`).
+        let offset = principals.users.len() as u32;
+        let index = |names: Vec<String>, offset: u32| {
+            names.into_iter().enumerate().map(|(i, n)| (n.into_boxed_str(), offset + i as u32)).collect()
         };
         let loaded = Loaded {
             generation,
             document: document.into(),
-            users: index(ids.0),
-            groups: index(ids.1),
-            warnings: ids.2.into_iter().map(convert::issue).collect(),
+            users: index(principals.users, 0),
+            groups: index(principals.groups, offset),
+            warnings: warnings.into_iter().map(convert::issue).collect(),
         };
-        Ok((
-            Slot {
-                instance,
-                policy,
-                generation,
-            },
-            loaded,
-        ))
+        Ok((Slot::new(instance, policy, generation), loaded))
     }
 
     /// Replaces the policy atomically. An invalid policy is refused and the old one
@@ -145,10 +137,7 @@ impl Gateway {
                 *current = Arc::new(loaded);
             }
         }
-        self.pool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(slot);
+        self.pool.lock().unwrap_or_else(PoisonError::into_inner).push(slot);
         Ok(())
     }
 
@@ -158,10 +147,7 @@ impl Gateway {
     }
 
     fn loaded(&self) -> Arc<Loaded> {
-        self.current
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.current.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Runs `f` on an instance holding the current policy. A fault drops the instance (a
@@ -171,21 +157,13 @@ impl Gateway {
         f: impl FnOnce(&mut Slot, &Loaded) -> Result<R, HostError>,
     ) -> Result<R, HostError> {
         let loaded = self.loaded();
-        let pooled = self
-            .pool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
+        let pooled = self.pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let mut slot = match pooled {
             Some(s) if s.generation == loaded.generation => s,
             stale => {
                 let mut instance = match stale {
                     Some(s) => {
-                        let Slot {
-                            mut instance,
-                            policy,
-                            ..
-                        } = s;
+                        let Slot { mut instance, policy, .. } = s;
                         // Free the old policy's memory in the guest; a failure here only
                         // means the instance is dropped with it.
                         let _ = policy.resource_drop(&mut instance.store);
@@ -197,11 +175,7 @@ impl Gateway {
                 let policy = instance
                     .call(|g, s| g.mdm_policy_engine().policy().call_parse(s, &document))?
                     .map_err(|e| HostError::Engine(convert::error(e)))?;
-                Slot {
-                    instance,
-                    policy,
-                    generation: loaded.generation,
-                }
+                Slot::new(instance, policy, loaded.generation)
             }
         };
         let result = f(&mut slot, &loaded);
@@ -213,10 +187,7 @@ impl Gateway {
                 | HostError::Protocol(_))
         );
         if !faulted {
-            self.pool
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(slot);
+            self.pool.lock().unwrap_or_else(PoisonError::into_inner).push(slot);
         }
         result
     }
@@ -231,21 +202,19 @@ impl Gateway {
         at: Timestamp,
     ) -> Verdict {
         let result = self.with_slot(|slot, loaded| {
-            let who = t::Subject {
-                user: loaded.users.get(user).copied(),
-                groups: groups
-                    .iter()
-                    .filter_map(|g| loaded.groups.get(g.as_ref()).copied())
-                    .collect(),
-            };
+            // Only the principals the policy names cross: the rest cannot change scope.
+            let context = &mut slot.context;
+            context.clear();
+            context.extend(loaded.users.get(user).map(|&p| t::Fact::Principal(p)));
+            context.extend(
+                groups.iter().filter_map(|g| loaded.groups.get(g.as_ref())).map(|&p| t::Fact::Principal(p)),
+            );
             let mut tok = Tokens::default();
             let login = convert::device(device, &mut tok);
-            let wit_state = convert::state(state, &mut tok);
-            let policy = slot.policy;
-            let d = slot.instance.call(|g, s| {
-                g.mdm_policy_engine()
-                    .policy()
-                    .call_decide_login(s, policy, &who, &wit_state, login, at.0)
+            convert::state(state, &mut tok, context);
+            let (instance, policy, context) = (&mut slot.instance, slot.policy, &slot.context);
+            let d = instance.call(|g, s| {
+                g.mdm_policy_engine().policy().call_decide_login(s, policy, context, login, at.0)
             })?;
             convert::decision(d, &tok, device, state)
         });
@@ -260,13 +229,14 @@ impl Gateway {
         self.with_slot(|slot, _| {
             let mut tok = Tokens::default();
             let target = tok.token(&admin.device_id);
-            let wit_state = convert::state(state, &mut tok);
-            let policy = slot.policy;
+            slot.context.clear();
+            convert::state(state, &mut tok, &mut slot.context);
             let action = convert::admin_action(admin.action);
-            let r = slot.instance.call(|g, s| {
+            let (instance, policy, context) = (&mut slot.instance, slot.policy, &slot.context);
+            let r = instance.call(|g, s| {
                 g.mdm_policy_engine()
                     .policy()
-                    .call_decide_admin(s, policy, &wit_state, action, target, admin.at.0)
+                    .call_decide_admin(s, policy, context, action, target, admin.at.0)
             })?;
             match r {
                 Ok(effects) => convert::effects(effects, &tok, None, state),
@@ -287,13 +257,10 @@ impl Gateway {
         event: &Event,
     ) -> Result<Decision, HostError> {
         match event {
-            Event::Login(l) => self
-                .decide_login(&l.user, groups, state, &l.device, l.at)
-                .into_result()
-                .map(Decision::Login),
-            Event::Admin(a) => self
-                .decide_admin(state, a)
-                .map(|effects| Decision::Admin { effects }),
+            Event::Login(l) => {
+                self.decide_login(&l.user, groups, state, &l.device, l.at).into_result().map(Decision::Login)
+            }
+            Event::Admin(a) => self.decide_admin(state, a).map(|effects| Decision::Admin { effects }),
         }
     }
 }

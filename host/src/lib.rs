@@ -66,9 +66,7 @@ impl Config {
     fn deadline_ticks(&self) -> u64 {
         let tick = self.tick.as_nanos().max(1);
         // One extra tick: the current one may be about to end.
-        u64::try_from(self.deadline.as_nanos().div_ceil(tick))
-            .unwrap_or(u64::MAX)
-            .saturating_add(1)
+        u64::try_from(self.deadline.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX).saturating_add(1)
     }
 }
 
@@ -142,26 +140,17 @@ impl Runtime {
     pub fn with_component(config: Config, bytes: &[u8]) -> Result<Runtime, HostError> {
         let mut wasm = wasmtime::Config::new();
         wasm.epoch_interruption(true);
-        let engine = wasmtime::Engine::new(&wasm)
-            .map_err(|e| HostError::load("configuring wasmtime", &e))?;
+        let engine = wasmtime::Engine::new(&wasm).map_err(|e| HostError::load("configuring wasmtime", &e))?;
         let component: Component = cache::load(&engine, bytes, config.cache_dir.as_deref())?;
         let linker = Linker::<Sandbox>::new(&engine);
-        let pre = linker
-            .instantiate_pre(&component)
-            .map_err(|e| HostError::load("linking the component", &e))?;
+        let pre =
+            linker.instantiate_pre(&component).map_err(|e| HostError::load("linking the component", &e))?;
         let pre = bindings::MdmPre::new(pre)
             .map_err(|e| HostError::load("checking the component's exports", &e))?;
         let stop_ticker = Arc::new(AtomicBool::new(false));
         spawn_ticker(engine.clone(), config.tick, stop_ticker.clone())
             .map_err(|e| HostError::Load(format!("starting the deadline clock: {e}")))?;
-        Ok(Runtime {
-            inner: Arc::new(Inner {
-                engine,
-                pre,
-                config,
-                stop_ticker,
-            }),
-        })
+        Ok(Runtime { inner: Arc::new(Inner { engine, pre, config, stop_ticker }) })
     }
 
     /// The sandbox settings.
@@ -171,18 +160,9 @@ impl Runtime {
 
     /// A new instance in a fresh store.
     pub(crate) fn instantiate(&self) -> Result<Instance, HostError> {
-        let limiter = Limiter {
-            max_memory: self.inner.config.memory_limit,
-            hit: false,
-        };
+        let limiter = Limiter { max_memory: self.inner.config.memory_limit, hit: false };
         let deadline_ticks = self.inner.config.deadline_ticks();
-        let mut store = Store::new(
-            &self.inner.engine,
-            Sandbox {
-                limiter,
-                deadline_ticks,
-            },
-        );
+        let mut store = Store::new(&self.inner.engine, Sandbox { limiter, deadline_ticks });
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(deadline_ticks);
         let guest = self
@@ -214,10 +194,7 @@ impl Runtime {
         at: &str,
     ) -> Result<String, HostError> {
         let mut i = self.instantiate()?;
-        let r = i.call(|g, s| {
-            g.mdm_policy_engine()
-                .call_preview(s, current, proposed, population, at)
-        })?;
+        let r = i.call(|g, s| g.mdm_policy_engine().call_preview(s, current, proposed, population, at))?;
         r.map_err(|e| HostError::Engine(convert::error(e)))
     }
 }
@@ -239,9 +216,7 @@ impl Instance {
 
     fn classify(&self, e: wasmtime::Error) -> HostError {
         if self.store.data().limiter.hit {
-            HostError::MemoryLimit {
-                limit: self.store.data().limiter.max_memory,
-            }
+            HostError::MemoryLimit { limit: self.store.data().limiter.max_memory }
         } else if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
             HostError::Deadline
         } else {
@@ -251,11 +226,7 @@ impl Instance {
 }
 
 /// Advances wasmtime's epoch every `tick` until `stop` is set: the clock deadlines count.
-fn spawn_ticker(
-    engine: wasmtime::Engine,
-    tick: Duration,
-    stop: Arc<AtomicBool>,
-) -> std::io::Result<()> {
+fn spawn_ticker(engine: wasmtime::Engine, tick: Duration, stop: Arc<AtomicBool>) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("mdm-epoch".into())
         .spawn(move || {

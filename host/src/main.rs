@@ -11,11 +11,7 @@ use mdm_host::scenario::Wasm;
 use mdm_host::{Config, HostError, Runtime};
 
 #[derive(Parser)]
-#[command(
-    name = "mdm",
-    version,
-    about = "mdm-policy: decide mobile logins under an MDM policy"
-)]
+#[command(name = "mdm", version, about = "mdm-policy: decide mobile logins under an MDM policy")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -83,12 +79,9 @@ struct CliError(String);
 impl From<HostError> for CliError {
     fn from(e: HostError) -> Self {
         match &e {
-            HostError::Engine(inner) => CliError(format!(
-                "{} at `{}`: {}",
-                inner.code(),
-                inner.pointer(),
-                inner.message()
-            )),
+            HostError::Engine(inner) => {
+                CliError(format!("{} at `{}`: {}", inner.code(), inner.pointer(), inner.message()))
+            }
             other => CliError(format!("{}: {other}", other.code())),
         }
     }
@@ -101,8 +94,7 @@ impl From<mdm_engine::Error> for CliError {
 }
 
 fn read(path: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| CliError(format!("cannot read `{}`: {e}", path.display())))
+    std::fs::read_to_string(path).map_err(|e| CliError(format!("cannot read `{}`: {e}", path.display())))
 }
 
 fn runtime() -> Result<Runtime, CliError> {
@@ -110,8 +102,8 @@ fn runtime() -> Result<Runtime, CliError> {
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| CliError(format!("cannot print the result: {e}")))?;
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| CliError(format!("cannot print the result: {e}")))?;
     println!("{text}");
     Ok(())
 }
@@ -131,12 +123,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
     match command {
         Command::Test { paths, native } => test(&paths, native),
         Command::Run { scenario, json } => run_one(&scenario, json),
-        Command::Eval {
-            policy,
-            state,
-            groups,
-            event,
-        } => {
+        Command::Eval { policy, state, groups, event } => {
             let gateway = runtime()?.gateway(&read(&policy)?)?;
             let mut state = match state {
                 Some(p) => UserState::from_json(&read(&p)?)?,
@@ -167,18 +154,8 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 Ok(ExitCode::from(1))
             }
         }
-        Command::Preview {
-            current,
-            proposed,
-            population,
-            at,
-        } => {
-            let report = runtime()?.preview(
-                &read(&current)?,
-                &read(&proposed)?,
-                &read(&population)?,
-                &at,
-            )?;
+        Command::Preview { current, proposed, population, at } => {
+            let report = runtime()?.preview(&read(&current)?, &read(&proposed)?, &read(&population)?, &at)?;
             let value: serde_json::Value = serde_json::from_str(&report)
                 .map_err(|e| CliError(format!("the engine's report is not JSON: {e}")))?;
             print_json(&value)?;
@@ -198,14 +175,13 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
         let mut found = Vec::new();
         let mut stack = vec![root.clone()];
         while let Some(p) = stack.pop() {
-            let meta = std::fs::metadata(&p)
-                .map_err(|e| CliError(format!("cannot read `{}`: {e}", p.display())))?;
+            let meta =
+                std::fs::metadata(&p).map_err(|e| CliError(format!("cannot read `{}`: {e}", p.display())))?;
             if meta.is_dir() {
                 let entries = std::fs::read_dir(&p)
                     .map_err(|e| CliError(format!("cannot list `{}`: {e}", p.display())))?;
                 for entry in entries {
-                    let entry = entry
-                        .map_err(|e| CliError(format!("cannot list `{}`: {e}", p.display())))?;
+                    let entry = entry.map_err(|e| CliError(format!("cannot list `{}`: {e}", p.display())))?;
                     let path = entry.path();
                     if path.is_dir() || path.extension().is_some_and(|e| e == "json") {
                         stack.push(path);
@@ -253,11 +229,7 @@ fn test(paths: &[PathBuf], native: bool) -> Result<ExitCode, CliError> {
         }
     }
     println!("{passed} passed, {failed} failed");
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn run_one(path: &Path, json: bool) -> Result<ExitCode, CliError> {
@@ -269,9 +241,7 @@ fn run_one(path: &Path, json: bool) -> Result<ExitCode, CliError> {
         .and_then(|v| v.get("steps").and_then(|s| s.as_array()).cloned())
         .unwrap_or_default();
     if json {
-        print_json(
-            &serde_json::json!({ "name": run.name, "trace": run.trace, "failures": run.failures }),
-        )?;
+        print_json(&serde_json::json!({ "name": run.name, "trace": run.trace, "failures": run.failures }))?;
     } else {
         println!("{}", run.name);
         for (i, (record, step)) in run.trace.iter().zip(&steps).enumerate() {
@@ -289,11 +259,7 @@ fn run_one(path: &Path, json: bool) -> Result<ExitCode, CliError> {
             println!("  FAIL {f}");
         }
     }
-    Ok(if run.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if run.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn describe_event(e: &serde_json::Value) -> String {
@@ -302,22 +268,13 @@ fn describe_event(e: &serde_json::Value) -> String {
         "login" => format!(
             "{} logs in on {} ({}) at {}",
             s("user"),
-            e.pointer("/device/device_id")
-                .and_then(|v| v.as_str())
-                .unwrap_or("?"),
-            e.pointer("/device/os_type")
-                .and_then(|v| v.as_str())
-                .unwrap_or("?"),
+            e.pointer("/device/device_id").and_then(|v| v.as_str()).unwrap_or("?"),
+            e.pointer("/device/os_type").and_then(|v| v.as_str()).unwrap_or("?"),
             s("at")
         ),
         "set_policy" => "the admin saves a new policy".into(),
         "set_groups" => format!("{}'s groups become {}", s("user"), e["groups"]),
-        kind => format!(
-            "the admin does `{kind}` on {}'s {} at {}",
-            s("user"),
-            s("device_id"),
-            s("at")
-        ),
+        kind => format!("the admin does `{kind}` on {}'s {} at {}", s("user"), s("device_id"), s("at")),
     }
 }
 
@@ -346,11 +303,7 @@ fn describe_result(r: &serde_json::Value) -> String {
             None => format!(
                 "done ({} change{})",
                 d["effects"].as_array().map_or(0, Vec::len),
-                if d["effects"].as_array().map_or(0, Vec::len) == 1 {
-                    ""
-                } else {
-                    "s"
-                }
+                if d["effects"].as_array().map_or(0, Vec::len) == 1 { "" } else { "s" }
             ),
         }
     } else if let Some(e) = r.get("error") {
@@ -372,16 +325,10 @@ fn ids(list: &serde_json::Value, key: &str) -> String {
             a.iter()
                 .filter_map(|x| {
                     let v = &x[key];
-                    v.as_str()
-                        .or_else(|| v["device_id"].as_str())
-                        .map(str::to_string)
+                    v.as_str().or_else(|| v["device_id"].as_str()).map(str::to_string)
                 })
                 .collect()
         })
         .unwrap_or_default();
-    if items.is_empty() {
-        "-".into()
-    } else {
-        format!("[{}]", items.join(", "))
-    }
+    if items.is_empty() { "-".into() } else { format!("[{}]", items.join(", ")) }
 }

@@ -13,11 +13,9 @@ pub struct Wasm(pub Runtime);
 fn failure(e: HostError) -> Failure {
     match e {
         HostError::Engine(e) => Failure::from(e),
-        other => Failure {
-            code: other.code().to_string(),
-            pointer: String::new(),
-            message: other.to_string(),
-        },
+        other => {
+            Failure { code: other.code().to_string(), pointer: String::new(), message: other.to_string() }
+        }
     }
 }
 

@@ -7,10 +7,16 @@ use rustc_hash::FxHashMap;
 /// Past this many distinct ids, a hash index replaces the linear scan.
 const LINEAR: usize = 16;
 
-#[derive(Default)]
 pub(crate) struct Tokens<'a> {
     ids: Vec<&'a Text>,
     index: Option<FxHashMap<&'a str, u32>>,
+}
+
+impl Default for Tokens<'_> {
+    fn default() -> Self {
+        // A login names a handful of ids: one allocation, no growth.
+        Tokens { ids: Vec::with_capacity(LINEAR), index: None }
+    }
 }
 
 impl<'a> Tokens<'a> {
@@ -29,13 +35,7 @@ impl<'a> Tokens<'a> {
         }
         self.ids.push(id);
         if self.ids.len() > LINEAR {
-            self.index = Some(
-                self.ids
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| (x.as_str(), i as u32))
-                    .collect(),
-            );
+            self.index = Some(self.ids.iter().enumerate().map(|(i, x)| (x.as_str(), i as u32)).collect());
         }
         next
     }
@@ -52,12 +52,8 @@ mod tests {
 
     #[test]
     fn equal_ids_equal_tokens_past_the_linear_limit() {
-        let ids: Vec<Text> = (0..100)
-            .map(|i| Text::new(&format!("d{i}")).unwrap())
-            .collect();
-        let again: Vec<Text> = (0..100)
-            .map(|i| Text::new(&format!("d{i}")).unwrap())
-            .collect();
+        let ids: Vec<Text> = (0..100).map(|i| Text::new(&format!("d{i}")).unwrap()).collect();
+        let again: Vec<Text> = (0..100).map(|i| Text::new(&format!("d{i}")).unwrap()).collect();
         let mut t = Tokens::default();
         let first: Vec<u32> = ids.iter().map(|i| t.token(i)).collect();
         let second: Vec<u32> = again.iter().map(|i| t.token(i)).collect();

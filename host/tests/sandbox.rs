@@ -9,7 +9,8 @@ use std::time::Duration;
 use mdm_engine::{Device, OsType, Outcome, Registered, Text, Timestamp, UserState};
 use mdm_host::{Config, HostError, Runtime, Verdict};
 
-const POLICY: &str = r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"]},"assigned":{"on_new_device":"replace"}}"#;
+const POLICY: &str =
+    r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"]},"assigned":{"on_new_device":"replace"}}"#;
 
 fn at() -> Timestamp {
     Timestamp::parse("2026-11-22T10:00:00Z").unwrap()
@@ -22,29 +23,19 @@ fn device(id: &str) -> Device {
 fn state_with(n: usize) -> UserState {
     UserState {
         devices: (0..n)
-            .map(|i| Registered {
-                device: device(&format!("D{i}")),
-                registered_at: Timestamp(i as i64),
-            })
+            .map(|i| Registered { device: device(&format!("D{i}")), registered_at: Timestamp(i as i64) })
             .collect(),
         ..UserState::default()
     }
 }
 
 fn config() -> Config {
-    Config {
-        cache_dir: None,
-        ..Config::default()
-    }
+    Config { cache_dir: None, ..Config::default() }
 }
 
 #[test]
 fn memory_cap_denies_then_serves() {
-    let runtime = Runtime::new(Config {
-        memory_limit: 4 << 20,
-        ..config()
-    })
-    .unwrap();
+    let runtime = Runtime::new(Config { memory_limit: 4 << 20, ..config() }).unwrap();
     let gateway = runtime.gateway(POLICY).unwrap();
     let huge = state_with(300_000);
     let v = gateway.decide_login("alice", &["sales"], &huge, &device("NEW"), at());
@@ -54,13 +45,7 @@ fn memory_cap_denies_then_serves() {
     );
     assert_eq!(v.outcome(), Outcome::Deny);
     assert!(!v.access().app && !v.access().sso && !v.access().push_mfa);
-    let ok = gateway.decide_login(
-        "alice",
-        &["sales"],
-        &UserState::default(),
-        &device("A1"),
-        at(),
-    );
+    let ok = gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at());
     assert_eq!(ok.outcome(), Outcome::Allow, "{ok:?}");
 }
 
@@ -77,17 +62,8 @@ fn deadline_denies_then_serves() {
     // Replacing among a million devices sorts them all: far past 2 ms in the guest.
     let huge = state_with(1_000_000);
     let v = gateway.decide_login("alice", &["sales"], &huge, &device("NEW"), at());
-    assert!(
-        matches!(v, Verdict::FailedClosed(HostError::Deadline)),
-        "{v:?}"
-    );
-    let ok = gateway.decide_login(
-        "alice",
-        &["sales"],
-        &UserState::default(),
-        &device("A1"),
-        at(),
-    );
+    assert!(matches!(v, Verdict::FailedClosed(HostError::Deadline)), "{v:?}");
+    let ok = gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at());
     assert_eq!(ok.outcome(), Outcome::Allow, "{ok:?}");
 }
 
@@ -95,12 +71,9 @@ fn deadline_denies_then_serves() {
 /// the WIT by wit-component.
 fn trapping_component() -> Vec<u8> {
     let mut resolve = wit_parser::Resolve::default();
-    let (pkg, _) = resolve
-        .push_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit"))
-        .unwrap();
+    let (pkg, _) = resolve.push_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit")).unwrap();
     let world = resolve.select_world(&[pkg], Some("mdm")).unwrap();
-    let mut module =
-        wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
+    let mut module = wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
     wit_component::embed_component_metadata(
         &mut module,
         &resolve,
@@ -108,12 +81,7 @@ fn trapping_component() -> Vec<u8> {
         wit_component::StringEncoding::UTF8,
     )
     .unwrap();
-    wit_component::ComponentEncoder::default()
-        .module(&module)
-        .unwrap()
-        .validate(true)
-        .encode()
-        .unwrap()
+    wit_component::ComponentEncoder::default().module(&module).unwrap().validate(true).encode().unwrap()
 }
 
 #[test]
@@ -125,13 +93,7 @@ fn guest_trap_is_an_error_not_a_crash() {
     assert!(matches!(runtime.validate(POLICY), Err(HostError::Trap(_))));
     // The real engine in the same process is unaffected.
     let gateway = Runtime::new(config()).unwrap().gateway(POLICY).unwrap();
-    let ok = gateway.decide_login(
-        "alice",
-        &["sales"],
-        &UserState::default(),
-        &device("A1"),
-        at(),
-    );
+    let ok = gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at());
     assert_eq!(ok.outcome(), Outcome::Allow);
 }
 
@@ -139,23 +101,10 @@ fn guest_trap_is_an_error_not_a_crash() {
 fn invalid_policy_is_refused_and_the_old_one_stays() {
     let runtime = Runtime::new(config()).unwrap();
     let gateway = runtime.gateway(POLICY).unwrap();
-    let e = gateway
-        .set_policy(r#"{"schema":"mdm.policy/v1","assigned":{"max_devices":0}}"#)
-        .unwrap_err();
-    let HostError::Engine(inner) = &e else {
-        panic!("{e:?}")
-    };
-    assert_eq!(
-        (inner.code().as_str(), inner.pointer()),
-        ("invalid_policy", "/assigned/max_devices")
-    );
-    let v = gateway.decide_login(
-        "alice",
-        &["sales"],
-        &UserState::default(),
-        &device("A1"),
-        at(),
-    );
+    let e = gateway.set_policy(r#"{"schema":"mdm.policy/v1","assigned":{"max_devices":0}}"#).unwrap_err();
+    let HostError::Engine(inner) = &e else { panic!("{e:?}") };
+    assert_eq!((inner.code().as_str(), inner.pointer()), ("invalid_policy", "/assigned/max_devices"));
+    let v = gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at());
     assert_eq!(v.outcome(), Outcome::Allow);
 }
 
@@ -163,24 +112,10 @@ fn invalid_policy_is_refused_and_the_old_one_stays() {
 fn hot_swap_applies_to_the_next_decision() {
     let runtime = Runtime::new(config()).unwrap();
     let gateway = runtime.gateway(POLICY).unwrap();
-    let before = gateway.decide_login(
-        "alice",
-        &["sales"],
-        &UserState::default(),
-        &device("A1"),
-        at(),
-    );
+    let before = gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at());
     assert_eq!(before.outcome(), Outcome::Allow);
-    gateway
-        .set_policy(r#"{"schema":"mdm.policy/v1","enabled":false}"#)
-        .unwrap();
-    let after = gateway.decide_login(
-        "alice",
-        &["sales"],
-        &UserState::default(),
-        &device("A1"),
-        at(),
-    );
+    gateway.set_policy(r#"{"schema":"mdm.policy/v1","enabled":false}"#).unwrap();
+    let after = gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at());
     assert_eq!(after.outcome(), Outcome::Limited);
 }
 
@@ -194,18 +129,8 @@ fn many_threads_share_one_gateway() {
             s.spawn(move || {
                 for i in 0..200 {
                     let group = if (t + i) % 2 == 0 { "sales" } else { "other" };
-                    let v = gateway.decide_login(
-                        "u",
-                        &[group],
-                        &UserState::default(),
-                        &device("X"),
-                        at(),
-                    );
-                    let want = if group == "sales" {
-                        Outcome::Allow
-                    } else {
-                        Outcome::Limited
-                    };
+                    let v = gateway.decide_login("u", &[group], &UserState::default(), &device("X"), at());
+                    let want = if group == "sales" { Outcome::Allow } else { Outcome::Limited };
                     assert_eq!(v.outcome(), want);
                     if t == 0 && i % 50 == 0 {
                         // Swapping to the same rules mid-flight changes no answer.
@@ -221,47 +146,22 @@ fn many_threads_share_one_gateway() {
 fn compiled_code_cache_is_reused() {
     let dir = std::env::temp_dir().join(format!("mdm-cache-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let cfg = Config {
-        cache_dir: Some(dir.clone()),
-        ..Config::default()
-    };
+    let cfg = Config { cache_dir: Some(dir.clone()), ..Config::default() };
     Runtime::new(cfg.clone()).unwrap();
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert_eq!(files.len(), 1, "one artifact written");
     let gateway = Runtime::new(cfg).unwrap().gateway(POLICY).unwrap();
-    let v = gateway.decide_login(
-        "alice",
-        &["sales"],
-        &UserState::default(),
-        &device("A1"),
-        at(),
-    );
+    let v = gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at());
     assert_eq!(v.outcome(), Outcome::Allow);
     // A damaged artifact is replaced, not trusted.
-    let path = std::fs::read_dir(&dir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let path = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
     std::fs::write(&path, b"not a component").unwrap();
-    let gateway = Runtime::new(Config {
-        cache_dir: Some(dir.clone()),
-        ..Config::default()
-    })
-    .unwrap()
-    .gateway(POLICY)
-    .unwrap();
+    let gateway = Runtime::new(Config { cache_dir: Some(dir.clone()), ..Config::default() })
+        .unwrap()
+        .gateway(POLICY)
+        .unwrap();
     assert!(
-        gateway
-            .decide_login(
-                "alice",
-                &["sales"],
-                &UserState::default(),
-                &device("A1"),
-                at()
-            )
-            .is_allowed()
+        gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at()).is_allowed()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -31,9 +31,5 @@ pub fn json_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// A file's path relative to `root`, for naming a test case.
 pub fn case_name(root: &Path, file: &Path) -> String {
-    file.strip_prefix(root)
-        .unwrap_or(file)
-        .with_extension("")
-        .display()
-        .to_string()
+    file.strip_prefix(root).unwrap_or(file).with_extension("").display().to_string()
 }

@@ -7,6 +7,8 @@ mod bindings {
     wit_bindgen::generate!({ path: "../../wit", world: "mdm" });
 }
 
+use std::cell::RefCell;
+
 use bindings::exports::mdm::policy::engine::{self as wit, GuestPolicy};
 use bindings::mdm::policy::types as t;
 use mdm_engine as e;
@@ -18,6 +20,19 @@ struct Component;
 mod glue {
     use super::Component;
     crate::bindings::export!(Component with_types_in crate::bindings);
+}
+
+/// The context of the call in progress.
+#[derive(Default)]
+struct Scratch {
+    principals: Vec<u32>,
+    state: e::UserState<u32>,
+}
+
+thread_local! {
+    /// Kept between calls so that its lists keep their capacity: once warm, a decision
+    /// allocates nothing for its context.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 impl wit::Guest for Component {
@@ -44,61 +59,37 @@ struct Policy(e::Policy);
 
 impl GuestPolicy for Policy {
     fn parse(document: String) -> Result<wit::Policy, t::Error> {
-        e::Policy::from_json(&document)
-            .map(|p| wit::Policy::new(Policy(p)))
-            .map_err(error)
+        e::Policy::from_json(&document).map(|p| wit::Policy::new(Policy(p))).map_err(error)
     }
 
     fn warnings(&self) -> Vec<t::Issue> {
         self.0.warnings().iter().map(issue).collect()
     }
 
-    fn user_ids(&self) -> Vec<String> {
-        self.0
-            .user_ids()
-            .names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+    fn principals(&self) -> t::Principals {
+        let names = |table: &e::IdTable| table.names().iter().map(|s| s.to_string()).collect();
+        t::Principals { users: names(self.0.user_ids()), groups: names(self.0.group_ids()) }
     }
 
-    fn group_ids(&self) -> Vec<String> {
-        self.0
-            .group_ids()
-            .names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-    }
-
-    fn decide_login(
-        &self,
-        who: t::Subject,
-        state: t::UserState,
-        login: t::Device,
-        at: i64,
-    ) -> t::LoginDecision {
+    fn decide_login(&self, context: Vec<t::Fact>, login: t::Device, at: i64) -> t::LoginDecision {
         let p = &self.0;
-        let scope = p.scope(p.subject_interned(who.user, &who.groups));
-        decision(p.decide_login(scope, &user_state(state), &device(login), e::Timestamp(at)))
+        with_context(context, |principals, state| {
+            let scope = p.scope(p.subject_interned(principals));
+            decision(p.decide_login(scope, state, &device(login), e::Timestamp(at)))
+        })
     }
 
     fn decide_admin(
         &self,
-        state: t::UserState,
+        state: Vec<t::Fact>,
         action: t::AdminAction,
         target: u32,
         at: i64,
     ) -> Result<Vec<t::Effect>, t::Error> {
-        let effects = self.0.decide_admin(
-            &user_state(state),
-            admin_action(action),
-            &target,
-            e::Timestamp(at),
-        );
-        effects
-            .map(|v| v.into_iter().map(effect).collect())
-            .map_err(error)
+        let effects = with_context(state, |_, s| {
+            self.0.decide_admin(s, admin_action(action), &target, e::Timestamp(at))
+        });
+        effects.map(|v| v.into_iter().map(effect).collect()).map_err(error)
     }
 }
 
@@ -111,48 +102,62 @@ fn os(o: t::OsType) -> e::OsType {
 }
 
 fn device(d: t::Device) -> e::Device<u32> {
+    let r = d.reported;
+    let v = d.os_version;
+    let fact = |yes, no| {
+        if r.contains(no) {
+            Some(false)
+        } else if r.contains(yes) {
+            Some(true)
+        } else {
+            None
+        }
+    };
     e::Device {
-        os_version: d
-            .os_version
-            .and_then(|v| e::Version::from_parts(&[v.major, v.minor, v.patch, v.build])),
+        os_version: r
+            .contains(t::Reported::OS_VERSION)
+            .then(|| e::Version::from_parts(&[v.major, v.minor, v.patch, v.build]))
+            .flatten(),
         serial_number: d.serial,
-        pin_length: d.pin_length,
-        encrypted: d.encrypted,
-        compromised: d.compromised,
+        pin_length: r.contains(t::Reported::PIN_LENGTH).then_some(d.pin_length),
+        encrypted: fact(t::Reported::ENCRYPTED, t::Reported::UNENCRYPTED),
+        // Compromised wins: `intact` counts only when `compromised` is absent.
+        compromised: if r.contains(t::Reported::COMPROMISED) {
+            Some(true)
+        } else {
+            r.contains(t::Reported::INTACT).then_some(false)
+        },
         ..e::Device::new(d.id, os(d.os))
     }
 }
 
-fn user_state(s: t::UserState) -> e::UserState<u32> {
-    e::UserState {
-        devices: s
-            .devices
-            .into_iter()
-            .map(|r| e::Registered {
-                device: e::Device {
-                    serial_number: r.serial,
-                    ..e::Device::new(r.id, os(r.os))
-                },
-                registered_at: e::Timestamp(r.registered_at),
-            })
-            .collect(),
-        pending: s
-            .pending
-            .into_iter()
-            .map(|p| e::Pending {
-                device: e::Device::new(p.id, os(p.os)),
-                requested_at: e::Timestamp(p.requested_at),
-            })
-            .collect(),
-        rejected: s
-            .rejected
-            .into_iter()
-            .map(|r| e::Rejected {
-                device_id: r.id,
-                rejected_at: e::Timestamp(r.rejected_at),
-            })
-            .collect(),
-    }
+/// Runs `f` on the call's principals and state, built in the scratch lists. The guest
+/// never reads a stored device's OS type (effects name devices by token), so `Other`
+/// stands in.
+fn with_context<R>(facts: Vec<t::Fact>, f: impl FnOnce(&[u32], &e::UserState<u32>) -> R) -> R {
+    SCRATCH.with_borrow_mut(|Scratch { principals, state }| {
+        principals.clear();
+        state.devices.clear();
+        state.pending.clear();
+        state.rejected.clear();
+        for fact in facts {
+            match fact {
+                t::Fact::Principal(p) => principals.push(p),
+                t::Fact::Active(r) => state.devices.push(e::Registered {
+                    device: e::Device { serial_number: r.serial, ..e::Device::new(r.id, e::OsType::Other) },
+                    registered_at: e::Timestamp(r.registered_at),
+                }),
+                t::Fact::Pending(p) => state.pending.push(e::Pending {
+                    device: e::Device::new(p.id, e::OsType::Other),
+                    requested_at: e::Timestamp(p.at),
+                }),
+                t::Fact::Rejected(r) => {
+                    state.rejected.push(e::Rejected { device_id: r.id, rejected_at: e::Timestamp(r.at) })
+                }
+            }
+        }
+        f(principals, state)
+    })
 }
 
 fn admin_action(a: t::AdminAction) -> e::AdminAction {
@@ -173,11 +178,7 @@ fn decision(d: e::LoginDecision<u32>) -> t::LoginDecision {
             e::Outcome::Deny => t::Outcome::Deny,
         },
         assigned: d.assigned,
-        access: t::Access {
-            app: d.access.app,
-            sso: d.access.sso,
-            push_mfa: d.access.push_mfa,
-        },
+        access: t::Access { app: d.access.app, sso: d.access.sso, push_mfa: d.access.push_mfa },
         // Both sides declare the reasons in the same order, so the bits are the same.
         reasons: t::Reasons::from_bits_retain(d.reasons.bits()),
         remediation: d.remediation,
@@ -187,20 +188,17 @@ fn decision(d: e::LoginDecision<u32>) -> t::LoginDecision {
 
 fn effect(x: e::Effect<u32>) -> t::Effect {
     match x {
-        e::Effect::AddDevice { device, at } => t::Effect::AddDevice(t::Stamped {
-            id: device.device_id,
-            at: at.0,
-        }),
+        e::Effect::AddDevice { device, at } => {
+            t::Effect::AddDevice(t::Stamped { id: device.device_id, at: at.0 })
+        }
         e::Effect::RemoveDevice { device_id } => t::Effect::RemoveDevice(device_id),
-        e::Effect::AddPending { device, at } => t::Effect::AddPending(t::Stamped {
-            id: device.device_id,
-            at: at.0,
-        }),
+        e::Effect::AddPending { device, at } => {
+            t::Effect::AddPending(t::Stamped { id: device.device_id, at: at.0 })
+        }
         e::Effect::RemovePending { device_id } => t::Effect::RemovePending(device_id),
-        e::Effect::AddRejected { device_id, at } => t::Effect::AddRejected(t::Stamped {
-            id: device_id,
-            at: at.0,
-        }),
+        e::Effect::AddRejected { device_id, at } => {
+            t::Effect::AddRejected(t::Stamped { id: device_id, at: at.0 })
+        }
         e::Effect::RemoveRejected { device_id } => t::Effect::RemoveRejected(device_id),
     }
 }
@@ -214,26 +212,15 @@ fn error(x: e::Error) -> t::Error {
         e::ErrorCode::RequestExpired => t::ErrorCode::RequestExpired,
         e::ErrorCode::UnknownDevice => t::ErrorCode::UnknownDevice,
     };
-    t::Error {
-        code,
-        pointer: x.pointer().to_string(),
-        message: x.message(),
-    }
+    t::Error { code, pointer: x.pointer().to_string(), message: x.message() }
 }
 
 fn internal(message: &str) -> t::Error {
-    t::Error {
-        code: t::ErrorCode::InvalidPolicy,
-        pointer: String::new(),
-        message: message.to_string(),
-    }
+    t::Error { code: t::ErrorCode::InvalidPolicy, pointer: String::new(), message: message.to_string() }
 }
 
 fn issue(i: &e::Issue) -> t::Issue {
-    t::Issue {
-        pointer: i.pointer.clone(),
-        message: i.message.clone(),
-    }
+    t::Issue { pointer: i.pointer.clone(), message: i.message.clone() }
 }
 
 fn validation(v: e::Validation) -> t::Validation {
