@@ -4,7 +4,7 @@
 //! from one of them.
 
 // Bench code: a panic is a failed setup.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
 
 use std::hint::black_box;
 
@@ -110,5 +110,20 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// Cold start: a `Runtime` compiling the component, or loading it from the cache.
+fn startup(c: &mut Criterion) {
+    let dir = std::env::temp_dir().join(format!("mdm-bench-cache-{}", std::process::id()));
+    let cached = Config { cache_dir: Some(dir.clone()), ..Config::default() };
+    Runtime::new(cached.clone()).unwrap();
+    let mut g = c.benchmark_group("startup");
+    g.sample_size(10);
+    g.bench_function("runtime_compile", |b| {
+        b.iter(|| black_box(Runtime::new(Config { cache_dir: None, ..Config::default() }).unwrap()))
+    });
+    g.bench_function("runtime_from_cache", |b| b.iter(|| black_box(Runtime::new(cached.clone()).unwrap())));
+    g.finish();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+criterion_group!(benches, bench, startup);
 criterion_main!(benches);
