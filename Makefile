@@ -3,7 +3,7 @@ CARGO ?= cargo
 MDM := target/release/mdm
 CONFORMANCE ?= ../shared/conformance
 
-.PHONY: demo test bench build
+.PHONY: demo test build js js-deps chromium console budgets bench differential
 
 build:
 	$(CARGO) build --release
@@ -17,14 +17,35 @@ demo: build
 	$(MDM) preview --current examples/policy.json --proposed examples/policy-engineering.json \
 		--population examples/population.json --at 2026-11-22T10:00:00Z
 
-## Every test: format, lints, unit and integration tests (native and wasmtime), the guest
-## build, the benches' compilation, and the scenario corpus through the CLI.
-test: build
+## The npm package in js/pkg (wasm-bindgen CLI of the crate's version, wasm-opt).
+js:
+	js/build.sh
+
+js-deps:
+	cd js && npm ci --no-audit --no-fund
+
+## Debian's Chromium for the browser test, when the machine has none.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+## The admin console on http://127.0.0.1:8787/ (offline).
+console: js
+	node js/serve.mjs 8787
+
+## Module size, preview timings (10k, 100k users) and the console's first render.
+budgets: js
+	node js/budgets.mjs
+
+## Every test: format, lints, Rust tests (native and wasmtime), the JS package's Node and
+## Chromium tests and its types, the benches' compilation, and the scenario corpus via the CLI.
+test: build js-deps js chromium
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) build -p mdm-engine --target wasm32-unknown-unknown --release
 	$(CARGO) bench --workspace --no-run
 	$(CARGO) test --release --workspace
+	cd js && node_modules/.bin/tsc -p test/tsconfig.json
+	cd js && node --test --test-concurrency=1 test/
 	$(MDM) test tests/scenarios
 	@if [ -d "$(CONFORMANCE)" ]; then $(MDM) test "$(CONFORMANCE)"; \
 	else echo "no $(CONFORMANCE): the shared conformance copy in tests/scenarios/conformance ran above"; fi
@@ -32,3 +53,8 @@ test: build
 ## Benchmarks (criterion): one login natively, in wasmtime warm, with a fresh instance.
 bench:
 	$(CARGO) bench -p mdm-host --bench decide
+
+## The large differential run: 100,000 random sequences, native against wasmtime, with the
+## contract's invariants checked at every step (the test command runs 2,000, and JS too).
+differential:
+	MDM_DIFFERENTIAL_CASES=100000 $(CARGO) test --release -p mdm-tests --test differential -- --nocapture

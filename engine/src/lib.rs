@@ -73,6 +73,29 @@ impl<K> Decision<K> {
     }
 }
 
+/// A decision and the state it leads to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evaluation {
+    /// The decision.
+    pub decision: Decision,
+    /// The user's state after the decision's effects.
+    pub state: UserState,
+}
+
+/// Decides `event` and applies its effects: what a caller that keeps the state as a
+/// document (the CLI, the JS package) needs in one step.
+pub fn evaluate<G: AsRef<str>>(
+    policy: &Policy,
+    groups: &[G],
+    state: &UserState,
+    event: &Event,
+) -> Result<Evaluation, Error> {
+    let decision = decide(policy, groups, state, event)?;
+    let mut state = state.clone();
+    state.apply(decision.effects());
+    Ok(Evaluation { decision, state })
+}
+
 /// Decides `event` for a user in `groups` whose stored state is `state`.
 pub fn decide<G: AsRef<str>>(
     policy: &Policy,

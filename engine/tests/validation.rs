@@ -97,12 +97,11 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let e = Policy::from_json(&deep).expect_err("invalid");
     assert_eq!(e.code(), ErrorCode::InvalidPolicy);
-    // Unknown event fields are skipped without recursing; the event is still checked.
+    // serde_json's depth limit stops a deep document before anything recurses further.
     let event = format!(r#"{{"type":"login","extra":{deep}}}"#);
     let e = Event::from_json(&event).expect_err("invalid");
-    assert_eq!((e.code(), e.pointer()), (ErrorCode::InvalidEvent, "/user"));
-    let nested = format!(r#"{{"type":"login","user":"a","at":"2026-11-22T10:00:00Z","device":{deep}}}"#);
-    assert!(Event::from_json(&nested).expect_err("invalid").pointer().starts_with("/device"));
+    assert_eq!(e.code(), ErrorCode::InvalidEvent);
+    assert!(e.message().contains("recursion limit"), "{}", e.message());
 }
 
 #[test]

@@ -128,6 +128,7 @@ impl Gateway {
     /// Replaces the policy atomically. An invalid policy is refused and the old one
     /// stays; decisions already running finish on the old one.
     pub fn set_policy(&self, document: &str) -> Result<(), HostError> {
+        self.runtime.check_size(document, mdm_engine::ErrorCode::InvalidPolicy)?;
         let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
         let (slot, loaded) = Self::load(&self.runtime, document, generation)?;
         {

@@ -46,6 +46,9 @@ pub struct Config {
     pub deadline: Duration,
     /// How often the deadline clock ticks; a call may overrun its deadline by up to one tick.
     pub tick: Duration,
+    /// The largest policy or population document accepted, in bytes; a larger one is
+    /// refused before it reaches the guest.
+    pub max_document_bytes: usize,
     /// Where compiled code is cached, keyed by wasmtime's compatibility hash; `None`
     /// compiles at every start. The directory must be as trusted as this binary.
     pub cache_dir: Option<PathBuf>,
@@ -57,6 +60,7 @@ impl Default for Config {
             memory_limit: 64 << 20,
             deadline: Duration::from_millis(100),
             tick: Duration::from_millis(5),
+            max_document_bytes: 64 << 20,
             cache_dir: cache::default_dir(),
         }
     }
@@ -175,11 +179,27 @@ impl Runtime {
 
     /// Parses a policy into a gateway that decides with it.
     pub fn gateway(&self, document: &str) -> Result<Gateway, HostError> {
+        self.check_size(document, mdm_engine::ErrorCode::InvalidPolicy)?;
         Gateway::new(self.clone(), document)
+    }
+
+    /// Refuses a document over [`Config::max_document_bytes`] with the error of `code`.
+    pub(crate) fn check_size(&self, document: &str, code: mdm_engine::ErrorCode) -> Result<(), HostError> {
+        let limit = self.inner.config.max_document_bytes;
+        if document.len() <= limit {
+            return Ok(());
+        }
+        let message = format!("the document is {} bytes, more than the limit of {limit}", document.len());
+        let pointer = String::new();
+        Err(HostError::Engine(match code {
+            mdm_engine::ErrorCode::InvalidState => mdm_engine::Error::InvalidState { pointer, message },
+            _ => mdm_engine::Error::InvalidPolicy { pointer, message },
+        }))
     }
 
     /// Validates a policy document: every error and warning.
     pub fn validate(&self, document: &str) -> Result<mdm_engine::Validation, HostError> {
+        self.check_size(document, mdm_engine::ErrorCode::InvalidPolicy)?;
         let mut i = self.instantiate()?;
         let v = i.call(|g, s| g.mdm_policy_engine().call_validate(s, document))?;
         Ok(convert::validation(v))
@@ -193,6 +213,9 @@ impl Runtime {
         population: &str,
         at: &str,
     ) -> Result<String, HostError> {
+        self.check_size(current, mdm_engine::ErrorCode::InvalidPolicy)?;
+        self.check_size(proposed, mdm_engine::ErrorCode::InvalidPolicy)?;
+        self.check_size(population, mdm_engine::ErrorCode::InvalidState)?;
         let mut i = self.instantiate()?;
         let r = i.call(|g, s| g.mdm_policy_engine().call_preview(s, current, proposed, population, at))?;
         r.map_err(|e| HostError::Engine(convert::error(e)))

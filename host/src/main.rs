@@ -35,6 +35,9 @@ enum Command {
         /// Print the trace as JSON.
         #[arg(long)]
         json: bool,
+        /// Run the engine natively instead of in the wasmtime component.
+        #[arg(long)]
+        native: bool,
     },
     /// Decide one event; prints the decision and the user's new state as JSON.
     Eval {
@@ -97,8 +100,15 @@ fn read(path: &Path) -> Result<String, CliError> {
     std::fs::read_to_string(path).map_err(|e| CliError(format!("cannot read `{}`: {e}", path.display())))
 }
 
+/// The CLI is an admin's tool over whole populations: roomier limits than a gateway's
+/// per-login defaults, still finite.
 fn runtime() -> Result<Runtime, CliError> {
-    Ok(Runtime::new(Config::default())?)
+    Ok(Runtime::new(Config {
+        memory_limit: 2 << 30,
+        deadline: std::time::Duration::from_secs(120),
+        max_document_bytes: 512 << 20,
+        ..Config::default()
+    })?)
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
@@ -122,7 +132,7 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<ExitCode, CliError> {
     match command {
         Command::Test { paths, native } => test(&paths, native),
-        Command::Run { scenario, json } => run_one(&scenario, json),
+        Command::Run { scenario, json, native } => run_one(&scenario, json, native),
         Command::Eval { policy, state, groups, event } => {
             let gateway = runtime()?.gateway(&read(&policy)?)?;
             let mut state = match state {
@@ -232,10 +242,14 @@ fn test(paths: &[PathBuf], native: bool) -> Result<ExitCode, CliError> {
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn run_one(path: &Path, json: bool) -> Result<ExitCode, CliError> {
+fn run_one(path: &Path, json: bool, native: bool) -> Result<ExitCode, CliError> {
     let text = read(path)?;
-    let mut wasm = Wasm(runtime()?);
-    let run = scenario::run(&mut wasm, &path.display().to_string(), &text);
+    let name = path.display().to_string();
+    let run = if native {
+        scenario::run(&mut Native, &name, &text)
+    } else {
+        scenario::run(&mut Wasm(runtime()?), &name, &text)
+    };
     let steps: Vec<serde_json::Value> = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
         .and_then(|v| v.get("steps").and_then(|s| s.as_array()).cloned())

@@ -165,3 +165,25 @@ fn compiled_code_cache_is_reused() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn oversized_documents_are_refused_before_the_guest() {
+    let runtime = Runtime::new(Config { max_document_bytes: 1 << 20, ..config() }).unwrap();
+    let big = format!(r#"{{"schema":"mdm.policy/v1","assignment":{{"users":["{}"]}}}}"#, "x".repeat(2 << 20));
+    let e = runtime.gateway(&big).err().expect("refused");
+    let HostError::Engine(inner) = &e else { panic!("{e:?}") };
+    assert_eq!(inner.code().as_str(), "invalid_policy");
+    assert!(inner.message().contains("more than the limit of 1048576"), "{}", inner.message());
+}
+
+#[test]
+fn a_million_groups_and_a_hundred_thousand_devices_are_decided() {
+    let runtime = Runtime::new(config()).unwrap();
+    let gateway = runtime.gateway(POLICY).unwrap();
+    let mut groups: Vec<String> = (0..1_000_000).map(|i| format!("team-{i}")).collect();
+    groups.push("sales".into());
+    let state = state_with(100_000);
+    let known = device("D99999");
+    let v = gateway.decide_login("alice", &groups, &state, &known, at());
+    assert_eq!(v.outcome(), Outcome::Allow, "{v:?}");
+}

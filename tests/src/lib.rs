@@ -1,5 +1,7 @@
 //! Helpers shared by the test harnesses: where the scenario corpus is, and how to list it.
 
+pub mod generate;
+
 use std::path::{Path, PathBuf};
 
 /// The repository's scenario corpus.

@@ -1,0 +1,295 @@
+// The admin console: edit a policy, see what it would change before saving it. Every answer
+// comes from the engine (the same WebAssembly the gateway runs); this file only renders.
+import init, { Policy, Population, preview, validate } from "../index.mjs";
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const form = $("#policy-form");
+const world = { doc: null, policy: null, population: null, populationDoc: null, at: "" };
+let pending = 0;
+
+const SUMMARY = [
+  ["users", "users"],
+  ["assigned_before", "assigned now"],
+  ["assigned_after", "assigned after"],
+  ["became_assigned", "become assigned", "up"],
+  ["became_unassigned", "become unassigned", "down"],
+  ["push_mfa_gained", "gain push MFA", "up"],
+  ["push_mfa_lost", "lose push MFA", "down"],
+  ["sso_gained", "gain SSO apps", "up"],
+  ["sso_lost", "lose SSO apps", "down"],
+  ["devices_blocked", "devices blocked", "down"],
+  ["devices_unblocked", "devices unblocked", "up"],
+  ["new_device_changed", "next phone handled differently"],
+];
+
+function status(text) {
+  $("#status").textContent = text;
+}
+
+function list(text) {
+  return text.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function allGroups() {
+  const names = new Set();
+  for (const groups of Object.values(world.populationDoc.directory ?? {})) groups.forEach((g) => names.add(g));
+  const a = world.doc.assignment ?? {};
+  [...(a.groups ?? []), ...(a.exclude_groups ?? [])].forEach((g) => names.add(g));
+  return [...names].sort();
+}
+
+/** Fills the form from a policy document (defaults as the engine resolves them). */
+function fillForm(doc) {
+  const a = doc.assignment ?? {}, as = doc.assigned ?? {}, un = doc.unassigned ?? {}, rq = doc.requirements ?? {};
+  const set = (name, value) => {
+    const el = form.elements[name];
+    if (el.type === "checkbox") el.checked = Boolean(value);
+    else el.value = value ?? "";
+  };
+  set("enabled", doc.enabled ?? true);
+  set("organization", a.organization);
+  set("users", (a.users ?? []).join(", "));
+  set("exclude_users", (a.exclude_users ?? []).join(", "));
+  set("device_match", doc.device_match ?? "device_id");
+  set("assigned.max_devices", as.max_devices ?? 1);
+  set("assigned.on_new_device", as.on_new_device ?? "approval");
+  set("assigned.on_approve", as.on_approve ?? "replace");
+  set("assigned.approval_ttl_hours", as.approval_ttl_hours ?? 72);
+  set("assigned.push_mfa", as.push_mfa ?? true);
+  set("unassigned.max_devices", un.max_devices ?? 1);
+  set("unassigned.on_new_device", un.on_new_device ?? "replace");
+  set("unassigned.access", un.access ?? "limited");
+  set("unassigned.push_mfa", un.push_mfa ?? false);
+  for (const os of ["ios", "android", "other"]) {
+    set(`platform.${os}`, (rq.platforms ?? []).includes(os));
+    set(`min.${os}`, rq.min_os_version?.[os] ?? "");
+  }
+  set("requirements.min_pin_length", rq.min_pin_length ?? 0);
+  set("requirements.require_encryption", rq.require_encryption);
+  set("requirements.block_compromised", rq.block_compromised);
+  const box = $("#groups");
+  box.replaceChildren();
+  for (const g of allGroups()) {
+    const row = document.createElement("div");
+    row.className = "row";
+    const mode = (a.exclude_groups ?? []).includes(g) ? "exclude" : (a.groups ?? []).includes(g) ? "assign" : "";
+    row.innerHTML = `<span></span><select><option value="">—</option><option value="assign">assign</option><option value="exclude">exclude</option></select>`;
+    row.firstChild.textContent = g;
+    const select = row.querySelector("select");
+    select.dataset.group = g;
+    select.value = mode;
+    box.append(row);
+  }
+}
+
+/** The policy document the form describes, exactly as typed: the engine judges it. */
+function readForm() {
+  const v = (name) => form.elements[name].value;
+  const on = (name) => form.elements[name].checked;
+  const num = (name) => (v(name).trim() === "" ? null : Number(v(name)));
+  const groups = [...form.querySelectorAll("select[data-group]")];
+  const min = {};
+  for (const os of ["ios", "android", "other"]) if (v(`min.${os}`).trim()) min[os] = v(`min.${os}`).trim();
+  return {
+    schema: "mdm.policy/v1",
+    enabled: on("enabled"),
+    assignment: {
+      organization: on("organization"),
+      users: list(v("users")),
+      groups: groups.filter((s) => s.value === "assign").map((s) => s.dataset.group),
+      exclude_users: list(v("exclude_users")),
+      exclude_groups: groups.filter((s) => s.value === "exclude").map((s) => s.dataset.group),
+    },
+    device_match: v("device_match"),
+    assigned: {
+      max_devices: num("assigned.max_devices"),
+      on_new_device: v("assigned.on_new_device"),
+      on_approve: v("assigned.on_approve"),
+      approval_ttl_hours: num("assigned.approval_ttl_hours"),
+      push_mfa: on("assigned.push_mfa"),
+    },
+    unassigned: {
+      max_devices: num("unassigned.max_devices"),
+      on_new_device: v("unassigned.on_new_device"),
+      access: v("unassigned.access"),
+      push_mfa: on("unassigned.push_mfa"),
+    },
+    requirements: {
+      platforms: ["ios", "android", "other"].filter((os) => on(`platform.${os}`)),
+      min_os_version: min,
+      min_pin_length: num("requirements.min_pin_length"),
+      require_encryption: on("requirements.require_encryption"),
+      block_compromised: on("requirements.block_compromised"),
+    },
+  };
+}
+
+/** Puts each validation error at its field: the longest `data-pointer` prefix of its pointer. */
+function showIssues(issues) {
+  form.querySelectorAll(".invalid").forEach((el) => el.classList.remove("invalid"));
+  form.querySelectorAll(".field-error").forEach((el) => el.remove());
+  const fields = [...form.querySelectorAll("[data-pointer]")];
+  const loose = [];
+  for (const issue of issues) {
+    const target = fields
+      .filter((el) => issue.pointer === el.dataset.pointer || issue.pointer.startsWith(el.dataset.pointer + "/"))
+      .sort((x, y) => y.dataset.pointer.length - x.dataset.pointer.length)[0];
+    if (!target) {
+      loose.push(`${issue.pointer || "/"}: ${issue.message}`);
+      continue;
+    }
+    target.classList.add("invalid");
+    const note = document.createElement("span");
+    note.className = "field-error";
+    note.dataset.errorFor = target.dataset.pointer;
+    note.textContent = issue.message;
+    target.after(note);
+  }
+  $("#form-errors").textContent = loose.join("\n");
+}
+
+function flags(a) {
+  return `${a.app ? "app" : "–"} · ${a.sso ? "SSO" : "–"} · ${a.push_mfa ? "push" : "–"}`;
+}
+
+function change(before, after, fmt = String) {
+  const b = fmt(before), a = fmt(after);
+  return b === a ? esc(a) : `<span class="was">${esc(b)}</span> → ${esc(a)}`;
+}
+
+function esc(s) {
+  return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+}
+
+function render(report) {
+  const s = report.summary;
+  $("#summary").innerHTML = SUMMARY.map(
+    ([key, label, kind]) =>
+      `<div class="card ${s[key] && kind ? kind : ""}" data-key="${key}"><b>${s[key]}</b><span>${label}</span></div>`,
+  ).join("");
+  world.changes = report.changes;
+  renderTable();
+}
+
+function renderTable() {
+  const needle = $("#filter").value.trim().toLowerCase();
+  const rows = (world.changes ?? []).filter((c) => !needle || JSON.stringify(c).toLowerCase().includes(needle));
+  $("#changed-count").textContent = `(${rows.length})`;
+  const shown = rows.slice(0, 200);
+  $("#changes tbody").innerHTML = shown
+    .map((c) => {
+      const devices = c.after.devices
+        .map((d, i) => {
+          const b = c.before.devices[i];
+          const o = b.outcome === d.outcome ? `<span class="${d.outcome}">${d.outcome}</span>`
+            : `<span class="was">${b.outcome}</span> → <span class="${d.outcome}">${d.outcome}</span>`;
+          const why = d.reasons.filter((r) => !r.startsWith("scope.")).join(", ");
+          return `${esc(d.device_id)}: ${o} <small>${esc(why)}</small>`;
+        })
+        .join("<br>");
+      return `<tr data-user="${esc(c.user)}"><td>${esc(c.user)}</td><td>${change(c.before.scope, c.after.scope)}</td>
+        <td>${change(c.before.access, c.after.access, flags)}</td><td>${devices || "–"}</td>
+        <td>${change(c.before.new_device, c.after.new_device)}</td></tr>`;
+    })
+    .join("");
+  $("#more").textContent = rows.length > shown.length ? `and ${rows.length - shown.length} more (filter to narrow)` : "";
+}
+
+/** Validates the form, then previews it against the policy in force. */
+function update() {
+  const doc = readForm();
+  const text = JSON.stringify(doc);
+  const v = validate(text);
+  showIssues(v.errors.concat(v.warnings.map((w) => ({ ...w, message: `warning: ${w.message}` }))));
+  if (v.errors.length) {
+    status(`${v.errors.length} error${v.errors.length > 1 ? "s" : ""}: fix ${v.errors.length > 1 ? "them" : "it"} to see the preview`);
+    return;
+  }
+  const started = performance.now();
+  world.proposed?.free();
+  world.proposed = new Policy(text);
+  render(preview(world.policy, world.proposed, world.population, world.at));
+  status(`Preview of ${world.population.users} users at ${world.at} in ${Math.round(performance.now() - started)} ms`);
+  document.body.dataset.previews = String(++pending);
+}
+
+function load(doc, populationDoc, at) {
+  const policy = new Policy(JSON.stringify(doc));
+  const population = new Population(JSON.stringify(populationDoc));
+  world.policy?.free();
+  world.population?.free();
+  Object.assign(world, { doc, policy, population, populationDoc, at: at ?? world.at });
+  $("#user-list").innerHTML = Object.keys(populationDoc.directory ?? {}).slice(0, 500).map((u) => `<option value="${esc(u)}">`).join("");
+  fillForm(doc);
+  update();
+}
+
+function simulate(event) {
+  event.preventDefault();
+  const f = event.target.elements;
+  const device = { device_id: f.device_id.value, os_type: f.os_type.value };
+  if (f.os_version.value.trim()) device.os_version = f.os_version.value.trim();
+  if (f.pin_length.value !== "") device.pin_length = Number(f.pin_length.value);
+  if (f.serial_number.value.trim()) device.serial_number = f.serial_number.value.trim();
+  device.encrypted = f.encrypted.checked;
+  device.compromised = f.compromised.checked;
+  const user = f.user.value.trim();
+  const login = { type: "login", user, at: world.at, device };
+  const groups = world.populationDoc.directory?.[user] ?? [];
+  const state = world.populationDoc.state?.[user];
+  const one = (label, policy) => {
+    if (!policy) return "";
+    try {
+      const { decision: d } = policy.evaluate(groups, state, login);
+      const fix = d.remediation?.length ? `<div>To fix: ${d.remediation.map(esc).join("; ")}</div>` : "";
+      return `<div><b>${label}:</b> <span class="${d.outcome}">${d.outcome}</span> (${flags(d.access)})
+        <div><small>${d.reasons.join(", ")}</small></div>${fix}</div>`;
+    } catch (e) {
+      return `<div><b>${label}:</b> <span class="deny">${esc(e.code ?? "error")}</span> ${esc(e.pointer ?? "")} ${esc(e.message)}</div>`;
+    }
+  };
+  $("#login-result").innerHTML = one("Policy in force", world.policy) + one("With this change", world.proposed);
+}
+
+async function readFile(input) {
+  const file = input.files?.[0];
+  return file ? JSON.parse(await file.text()) : null;
+}
+
+async function main() {
+  const t0 = performance.now();
+  await init();
+  const sample = await (await fetch("sample.json")).json();
+  load(sample.policy, sample.population, sample.at);
+  const firstRender = performance.now() - t0;
+  window.__mdm = { firstRender, readForm, world };
+  document.body.dataset.ready = "1";
+  let timer;
+  form.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(update, 60);
+  });
+  form.addEventListener("change", () => {
+    clearTimeout(timer);
+    update();
+  });
+  $("#filter").addEventListener("input", renderTable);
+  $("#login-form").addEventListener("submit", simulate);
+  $("#reset").addEventListener("click", () => load(world.doc, world.populationDoc));
+  $("#file-policy").addEventListener("change", async (e) => {
+    try {
+      load(await readFile(e.target), world.populationDoc);
+    } catch (err) {
+      status(`That policy cannot be loaded: ${err.code ?? ""} ${err.pointer ?? ""} ${err.message}`);
+    }
+  });
+  $("#file-population").addEventListener("change", async (e) => {
+    try {
+      load(world.doc, await readFile(e.target));
+    } catch (err) {
+      status(`That population cannot be loaded: ${err.code ?? ""} ${err.pointer ?? ""} ${err.message}`);
+    }
+  });
+}
+
+main().catch((e) => status(`The console failed to start: ${e.message}`));

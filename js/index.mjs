@@ -1,0 +1,4 @@
+// The browser entry: call `await init()` (the default export) once; it fetches
+// pkg/mdm_js_bg.wasm. Then use the exports.
+export * from "./pkg/mdm_js.js";
+export { default, default as init, initSync } from "./pkg/mdm_js.js";

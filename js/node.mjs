@@ -1,0 +1,7 @@
+// The Node entry: the module is instantiated on import, synchronously, from the package.
+import { readFileSync } from "node:fs";
+import { initSync } from "./pkg/mdm_js.js";
+
+initSync({ module: readFileSync(new URL("./pkg/mdm_js_bg.wasm", import.meta.url)) });
+
+export * from "./pkg/mdm_js.js";

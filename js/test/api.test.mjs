@@ -1,0 +1,79 @@
+// The package's API: error objects, validation, the preview against the host's answer.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Policy, Population, parseState, preview, validate } from "../node.mjs";
+
+const repo = fileURLToPath(new URL("../../", import.meta.url));
+const example = (name) => readFileSync(`${repo}examples/${name}`, "utf8");
+
+function thrown(f) {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  assert.fail("expected a throw");
+}
+
+test("an invalid policy throws an MdmError with code, pointer and message", () => {
+  const e = thrown(() => new Policy('{"schema":"mdm.policy/v1","assigned":{"max_devices":0}}'));
+  assert.ok(e instanceof Error);
+  assert.equal(e.name, "MdmError");
+  assert.equal(e.code, "invalid_policy");
+  assert.equal(e.pointer, "/assigned/max_devices");
+  assert.equal(e.message, "must be at least 1, got 0");
+});
+
+test("an invalid event throws invalid_event at the field", () => {
+  const p = new Policy('{"schema":"mdm.policy/v1"}');
+  const e = thrown(() => p.evaluate([], undefined, { type: "login", user: "a", at: "yesterday", device: { device_id: "A", os_type: "ios" } }));
+  assert.equal(e.code, "invalid_event");
+  assert.equal(e.pointer, "/at");
+  const w = thrown(() => p.evaluate([], undefined, { type: "login", user: "a", at: "2026-11-22T10:00:00Z", device: { device_id: "A", os_type: "windows" } }));
+  assert.equal(w.pointer, "/device/os_type");
+});
+
+test("admin errors carry their code and point at the device", () => {
+  const p = new Policy('{"schema":"mdm.policy/v1"}');
+  const e = thrown(() => p.evaluate([], undefined, { type: "approve", user: "a", device_id: "A9", at: "2026-11-22T10:00:00Z" }));
+  assert.equal(e.code, "no_pending_request");
+  assert.equal(e.pointer, "/device_id");
+  assert.equal(e.message, "no pending request for device `A9`");
+});
+
+test("a bad state throws invalid_state", () => {
+  const e = thrown(() => parseState({ devices: [{ device_id: "A", os_type: "ios" }] }));
+  assert.equal(e.code, "invalid_state");
+  assert.equal(e.pointer, "/devices/0/registered_at");
+});
+
+test("validate lists errors and warnings", () => {
+  const v = validate('{"schema":"mdm.policy/v1","assignment":{"users":["a"],"exclude_users":["a"]},"requirements":{"min_pin_length":20}}');
+  assert.deepEqual(v.errors, [{ pointer: "/requirements/min_pin_length", message: "must be at most 16, got 20" }]);
+  assert.equal(v.warnings.length, 1);
+  assert.equal(v.warnings[0].pointer, "/assignment/exclude_users/0");
+});
+
+test("a login decision has the contract's shape", () => {
+  const p = new Policy(example("policy.json"));
+  const { decision, state } = p.evaluate(["sales"], JSON.parse(example("alice-state.json")), JSON.parse(example("login-second-phone.json")));
+  assert.equal(decision.outcome, "pending_approval");
+  assert.deepEqual(decision.reasons, ["scope.group", "device.approval_requested"]);
+  assert.deepEqual(decision.access, { app: false, sso: false, push_mfa: false });
+  assert.equal(state.pending[0].device.device_id, "A2");
+  assert.equal(state.pending[0].device.battery, undefined, "unknown attributes are not kept");
+});
+
+test("the preview equals the wasmtime host's", () => {
+  const at = "2026-11-22T10:00:00Z";
+  const js = preview(new Policy(example("policy.json")), new Policy(example("policy-engineering.json")), new Population(example("population.json")), at);
+  const host = JSON.parse(execFileSync(`${repo}target/release/mdm`, [
+    "preview", "--current", `${repo}examples/policy.json`, "--proposed", `${repo}examples/policy-engineering.json`,
+    "--population", `${repo}examples/population.json`, "--at", at,
+  ], { encoding: "utf8" }));
+  assert.deepEqual(js, host);
+  assert.equal(js.summary.became_assigned, 2);
+});

@@ -1,0 +1,85 @@
+// The admin console in a real browser (Debian's Chromium, headless, driven by
+// playwright-core): it loads the sample, the admin assigns a group and excludes another,
+// and the summary on screen must equal the engine's preview computed here in Node.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { Policy, Population, preview } from "../node.mjs";
+import { serve } from "../serve.mjs";
+
+const repo = fileURLToPath(new URL("../../", import.meta.url));
+const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const sample = JSON.parse(readFileSync(new URL("../console/sample.json", import.meta.url), "utf8"));
+
+async function summaryOnScreen(page) {
+  return page.$$eval(".card[data-key]", (cards) =>
+    Object.fromEntries(cards.map((c) => [c.dataset.key, Number(c.querySelector("b").textContent)])));
+}
+
+async function changeAndWait(page, selector, value) {
+  const before = await page.evaluate(() => Number(document.body.dataset.previews));
+  await page.selectOption(selector, value);
+  await page.waitForFunction((n) => Number(document.body.dataset.previews) > n, before);
+}
+
+test("the console's preview is the engine's", async () => {
+  assert.ok(existsSync(executablePath), `${executablePath} is missing: make test installs Debian's chromium`);
+  const server = await serve(0);
+  const browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.waitForFunction(() => document.body.dataset.ready === "1", null, { timeout: 20000 });
+    const firstRender = await page.evaluate(() => window.__mdm.firstRender);
+
+    // Unchanged policy: nothing changes.
+    const initial = await summaryOnScreen(page);
+    assert.equal(initial.users, 2000);
+    assert.equal(initial.became_assigned + initial.became_unassigned + initial.new_device_changed, 0);
+
+    await changeAndWait(page, 'select[data-group="engineering"]', "assign");
+    await changeAndWait(page, 'select[data-group="interns"]', "exclude");
+    const shown = await summaryOnScreen(page);
+
+    const proposed = structuredClone(sample.policy);
+    proposed.assignment.groups.push("engineering");
+    proposed.assignment.exclude_groups.push("interns");
+    const expected = preview(new Policy(JSON.stringify(sample.policy)), new Policy(JSON.stringify(proposed)),
+      new Population(JSON.stringify(sample.population)), sample.at).summary;
+    assert.deepEqual(shown, expected);
+    assert.ok(expected.became_assigned > 0 && expected.became_unassigned > 0, "the edit changes something");
+    const rows = await page.$$eval("#changes tbody tr", (trs) => trs.length);
+    assert.ok(rows > 0);
+
+    // A login simulated in the page.
+    await page.fill('#login-form input[name="user"]', "user0001");
+    await page.click('#login-form button[type="submit"]');
+    const result = await page.textContent("#login-result");
+    assert.match(result, /Policy in force: (allow|limited|pending_approval|deny)/);
+
+    await page.evaluate(() => window.scrollTo(0, 0));
+    mkdirSync(`${repo}target`, { recursive: true });
+    await page.screenshot({ path: `${repo}target/console.png`, fullPage: false });
+
+    // A validation error appears at its field, and the preview waits for a fix.
+    await page.fill('input[name="assigned.max_devices"]', "0");
+    await page.waitForSelector('.field-error[data-error-for="/assigned/max_devices"]');
+    const note = await page.textContent('.field-error[data-error-for="/assigned/max_devices"]');
+    assert.equal(note, "must be at least 1, got 0");
+    assert.deepEqual(errors, [], "no script errors in the page");
+    writeFileSync(`${repo}target/console-metrics.json`, JSON.stringify({ firstRenderMs: firstRender }) + "\n");
+    console.log(`console first render with the sample: ${firstRender.toFixed(0)} ms; screenshot target/console.png`);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});

@@ -1,0 +1,47 @@
+// The scenario runner of spec section 4 over the JS package: the same steps and the same
+// trace shape as the Rust runner (`mdm run --json`), so traces compare across runtimes.
+import { Policy, parseState } from "../node.mjs";
+
+function failure(e) {
+  if (e?.code === undefined) throw e;
+  return { code: e.code, pointer: e.pointer, message: e.message };
+}
+
+/** Runs a parsed scenario; returns the per-step trace. */
+export function runScenario(scenario) {
+  let policy = new Policy(JSON.stringify(scenario.policy));
+  const directory = { ...(scenario.directory ?? {}) };
+  const states = {};
+  for (const [user, s] of Object.entries(scenario.state ?? {})) states[user] = parseState(s);
+  const empty = parseState({});
+  const trace = [];
+  for (const step of scenario.steps) {
+    const event = step.event;
+    const user = typeof event.user === "string" ? event.user : "";
+    let result;
+    if (event.type === "set_policy") {
+      try {
+        const next = new Policy(JSON.stringify(event.policy));
+        policy.free();
+        policy = next;
+        result = { ok: true };
+      } catch (e) {
+        result = { error: failure(e) };
+      }
+    } else if (event.type === "set_groups") {
+      directory[user] = event.groups;
+      result = { ok: true };
+    } else {
+      try {
+        const { decision, state } = policy.evaluate(directory[user] ?? [], states[user], event);
+        states[user] = state;
+        result = { decision };
+      } catch (e) {
+        result = { error: failure(e) };
+      }
+    }
+    trace.push({ result, state: states[user] ?? empty });
+  }
+  policy.free();
+  return trace;
+}

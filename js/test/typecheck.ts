@@ -1,0 +1,27 @@
+// Compiled by `tsc` (never run): the package's declarations type real uses, and reject
+// wrong ones.
+import { Policy, Population, preview, validate } from "mdm-policy";
+import type { Event, Evaluation, LoginDecision, MdmError, PreviewReport, UserState, Validation } from "mdm-policy";
+
+const policy = new Policy('{"schema":"mdm.policy/v1"}');
+const state: UserState = { devices: [], pending: [], rejected: [] };
+const login: Event = { type: "login", user: "alice", at: "2026-11-22T10:00:00Z", device: { device_id: "A1", os_type: "ios" } };
+const result: Evaluation = policy.evaluate(["sales"], state, login);
+if ("outcome" in result.decision) {
+  const d: LoginDecision = result.decision;
+  const push: boolean = d.access.push_mfa;
+  void push;
+}
+const v: Validation = validate("{}");
+const report: PreviewReport = preview(policy, policy, new Population('{"directory":{}}'), "2026-11-22T10:00:00Z");
+const blocked: number = report.summary.devices_blocked;
+try {
+  new Policy("{}");
+} catch (e) {
+  const err = e as MdmError;
+  const code: "invalid_policy" | string = err.code;
+  void code;
+}
+// @ts-expect-error: an OS type the contract does not have.
+const bad: Event = { type: "login", user: "a", at: "", device: { device_id: "A", os_type: "windows" } };
+void [v, blocked, bad];
