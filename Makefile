@@ -50,9 +50,12 @@ test: build js-deps js chromium
 	@if [ -d "$(CONFORMANCE)" ]; then $(MDM) test "$(CONFORMANCE)"; \
 	else echo "no $(CONFORMANCE): the shared conformance copy in tests/scenarios/conformance ran above"; fi
 
-## Benchmarks (criterion): one login natively, in wasmtime warm, with a fresh instance.
-bench:
+## Benchmarks: mdm-policy against Cedar and Rego on the same logins (checked equal first),
+## one login natively / warm / fresh instance / cold start, then the table with ratios.
+bench: js
+	$(CARGO) bench -p mdm-bench --bench compare
 	$(CARGO) bench -p mdm-host --bench decide
+	$(CARGO) run --release -q -p mdm-bench --bin table
 
 ## The large differential run: 100,000 random sequences, native against wasmtime, with the
 ## contract's invariants checked at every step (the test command runs 2,000, and JS too).

@@ -1,0 +1,116 @@
+//! Prints the comparison table from criterion's last run (`target/criterion`), the
+//! preview's native throughput, and the module sizes. Run by `make bench`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use mdm_engine::preview::{Population, preview};
+use mdm_engine::{Policy, Timestamp};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn median_ns(group: &str, id: &str) -> Option<f64> {
+    let path = root().join(format!("target/criterion/{group}/{id}/new/estimates.json"));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    v["median"]["point_estimate"].as_f64()
+}
+
+fn human(ns: f64) -> String {
+    if ns >= 1_000_000.0 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1_000.0 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+fn population(n: usize) -> String {
+    let mut directory = serde_json::Map::new();
+    let mut state = serde_json::Map::new();
+    for i in 0..n {
+        let u = format!("u{i}");
+        directory
+            .insert(u.clone(), serde_json::json!([format!("g{}", i % 30), format!("g{}", (i * 7) % 30)]));
+        state.insert(u.clone(), serde_json::json!({ "devices": [{ "device_id": format!("{u}-1"),
+            "os_type": if i % 2 == 0 { "android" } else { "ios" }, "os_version": if i % 3 == 0 { "11" } else { "17.1" },
+            "pin_length": 6, "registered_at": "2026-01-01T00:00:00Z" }] }));
+    }
+    serde_json::json!({ "directory": directory, "state": state }).to_string()
+}
+
+fn main() {
+    println!(
+        "## One login decision (criterion medians; ratio = implementation / mdm-policy through wasmtime)\n"
+    );
+    println!(
+        "| workload | mdm native | mdm wasmtime (warm) | Cedar 4.14 | regorus 0.14 (RVM) | Cedar ÷ wasmtime | regorus ÷ wasmtime |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for group in ["small", "large"] {
+        let get = |id| median_ns(group, id);
+        let (Some(n), Some(w), Some(c), Some(r)) =
+            (get("mdm_native"), get("mdm_wasmtime"), get("cedar"), get("regorus_rvm"))
+        else {
+            println!(
+                "| {group} | (no criterion results: run `cargo bench -p mdm-bench --bench compare`) | | | | | |"
+            );
+            continue;
+        };
+        println!(
+            "| {group} | {} | {} | {} | {} | {:.1}× | {:.1}× |",
+            human(n),
+            human(w),
+            human(c),
+            human(r),
+            c / w,
+            r / w
+        );
+    }
+    println!("\n## Preview throughput, native (one run)\n");
+    println!("| users | parse the population | preview | users per second |");
+    println!("|---|---|---|---|");
+    let current =
+        Policy::from_json(r#"{"schema":"mdm.policy/v1","assignment":{"groups":["g1","g2"]}}"#).unwrap();
+    let proposed = Policy::from_json(
+        r#"{"schema":"mdm.policy/v1","assignment":{"groups":["g1","g2","g3"],"exclude_groups":["g4"]},"requirements":{"min_os_version":{"android":"12"}}}"#,
+    )
+    .unwrap();
+    let at = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
+    for n in [100_000, 1_000_000] {
+        let text = population(n);
+        let t = Instant::now();
+        let pop = Population::from_json(&text).unwrap();
+        let parse = t.elapsed();
+        let t = Instant::now();
+        let report = preview(&current, &proposed, &pop, at);
+        let took = t.elapsed();
+        assert_eq!(report.summary.users, n as u64);
+        println!(
+            "| {n} | {:.0} ms | {:.0} ms | {:.0} |",
+            parse.as_secs_f64() * 1e3,
+            took.as_secs_f64() * 1e3,
+            n as f64 / took.as_secs_f64()
+        );
+    }
+    println!("\n## Module sizes\n");
+    let newest = std::fs::read_dir(root().join("target/release/build"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("out/mdm.wasm"))
+        .filter(|p| p.is_file())
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok());
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
+    if let Some(c) = newest.as_deref().and_then(size) {
+        println!("- WebAssembly component (wasmtime host): {c} bytes");
+    }
+    if let Some(j) = size(&root().join("js/pkg/mdm_js_bg.wasm")) {
+        println!("- wasm-bindgen module (browser, Node): {j} bytes");
+    }
+    println!("- cedar-wasm, as published: 4.3 MB");
+}
