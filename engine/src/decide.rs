@@ -456,7 +456,7 @@ impl Policy {
         let pending = state.pending_for(id);
         if n < max as usize {
             let reason = if n == 0 { Reason::DeviceFirst } else { Reason::DeviceWithinLimit };
-            register(&mut d.effects, state, device, pending.is_some(), at);
+            register(&mut d.effects, device, pending.is_some(), at);
             allow(&mut d, reason);
             return d;
         }
@@ -482,7 +482,7 @@ impl Policy {
                 AssignedOnNewDevice::Deny => d.reasons.insert(Reason::DeviceLimitReached),
                 AssignedOnNewDevice::Replace => {
                     make_room(&mut d.effects, state, max);
-                    register(&mut d.effects, state, device, pending.is_some(), at);
+                    register(&mut d.effects, device, pending.is_some(), at);
                     allow(&mut d, Reason::DeviceReplaced);
                 }
             }
@@ -491,11 +491,11 @@ impl Policy {
         match self.doc.unassigned.on_new_device {
             UnassignedOnNewDevice::Replace => {
                 make_room(&mut d.effects, state, max);
-                register(&mut d.effects, state, device, pending.is_some(), at);
+                register(&mut d.effects, device, pending.is_some(), at);
                 allow(&mut d, Reason::DeviceReplaced);
             }
             UnassignedOnNewDevice::Add => {
-                register(&mut d.effects, state, device, pending.is_some(), at);
+                register(&mut d.effects, device, pending.is_some(), at);
                 allow(&mut d, Reason::DeviceWithinLimit);
             }
         }
@@ -521,7 +521,7 @@ impl Policy {
                 if self.doc.assigned.on_approve == OnApprove::Replace {
                     make_room(&mut effects, state, self.doc.assigned.max_devices);
                 }
-                register(&mut effects, state, &p.device, true, at);
+                register(&mut effects, &p.device, true, at);
             }
             AdminAction::Reject => {
                 if state.pending_for(device_id).is_none() {
@@ -548,13 +548,7 @@ impl Policy {
 }
 
 /// Registers `device`, first removing its pending request when there is one.
-fn register<K: Clone>(
-    effects: &mut Vec<Effect<K>>,
-    _state: &UserState<K>,
-    device: &Device<K>,
-    had_pending: bool,
-    at: Timestamp,
-) {
+fn register<K: Clone>(effects: &mut Vec<Effect<K>>, device: &Device<K>, had_pending: bool, at: Timestamp) {
     if had_pending {
         effects.push(Effect::RemovePending { device_id: device.device_id.clone() });
     }

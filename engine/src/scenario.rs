@@ -35,12 +35,6 @@ impl From<Error> for Failure {
     }
 }
 
-impl Serialize for ErrorCode {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
 /// The implementation under test: the engine natively, in wasmtime, or in JS.
 pub trait Runtime {
     /// A loaded policy.
