@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use mdm_engine::scenario::{self, Failure, Native, Runtime as UnderTest};
-use mdm_engine::{Decision, Event, Outcome, Policy, UnassignedAccess, UserState};
+use mdm_engine::{Decision, Event, Policy, UserState};
 use mdm_host::scenario::Wasm;
 use mdm_host::{Config, Runtime};
 use serde_json::Value;
@@ -40,44 +40,20 @@ impl UnderTest for Checked {
         let first = Native.decide(policy, groups, state, event);
         let again = Native.decide(policy, groups, state, event);
         assert_eq!(first, again, "decisions are deterministic");
-        let (Ok(decision), Ok(event)) = (&first, Event::from_value(event)) else { return first };
-        let mut after = state.clone();
-        after.apply(decision.effects());
-        let doc = policy.doc();
-        match (decision, &event) {
-            (Decision::Login(d), Event::Login(login)) => {
-                let allowed = d.outcome.is_allowed();
-                if state.is_rejected(&login.device.device_id) {
-                    assert!(!allowed, "a rejected device is never allowed");
-                }
-                if !d.assigned {
-                    assert!(
-                        !d.access.sso || doc.unassigned.access == UnassignedAccess::Full,
-                        "no SSO for unassigned"
-                    );
-                    assert!(!d.access.push_mfa || doc.unassigned.push_mfa, "no push MFA for unassigned");
-                } else {
-                    let cap = state.devices.len().max(doc.assigned.max_devices as usize);
-                    assert!(after.devices.len() <= cap, "an assigned login never goes over max_devices");
-                    if !policy.posture(&login.device).iter().collect::<Vec<_>>().is_empty() {
-                        assert!(!allowed, "a device failing posture is never allowed for an assigned user");
-                    }
-                }
-                if d.outcome == Outcome::Deny || d.outcome == Outcome::PendingApproval {
-                    assert!(!d.access.app && !d.access.sso && !d.access.push_mfa, "no access unless allowed");
-                }
-            }
-            (Decision::Admin { .. }, Event::Admin(a)) => {
-                if a.action == mdm_engine::AdminAction::Approve
-                    && doc.assigned.on_approve == mdm_engine::OnApprove::Replace
-                {
-                    let cap = state.devices.len().max(doc.assigned.max_devices as usize);
-                    assert!(after.devices.len() <= cap, "a replacing approval never goes over max_devices");
-                }
-            }
-            _ => panic!("a decision of the wrong kind"),
+        if let (Ok(decision), Ok(event)) = (&first, Event::from_value(event))
+            && let Err(broken) = scenario::check_invariants(policy, state, &event, decision)
+        {
+            panic!("{broken}");
         }
         first
+    }
+
+    fn load_policy_bytes(&mut self, bytes: &[u8]) -> Result<Policy, Failure> {
+        Native.load_policy_bytes(bytes)
+    }
+
+    fn decide_bytes(&mut self, p: &Policy, g: &[String], s: &[u8], e: &[u8]) -> Result<Decision, Failure> {
+        Native.decide_bytes(p, g, s, e)
     }
 }
 

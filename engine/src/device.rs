@@ -298,8 +298,8 @@ impl<K: PartialEq> UserState<K> {
 }
 
 impl UserState<Text> {
-    /// Checks what serde cannot: one entry per device id in each list, and no device
-    /// both active and pending. Pointers are relative to the state document.
+    /// Checks what serde cannot: one entry per device id in each list, no device both
+    /// active and pending, and no rejected device active or pending. Pointers are relative to the state document.
     pub fn check(&self) -> Result<(), (String, String)> {
         fn dup<'a>(ids: impl Iterator<Item = &'a Text>, list: &str) -> Result<(), (String, String)> {
             let mut seen = std::collections::HashSet::new();
@@ -320,6 +320,22 @@ impl UserState<Text> {
                     format!("device `{}` is both active and pending", p.device.device_id),
                 ));
             }
+        }
+        // A rejected device is denied before anything else, so it can be neither active
+        // nor waiting; a state that says so was not written by the engine. Rejecting such
+        // a pending device again would list it twice (found by the `decide` fuzz target).
+        for (i, r) in self.rejected.iter().enumerate() {
+            let other = if self.device(&r.device_id).is_some() {
+                "active"
+            } else if self.pending_for(&r.device_id).is_some() {
+                "pending"
+            } else {
+                continue;
+            };
+            return Err((
+                format!("/rejected/{i}"),
+                format!("device `{}` is both {other} and rejected", r.device_id),
+            ));
         }
         Ok(())
     }

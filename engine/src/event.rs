@@ -66,6 +66,11 @@ impl Event {
         raw.into_event()
     }
 
+    /// Same as [`Event::from_value`], from bytes that must be UTF-8.
+    pub fn from_slice(bytes: &[u8]) -> Result<Event, Error> {
+        Event::from_json(json::utf8(bytes, ErrorCode::InvalidEvent)?)
+    }
+
     /// Same as [`Event::from_value`], from text.
     pub fn from_json(text: &str) -> Result<Event, Error> {
         let raw: RawEvent = json::from_str(text, ErrorCode::InvalidEvent)?;
@@ -135,6 +140,11 @@ impl UserState {
         let state: UserState = json::from_value(value, ErrorCode::InvalidState)?;
         state.check().map_err(|(pointer, message)| Error::InvalidState { pointer, message })?;
         Ok(state)
+    }
+
+    /// Same as [`UserState::from_value`], from bytes that must be UTF-8.
+    pub fn from_slice(bytes: &[u8]) -> Result<UserState, Error> {
+        UserState::from_json(json::utf8(bytes, ErrorCode::InvalidState)?)
     }
 
     /// Same as [`UserState::from_value`], from text.

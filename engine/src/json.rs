@@ -1,6 +1,10 @@
 //! JSON decoding that reports where it failed, as a JSON Pointer.
 
-use serde::de::DeserializeOwned;
+use serde::de::value::BorrowedStrDeserializer;
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor,
+};
+use serde_json::Value;
 use serde_path_to_error::{Path, Segment};
 
 use crate::error::{Error, ErrorCode};
@@ -62,10 +66,203 @@ pub fn from_str<T: DeserializeOwned>(text: &str, code: ErrorCode) -> Result<T, E
     from_value(&value, code)
 }
 
+/// Checks that `bytes` are UTF-8, as JSON must be (RFC 8259); a failure is an error of
+/// `code` at the root that says at which byte. Every runtime decodes bytes here, so a
+/// document that is not text fails the same way everywhere instead of being repaired
+/// (a browser's lossy decoding would turn `sales\xff` into a different, valid id).
+pub fn utf8(bytes: &[u8], code: ErrorCode) -> Result<&str, Error> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        Error::document(code, String::new(), format!("not UTF-8: invalid byte at offset {}", e.valid_up_to()))
+    })
+}
+
+/// Same as [`from_str`], from bytes checked with [`utf8`].
+pub fn from_slice<T: DeserializeOwned>(bytes: &[u8], code: ErrorCode) -> Result<T, Error> {
+    from_str(utf8(bytes, code)?, code)
+}
+
 /// Decodes an already parsed value; a failure is an error of `code` at the failing field.
 pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value, code: ErrorCode) -> Result<T, Error> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    serde_path_to_error::deserialize(Strict(value)).map_err(|e| {
         let inner = e.inner().to_string();
         to_error(pointer_of(e.path()), &inner, code)
     })
+}
+
+/// A `serde_json::Value` deserializer that only builds a struct from a JSON object.
+///
+/// serde's derived structs also accept a sequence of their fields in order, so
+/// `"assignment": [true]` would quietly mean `{"organization": true}` and a state of `[]`
+/// an empty state; no administrator reads a document that way. Everything else is
+/// `serde_json`'s own behaviour, applied to nested values through this wrapper.
+struct Strict<'a>(&'a Value);
+
+/// Each request visits only the JSON kind it asks for, as `serde_json`'s own `Value`
+/// deserializer does: a visitor compiled with every path would cost the browser module
+/// about 15 KB.
+macro_rules! only {
+    ($($method:ident: $pattern:pat => |$visitor:ident| $visit:expr;)*) => {
+        $(fn $method<V: Visitor<'de>>(self, $visitor: V) -> Result<V::Value, Self::Error> {
+            match self.0 {
+                $pattern => $visit,
+                other => Err(de::Error::invalid_type(unexpected(other), &$visitor)),
+            }
+        })*
+    };
+}
+
+fn unexpected(value: &Value) -> Unexpected<'_> {
+    match value {
+        Value::Null => Unexpected::Other("null"),
+        Value::Bool(b) => Unexpected::Bool(*b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(u), _, _) => Unexpected::Unsigned(u),
+            (_, Some(i), _) => Unexpected::Signed(i),
+            (_, _, Some(f)) => Unexpected::Float(f),
+            _ => Unexpected::Other("number"),
+        },
+        Value::String(s) => Unexpected::Str(s),
+        Value::Array(_) => Unexpected::Seq,
+        Value::Object(_) => Unexpected::Map,
+    }
+}
+
+impl<'de> Deserializer<'de> for Strict<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Array(items) => visitor.visit_seq(Seq(items.iter())),
+            Value::Object(map) => visitor.visit_map(Map { entries: map.iter(), value: None }),
+            // Visited directly rather than through `Value`'s own deserializer, whose
+            // array and object paths would be compiled again for every visitor.
+            Value::Null => visitor.visit_unit(),
+            Value::Bool(b) => visitor.visit_bool(*b),
+            Value::Number(n) => n.deserialize_any(visitor),
+            Value::String(s) => visitor.visit_borrowed_str(s),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Object(map) => visitor.visit_map(Map { entries: map.iter(), value: None }),
+            other => Err(de::Error::custom(format_args!(
+                "invalid type: {}, expected a JSON object",
+                unexpected(other)
+            ))),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        // The documents' enums are all unit variants spelled as strings.
+        match self.0 {
+            Value::String(s) => visitor.visit_enum(BorrowedStrDeserializer::new(s)),
+            other => Err(de::Error::invalid_type(unexpected(other), &visitor)),
+        }
+    }
+
+    only! {
+        deserialize_bool: Value::Bool(b) => |v| v.visit_bool(*b);
+        deserialize_i8: Value::Number(n) => |v| n.deserialize_any(v);
+        deserialize_i16: Value::Number(n) => |v| n.deserialize_any(v);
+        deserialize_i32: Value::Number(n) => |v| n.deserialize_any(v);
+        deserialize_i64: Value::Number(n) => |v| n.deserialize_any(v);
+        deserialize_u8: Value::Number(n) => |v| n.deserialize_any(v);
+        deserialize_u16: Value::Number(n) => |v| n.deserialize_any(v);
+        deserialize_u32: Value::Number(n) => |v| n.deserialize_any(v);
+        deserialize_u64: Value::Number(n) => |v| n.deserialize_any(v);
+        deserialize_f32: Value::Number(n) => |v| n.deserialize_any(v);
+        deserialize_f64: Value::Number(n) => |v| n.deserialize_any(v);
+        deserialize_char: Value::String(s) => |v| v.visit_borrowed_str(s);
+        deserialize_str: Value::String(s) => |v| v.visit_borrowed_str(s);
+        deserialize_string: Value::String(s) => |v| v.visit_borrowed_str(s);
+        deserialize_identifier: Value::String(s) => |v| v.visit_borrowed_str(s);
+        deserialize_bytes: Value::String(s) => |v| v.visit_borrowed_str(s);
+        deserialize_byte_buf: Value::String(s) => |v| v.visit_borrowed_str(s);
+        deserialize_unit: Value::Null => |v| v.visit_unit();
+        deserialize_seq: Value::Array(items) => |v| v.visit_seq(Seq(items.iter()));
+        deserialize_map: Value::Object(map) => |v| v.visit_map(Map { entries: map.iter(), value: None });
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! { i128 u128 tuple tuple_struct }
+}
+
+struct Seq<'a>(std::slice::Iter<'a, Value>);
+
+impl<'de> SeqAccess<'de> for Seq<'de> {
+    type Error = serde_json::Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Self::Error> {
+        self.0.next().map(|v| seed.deserialize(Strict(v))).transpose()
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.0.len())
+    }
+}
+
+struct Map<'a> {
+    entries: serde_json::map::Iter<'a>,
+    value: Option<&'a Value>,
+}
+
+impl<'de> MapAccess<'de> for Map<'de> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Self::Error> {
+        let Some((key, value)) = self.entries.next() else { return Ok(None) };
+        self.value = Some(value);
+        seed.deserialize(BorrowedStrDeserializer::new(key)).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Self::Error> {
+        match self.value.take() {
+            Some(value) => seed.deserialize(Strict(value)),
+            None => Err(de::Error::custom("a map value was asked for before its key")),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.entries.len())
+    }
 }

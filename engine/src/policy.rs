@@ -326,6 +326,11 @@ impl Policy {
         Policy::compile(doc)
     }
 
+    /// Same as [`Policy::from_json`], from bytes that must be UTF-8.
+    pub fn from_slice(bytes: &[u8]) -> Result<Policy, Error> {
+        Policy::from_json(json::utf8(bytes, ErrorCode::InvalidPolicy)?)
+    }
+
     /// Same as [`Policy::from_json`], from a parsed JSON value.
     pub fn from_value(value: &serde_json::Value) -> Result<Policy, Error> {
         let doc: PolicyDoc = json::from_value(value, ErrorCode::InvalidPolicy)?;

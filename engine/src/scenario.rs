@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::decide::Access;
 use crate::device::UserState;
 use crate::error::{Error, ErrorCode};
-use crate::{Decision, Event, Policy, decide};
+use crate::{AdminAction, Decision, Event, OnApprove, Policy, UnassignedAccess, decide};
 
 /// An error as any runtime reports it: code, pointer and message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -51,6 +51,19 @@ pub trait Runtime {
         state: &UserState,
         event: &Value,
     ) -> Result<Decision, Failure>;
+
+    /// Loads a policy document from the bytes a caller received (UTF-8 is checked too).
+    fn load_policy_bytes(&mut self, bytes: &[u8]) -> Result<Self::Policy, Failure>;
+
+    /// Decides an event for a user in `groups`, with the stored state and the event as
+    /// the bytes a caller received.
+    fn decide_bytes(
+        &mut self,
+        policy: &Self::Policy,
+        groups: &[String],
+        state: &[u8],
+        event: &[u8],
+    ) -> Result<Decision, Failure>;
 }
 
 /// The engine, called directly.
@@ -73,6 +86,150 @@ impl Runtime for Native {
     ) -> Result<Decision, Failure> {
         let event = Event::from_value(event)?;
         Ok(decide(policy, groups, state, &event)?)
+    }
+
+    fn load_policy_bytes(&mut self, bytes: &[u8]) -> Result<Policy, Failure> {
+        Policy::from_slice(bytes).map_err(Failure::from)
+    }
+
+    fn decide_bytes(
+        &mut self,
+        policy: &Policy,
+        groups: &[String],
+        state: &[u8],
+        event: &[u8],
+    ) -> Result<Decision, Failure> {
+        let state = UserState::from_slice(state)?;
+        let event = Event::from_slice(event)?;
+        Ok(decide(policy, groups, &state, &event)?)
+    }
+}
+
+/// Which document of a bad-input case is the bad one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    /// A policy document.
+    Policy,
+    /// An event.
+    Event,
+    /// A user's stored state.
+    State,
+}
+
+impl Document {
+    /// The document named by a corpus directory (`policy`, `event`, `state`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "policy" => Some(Document::Policy),
+            "event" => Some(Document::Event),
+            "state" => Some(Document::State),
+            _ => None,
+        }
+    }
+}
+
+/// The good documents a bad-input case is decided with: a bad event is decided under
+/// this policy and state, a bad state with this event.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Context {
+    /// A valid policy.
+    pub policy: Value,
+    /// The user's groups.
+    pub groups: Vec<String>,
+    /// A valid stored state.
+    pub state: Value,
+    /// A valid event.
+    pub event: Value,
+}
+
+/// Runs one bad-input case (`tests/bad/`): the failure the runtime reports, or what it
+/// answered instead of failing.
+pub fn run_bad<R: Runtime>(
+    rt: &mut R,
+    context: &Context,
+    document: Document,
+    bytes: &[u8],
+) -> Result<Failure, String> {
+    let answered = |what: &str| Err(format!("expected an error, got {what}"));
+    let policy = || json_bytes(&context.policy);
+    let result = match document {
+        Document::Policy => match rt.load_policy_bytes(bytes) {
+            Ok(_) => return answered("a loaded policy"),
+            Err(f) => return Ok(f),
+        },
+        Document::Event => {
+            let p = rt.load_policy_bytes(&policy()).map_err(|f| format!("the context's policy: {f:?}"))?;
+            rt.decide_bytes(&p, &context.groups, &json_bytes(&context.state), bytes)
+        }
+        Document::State => {
+            let p = rt.load_policy_bytes(&policy()).map_err(|f| format!("the context's policy: {f:?}"))?;
+            rt.decide_bytes(&p, &context.groups, bytes, &json_bytes(&context.event))
+        }
+    };
+    match result {
+        Ok(d) => answered(&format!("{:?}", d.effects())),
+        Err(f) => Ok(f),
+    }
+}
+
+fn json_bytes(value: &Value) -> Vec<u8> {
+    value.to_string().into_bytes()
+}
+
+/// Checks the contract's invariants (issue #6) on one decided event: `state` is the
+/// user's state before it. Returns the invariant that does not hold. Determinism is the
+/// caller's to check (decide twice), and so is "an error leaves the state unchanged".
+pub fn check_invariants(
+    policy: &Policy,
+    state: &UserState,
+    event: &Event,
+    decision: &Decision,
+) -> Result<(), &'static str> {
+    let mut after = state.clone();
+    after.apply(decision.effects());
+    if state.check().is_ok() && after.check().is_err() {
+        return Err("effects turn a valid state into an invalid one");
+    }
+    let doc = policy.doc();
+    // Devices the user already had may stay; only the decision must not add past the cap.
+    let cap = state.devices.len().max(doc.assigned.max_devices as usize);
+    match (decision, event) {
+        (Decision::Login(d), Event::Login(login)) => {
+            let allowed = d.outcome.is_allowed();
+            if state.is_rejected(&login.device.device_id) && allowed {
+                return Err("a rejected device is never allowed");
+            }
+            if !allowed && (d.access.app || d.access.sso || d.access.push_mfa) {
+                return Err("no access unless allowed");
+            }
+            if d.assigned {
+                if after.devices.len() > cap {
+                    return Err("an assigned login never goes over max_devices");
+                }
+                if allowed && policy.posture(&login.device).has_posture_failure() {
+                    return Err("a device failing posture is never allowed for an assigned user");
+                }
+            } else {
+                if d.access.sso && doc.unassigned.access != UnassignedAccess::Full {
+                    return Err("no SSO for an unassigned user unless the policy grants it");
+                }
+                if d.access.push_mfa && !doc.unassigned.push_mfa {
+                    return Err("no push MFA for an unassigned user unless the policy grants it");
+                }
+            }
+            Ok(())
+        }
+        (Decision::Admin { .. }, Event::Admin(a)) => {
+            if a.action == AdminAction::Approve
+                && doc.assigned.on_approve == OnApprove::Replace
+                && after.devices.len() > cap
+            {
+                return Err("a replacing approval never goes over max_devices");
+            }
+            Ok(())
+        }
+        _ => Err("a decision of the wrong kind for its event"),
     }
 }
 

@@ -42,11 +42,23 @@ fn json_text(value: &JsValue, code: e::ErrorCode) -> Result<String, JsValue> {
     })
 }
 
+/// A document as bytes for the engine to decode: JSON text, the bytes it arrived in
+/// (UTF-8 is the engine's to check, so no runtime repairs it), or a JS value.
+fn document(value: &JsValue, code: e::ErrorCode) -> Result<Vec<u8>, JsValue> {
+    if let Some(text) = value.as_string() {
+        return Ok(text.into_bytes());
+    }
+    if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+        return Ok(bytes.to_vec());
+    }
+    Ok(json_text(value, code)?.into_bytes())
+}
+
 fn state(value: JsValue) -> Result<e::UserState, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(e::UserState::default());
     }
-    e::UserState::from_json(&json_text(&value, e::ErrorCode::InvalidState)?).map_err(throw)
+    e::UserState::from_slice(&document(&value, e::ErrorCode::InvalidState)?).map_err(throw)
 }
 
 /// A parsed, validated and indexed policy.
@@ -55,10 +67,12 @@ pub struct Policy(e::Policy);
 
 #[wasm_bindgen]
 impl Policy {
-    /// Parses a policy document (JSON text); throws `invalid_policy`.
+    /// Parses a policy document (JSON text, or its bytes); throws `invalid_policy`.
     #[wasm_bindgen(constructor)]
-    pub fn new(document: &str) -> Result<Policy, JsValue> {
-        e::Policy::from_json(document).map(Policy).map_err(throw)
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] doc: JsValue,
+    ) -> Result<Policy, JsValue> {
+        e::Policy::from_slice(&document(&doc, e::ErrorCode::InvalidPolicy)?).map(Policy).map_err(throw)
     }
 
     /// Warnings found while validating.
@@ -73,10 +87,10 @@ impl Policy {
     pub fn evaluate(
         &self,
         groups: Vec<String>,
-        #[wasm_bindgen(unchecked_param_type = "UserState | undefined")] state_: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Event")] event: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "UserState | string | Uint8Array | undefined")] state_: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Event | string | Uint8Array")] event: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let event = e::Event::from_json(&json_text(&event, e::ErrorCode::InvalidEvent)?).map_err(throw)?;
+        let event = e::Event::from_slice(&document(&event, e::ErrorCode::InvalidEvent)?).map_err(throw)?;
         to_js(&e::evaluate(&self.0, &groups, &state(state_)?, &event).map_err(throw)?)
     }
 }

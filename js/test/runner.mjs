@@ -45,3 +45,25 @@ export function runScenario(scenario) {
   policy.free();
   return trace;
 }
+
+/**
+ * Runs one bad-input case (`tests/bad/`): `document` names the bad one ("policy", "event"
+ * or "state"), `bytes` are its file; the others come from `context`. Returns the error the
+ * package threw, or throws if it answered instead.
+ */
+export function runBad(context, document, bytes) {
+  const json = (value) => new TextEncoder().encode(JSON.stringify(value));
+  let policy;
+  try {
+    policy = new Policy(document === "policy" ? bytes : json(context.policy));
+    if (document === "policy") throw new Error("expected an error, got a loaded policy");
+    const state = document === "state" ? bytes : json(context.state);
+    const event = document === "event" ? bytes : json(context.event);
+    const answer = policy.evaluate(context.groups, state, event);
+    throw new Error(`expected an error, got ${JSON.stringify(answer.decision)}`);
+  } catch (e) {
+    return failure(e);
+  } finally {
+    policy?.free();
+  }
+}

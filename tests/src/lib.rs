@@ -1,5 +1,6 @@
 //! Helpers shared by the test harnesses: where the scenario corpus is, and how to list it.
 
+pub mod bad;
 pub mod generate;
 
 use std::path::{Path, PathBuf};
