@@ -1,7 +1,7 @@
 //! The scenario corpus's implementation under test, in the wasmtime sandbox.
 
 use mdm_engine::scenario::{Failure, Runtime as UnderTest};
-use mdm_engine::{Decision, Event, UserState};
+use mdm_engine::{Decision, ErrorCode, Event, UserState};
 use serde_json::Value;
 
 use crate::{Gateway, HostError, Runtime};
@@ -35,5 +35,24 @@ impl UnderTest for Wasm {
     ) -> Result<Decision, Failure> {
         let event = Event::from_value(event)?;
         gateway.decide(groups, state, &event).map_err(failure)
+    }
+
+    fn load_policy_bytes(&mut self, bytes: &[u8]) -> Result<Gateway, Failure> {
+        let text = mdm_engine::json::utf8(bytes, ErrorCode::InvalidPolicy)?;
+        self.0.gateway(text).map_err(failure)
+    }
+
+    fn decide_bytes(
+        &mut self,
+        gateway: &Gateway,
+        groups: &[String],
+        state: &[u8],
+        event: &[u8],
+    ) -> Result<Decision, Failure> {
+        // A gateway decodes the state it stored and the event it received with the
+        // engine's types, then crosses into the sandbox with typed values.
+        let state = UserState::from_slice(state)?;
+        let event = Event::from_slice(event)?;
+        gateway.decide(groups, &state, &event).map_err(failure)
     }
 }
