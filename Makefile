@@ -3,7 +3,7 @@ CARGO ?= cargo
 MDM := target/release/mdm
 CONFORMANCE ?= ../shared/conformance
 
-.PHONY: demo test build js js-deps chromium console budgets bench differential
+.PHONY: demo test build js js-deps chromium console budgets bench differential hostile fuzz fuzz-smoke
 
 build:
 	$(CARGO) build --release
@@ -36,8 +36,9 @@ console: js
 budgets: js
 	node js/budgets.mjs
 
-## Every test: format, lints, Rust tests (native and wasmtime), the JS package's Node and
-## Chromium tests and its types, the benches' compilation, and the scenario corpus via the CLI.
+## Every test: format, lints, Rust tests (native and wasmtime: scenarios, bad inputs, the
+## differential run), the JS package's Node and Chromium tests and its types, the benches'
+## compilation, hostile inputs through the CLI, and the scenario corpus via the CLI.
 test: build js-deps js chromium
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
@@ -46,6 +47,7 @@ test: build js-deps js chromium
 	$(CARGO) test --release --workspace
 	cd js && node_modules/.bin/tsc -p test/tsconfig.json
 	cd js && node --test --test-concurrency=1 test/
+	node bench/hostile.mjs
 	$(MDM) test tests/scenarios
 	@if [ -d "$(CONFORMANCE)" ]; then $(MDM) test "$(CONFORMANCE)"; \
 	else echo "no $(CONFORMANCE): the shared conformance copy in tests/scenarios/conformance ran above"; fi
@@ -61,3 +63,21 @@ bench: js
 ## contract's invariants checked at every step (the test command runs 2,000, and JS too).
 differential:
 	MDM_DIFFERENTIAL_CASES=100000 $(CARGO) test --release -p mdm-tests --test differential -- --nocapture
+
+## Hostile inputs (100 MB policy, 100k-deep JSON, 1M groups, ...) through the CLI, with peak
+## memory; fails on any crash. See docs/hostile.md.
+hostile: build
+	node bench/hostile.mjs
+
+## Fuzzing (cargo-fuzz, nightly; fuzz/README.md): every target briefly, or one for long.
+## New inputs go to fuzz/target/corpus/<target>; the committed corpus only seeds the run.
+TARGET ?= decide
+FUZZ_SECONDS ?= 1800
+FUZZ_RUN = cd fuzz && mkdir -p target/corpus/$(1) && cargo +nightly fuzz run -O $(1) target/corpus/$(1) corpus/$(1) -- -timeout=5 -max_total_time=$(2)
+fuzz-smoke:
+	$(call FUZZ_RUN,policy,60)
+	$(call FUZZ_RUN,event,60)
+	$(call FUZZ_RUN,decide,60)
+
+fuzz:
+	$(call FUZZ_RUN,$(TARGET),$(FUZZ_SECONDS))

@@ -1,8 +1,10 @@
 //! Devices as the mobile app reports them, and a user's stored state (spec section 2).
 
 use std::fmt;
+use std::hash::Hash;
 use std::ops::Deref;
 
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::time::Timestamp;
@@ -104,6 +106,20 @@ impl<'de> Deserialize<'de> for Text {
     }
 }
 
+/// The most characters kept of a device's model or name. Both are shown to an admin and
+/// never decided on, so a longer one is cut here rather than refused (a phone's name must
+/// not lock its owner out) or stored whole (state must stay small).
+pub const MAX_LABEL_CHARS: usize = 256;
+
+fn label<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(|mut s| {
+        if let Some((end, _)) = s.char_indices().nth(MAX_LABEL_CHARS) {
+            s.truncate(end);
+        }
+        s
+    }))
+}
+
 /// A device, generic over how its ids are held.
 ///
 /// Natively ids are [`Text`]; across the wasm boundary the host passes small integer
@@ -123,11 +139,12 @@ pub struct Device<K = Text> {
     /// The hardware serial number, if reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial_number: Option<K>,
-    /// The model (`iPhone15,2`), if reported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The model (`iPhone15,2`), if reported; at most [`MAX_LABEL_CHARS`] characters.
+    #[serde(default, deserialize_with = "label", skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// The name the owner gave the device, if reported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The name the owner gave the device, if reported; at most [`MAX_LABEL_CHARS`]
+    /// characters.
+    #[serde(default, deserialize_with = "label", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The length of the device PIN or passcode, if reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -180,9 +197,9 @@ struct RegisteredDoc<K> {
     os_version: Option<Version>,
     #[serde(default)]
     serial_number: Option<K>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "label")]
     model: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "label")]
     name: Option<String>,
     #[serde(default)]
     pin_length: Option<u32>,
@@ -269,52 +286,90 @@ impl<K: PartialEq> UserState<K> {
         self.rejected.iter().any(|r| r.device_id == *id)
     }
 
-    /// Applies effects in order: the new state a decision leads to.
+    /// Applies effects in order: the new state a decision leads to. Linear in the state
+    /// and the effects: a run of removals from one list is applied in one pass (replacing
+    /// the oldest of 100k devices removes 99,999 of them).
     pub fn apply(&mut self, effects: &[Effect<K>])
     where
-        K: Clone,
+        K: Clone + Eq + Hash,
     {
-        for effect in effects {
+        let mut rest = effects;
+        while let Some((effect, after)) = rest.split_first() {
+            rest = after;
             match effect {
                 Effect::AddDevice { device, at } => {
                     self.devices.push(Registered { device: device.clone(), registered_at: *at })
                 }
-                Effect::RemoveDevice { device_id } => {
-                    self.devices.retain(|d| d.device.device_id != *device_id)
-                }
                 Effect::AddPending { device, at } => {
                     self.pending.push(Pending { device: device.clone(), requested_at: *at })
-                }
-                Effect::RemovePending { device_id } => {
-                    self.pending.retain(|p| p.device.device_id != *device_id)
                 }
                 Effect::AddRejected { device_id, at } => {
                     self.rejected.push(Rejected { device_id: device_id.clone(), rejected_at: *at })
                 }
-                Effect::RemoveRejected { device_id } => self.rejected.retain(|r| r.device_id != *device_id),
+                Effect::RemoveDevice { device_id } => {
+                    let gone = removals(device_id, &mut rest, |e| match e {
+                        Effect::RemoveDevice { device_id } => Some(device_id),
+                        _ => None,
+                    });
+                    self.devices.retain(|d| !gone.contains(&d.device.device_id))
+                }
+                Effect::RemovePending { device_id } => {
+                    let gone = removals(device_id, &mut rest, |e| match e {
+                        Effect::RemovePending { device_id } => Some(device_id),
+                        _ => None,
+                    });
+                    self.pending.retain(|p| !gone.contains(&p.device.device_id))
+                }
+                Effect::RemoveRejected { device_id } => {
+                    let gone = removals(device_id, &mut rest, |e| match e {
+                        Effect::RemoveRejected { device_id } => Some(device_id),
+                        _ => None,
+                    });
+                    self.rejected.retain(|r| !gone.contains(&r.device_id))
+                }
             }
         }
     }
 }
 
+/// The ids of `first` and of the removals of the same kind that follow it in `rest`,
+/// which is advanced past them.
+fn removals<'a, K: Eq + Hash>(
+    first: &'a K,
+    rest: &mut &'a [Effect<K>],
+    id: impl Fn(&'a Effect<K>) -> Option<&'a K>,
+) -> FxHashSet<&'a K> {
+    let mut gone = FxHashSet::default();
+    gone.insert(first);
+    while let Some(next) = rest.first().and_then(&id) {
+        gone.insert(next);
+        *rest = rest.get(1..).unwrap_or_default();
+    }
+    gone
+}
+
 impl UserState<Text> {
     /// Checks what serde cannot: one entry per device id in each list, no device both
-    /// active and pending, and no rejected device active or pending. Pointers are relative to the state document.
+    /// active and pending, and no rejected device active or pending. Pointers are relative
+    /// to the state document. Linear in the state's size, however large it is.
     pub fn check(&self) -> Result<(), (String, String)> {
-        fn dup<'a>(ids: impl Iterator<Item = &'a Text>, list: &str) -> Result<(), (String, String)> {
-            let mut seen = std::collections::HashSet::new();
+        fn unique<'a>(
+            ids: impl Iterator<Item = &'a Text>,
+            list: &str,
+        ) -> Result<FxHashSet<&'a Text>, (String, String)> {
+            let mut seen = FxHashSet::default();
             for (i, id) in ids.enumerate() {
                 if !seen.insert(id) {
                     return Err((format!("/{list}/{i}"), format!("device `{id}` is listed twice")));
                 }
             }
-            Ok(())
+            Ok(seen)
         }
-        dup(self.devices.iter().map(|d| &d.device.device_id), "devices")?;
-        dup(self.pending.iter().map(|p| &p.device.device_id), "pending")?;
-        dup(self.rejected.iter().map(|r| &r.device_id), "rejected")?;
+        let active = unique(self.devices.iter().map(|d| &d.device.device_id), "devices")?;
+        let pending = unique(self.pending.iter().map(|p| &p.device.device_id), "pending")?;
+        unique(self.rejected.iter().map(|r| &r.device_id), "rejected")?;
         for (i, p) in self.pending.iter().enumerate() {
-            if self.device(&p.device.device_id).is_some() {
+            if active.contains(&p.device.device_id) {
                 return Err((
                     format!("/pending/{i}"),
                     format!("device `{}` is both active and pending", p.device.device_id),
@@ -325,9 +380,9 @@ impl UserState<Text> {
         // nor waiting; a state that says so was not written by the engine. Rejecting such
         // a pending device again would list it twice (found by the `decide` fuzz target).
         for (i, r) in self.rejected.iter().enumerate() {
-            let other = if self.device(&r.device_id).is_some() {
+            let other = if active.contains(&r.device_id) {
                 "active"
-            } else if self.pending_for(&r.device_id).is_some() {
+            } else if pending.contains(&r.device_id) {
                 "pending"
             } else {
                 continue;
@@ -382,4 +437,54 @@ pub enum Effect<K = Text> {
         /// Which one.
         device_id: K,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(s: &str) -> Text {
+        Text::new(s).unwrap()
+    }
+
+    fn registered(s: &str) -> Registered {
+        Registered { device: Device::new(id(s), OsType::Ios), registered_at: Timestamp(0) }
+    }
+
+    #[test]
+    fn runs_of_removals_apply_in_order_with_the_rest() {
+        let mut state =
+            UserState { devices: ["a", "b", "c", "d"].map(registered).to_vec(), ..UserState::default() };
+        state.apply(&[
+            Effect::RemoveDevice { device_id: id("a") },
+            Effect::RemoveDevice { device_id: id("c") },
+            Effect::AddDevice { device: Device::new(id("e"), OsType::Android), at: Timestamp(1) },
+            Effect::RemoveDevice { device_id: id("e") },
+            Effect::AddDevice { device: Device::new(id("a"), OsType::Android), at: Timestamp(2) },
+        ]);
+        let ids: Vec<&str> = state.devices.iter().map(|d| d.device.device_id.as_str()).collect();
+        assert_eq!(ids, ["b", "d", "a"]);
+    }
+
+    #[test]
+    fn labels_are_cut_to_the_limit_on_a_character_boundary() {
+        let name = "é".repeat(MAX_LABEL_CHARS + 10);
+        let doc =
+            serde_json::json!({ "device_id": "A1", "os_type": "ios", "name": name, "model": "iPhone15,2" });
+        let device: Device = serde_json::from_value(doc).unwrap();
+        assert_eq!(device.name.as_deref().map(|n| n.chars().count()), Some(MAX_LABEL_CHARS));
+        assert_eq!(device.model.as_deref(), Some("iPhone15,2"));
+    }
+
+    #[test]
+    fn a_rejected_device_cannot_also_be_active() {
+        let state = UserState {
+            devices: vec![registered("a")],
+            rejected: vec![Rejected { device_id: id("a"), rejected_at: Timestamp(0) }],
+            ..UserState::default()
+        };
+        let (pointer, message) = state.check().unwrap_err();
+        assert_eq!(pointer, "/rejected/0");
+        assert!(message.contains("both active and rejected"), "{message}");
+    }
 }

@@ -162,7 +162,7 @@ impl Error {
     }
 
     /// Builds a document error of `code` (one of the three `invalid_*` codes).
-    pub(crate) fn document(code: ErrorCode, pointer: String, message: String) -> Self {
+    pub fn document(code: ErrorCode, pointer: String, message: String) -> Self {
         match code {
             ErrorCode::InvalidEvent => Error::InvalidEvent { pointer, message },
             ErrorCode::InvalidState => Error::InvalidState { pointer, message },

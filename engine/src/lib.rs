@@ -28,7 +28,8 @@ mod version;
 
 pub use decide::{Access, AdminAction, LoginDecision, Named, Outcome, Reason, Reasons, Scope, Subject};
 pub use device::{
-    Device, Effect, MAX_DEVICE_ID_CHARS, OsType, Pending, Registered, Rejected, Text, UserState,
+    Device, Effect, MAX_DEVICE_ID_CHARS, MAX_LABEL_CHARS, OsType, Pending, Registered, Rejected, Text,
+    UserState,
 };
 pub use error::{Error, ErrorCode};
 pub use event::{Admin, Event, Login};

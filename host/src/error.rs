@@ -21,6 +21,14 @@ pub enum HostError {
     /// The guest answered something the host cannot map back (a broken component).
     #[error("the engine's answer does not fit the request: {0}")]
     Protocol(String),
+    /// A document could not be read.
+    #[error("cannot read `{path}`: {message}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
     /// The component could not be compiled, loaded or instantiated.
     #[error("cannot load the engine: {0}")]
     Load(String),
@@ -35,6 +43,7 @@ impl HostError {
             HostError::MemoryLimit { .. } => "host.memory_limit",
             HostError::Trap(_) => "host.trap",
             HostError::Protocol(_) => "host.protocol",
+            HostError::Read { .. } => "host.read",
             HostError::Load(_) => "host.load",
         }
     }

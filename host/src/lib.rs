@@ -23,7 +23,8 @@ mod gateway;
 pub mod scenario;
 mod tokens;
 
-use std::path::PathBuf;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -185,16 +186,42 @@ impl Runtime {
 
     /// Refuses a document over [`Config::max_document_bytes`] with the error of `code`.
     pub(crate) fn check_size(&self, document: &str, code: mdm_engine::ErrorCode) -> Result<(), HostError> {
-        let limit = self.inner.config.max_document_bytes;
-        if document.len() <= limit {
-            return Ok(());
+        match self.too_large(document.len(), code) {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
-        let message = format!("the document is {} bytes, more than the limit of {limit}", document.len());
-        let pointer = String::new();
-        Err(HostError::Engine(match code {
-            mdm_engine::ErrorCode::InvalidState => mdm_engine::Error::InvalidState { pointer, message },
-            _ => mdm_engine::Error::InvalidPolicy { pointer, message },
-        }))
+    }
+
+    fn too_large(&self, len: usize, code: mdm_engine::ErrorCode) -> Option<HostError> {
+        let limit = self.inner.config.max_document_bytes;
+        (len > limit).then(|| {
+            let message = format!("the document is {len} bytes, more than the limit of {limit}");
+            HostError::Engine(mdm_engine::Error::document(code, String::new(), message))
+        })
+    }
+
+    /// Reads a document of the kind `code` names from a file, within
+    /// [`Config::max_document_bytes`] (never reading more than that, whatever the file
+    /// claims), and checks that it is UTF-8.
+    pub fn read_document(&self, path: &Path, code: mdm_engine::ErrorCode) -> Result<String, HostError> {
+        let io =
+            |e: std::io::Error| HostError::Read { path: path.display().to_string(), message: e.to_string() };
+        let limit = self.inner.config.max_document_bytes;
+        let file = std::fs::File::open(path).map_err(io)?;
+        let claimed = file.metadata().map_err(io)?.len();
+        if let Some(e) = self.too_large(usize::try_from(claimed).unwrap_or(usize::MAX), code) {
+            return Err(e);
+        }
+        let mut bytes = Vec::new();
+        file.take(limit as u64 + 1).read_to_end(&mut bytes).map_err(io)?;
+        if let Some(e) = self.too_large(bytes.len(), code) {
+            return Err(e);
+        }
+        // The engine words the error, so that every runtime reports bad bytes alike.
+        String::from_utf8(bytes).map_err(|e| {
+            let text = mdm_engine::json::utf8(e.as_bytes(), code);
+            text.err().map_or_else(|| io(std::io::Error::other(e.utf8_error())), HostError::Engine)
+        })
     }
 
     /// Validates a policy document: every error and warning.

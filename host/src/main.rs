@@ -15,6 +15,24 @@ use mdm_host::{Config, HostError, Runtime};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    limits: Limits,
+}
+
+/// The sandbox's limits. The CLI is an admin's tool over whole populations, so its
+/// defaults are roomier than a gateway's per-login ones (64 MiB, 64 MiB, 100 ms); still
+/// finite.
+#[derive(clap::Args)]
+struct Limits {
+    /// Largest document read, in MiB.
+    #[arg(long, global = true, default_value_t = 512, value_name = "MIB")]
+    max_document_mib: usize,
+    /// Most memory the engine may use, in MiB.
+    #[arg(long, global = true, default_value_t = 2048, value_name = "MIB")]
+    memory_mib: usize,
+    /// Longest one call into the engine may run, in milliseconds.
+    #[arg(long, global = true, default_value_t = 120_000, value_name = "MS")]
+    deadline_ms: u64,
 }
 
 #[derive(Subcommand)]
@@ -50,6 +68,9 @@ enum Command {
         /// The user's groups.
         #[arg(long, value_delimiter = ',')]
         groups: Vec<String>,
+        /// The user's groups as a JSON list in a file (for more than a command line holds).
+        #[arg(long, conflicts_with = "groups")]
+        groups_file: Option<PathBuf>,
         /// The event document.
         #[arg(long)]
         event: PathBuf,
@@ -96,17 +117,11 @@ impl From<mdm_engine::Error> for CliError {
     }
 }
 
-fn read(path: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(|e| CliError(format!("cannot read `{}`: {e}", path.display())))
-}
-
-/// The CLI is an admin's tool over whole populations: roomier limits than a gateway's
-/// per-login defaults, still finite.
-fn runtime() -> Result<Runtime, CliError> {
+fn runtime(limits: &Limits) -> Result<Runtime, CliError> {
     Ok(Runtime::new(Config {
-        memory_limit: 2 << 30,
-        deadline: std::time::Duration::from_secs(120),
-        max_document_bytes: 512 << 20,
+        memory_limit: limits.memory_mib.saturating_mul(1 << 20),
+        deadline: std::time::Duration::from_millis(limits.deadline_ms),
+        max_document_bytes: limits.max_document_mib.saturating_mul(1 << 20),
         ..Config::default()
     })?)
 }
@@ -120,7 +135,7 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
+    match run(cli.command, &cli.limits) {
         Ok(code) => code,
         Err(CliError(message)) => {
             eprintln!("mdm: {message}");
@@ -129,24 +144,35 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command) -> Result<ExitCode, CliError> {
+fn run(command: Command, limits: &Limits) -> Result<ExitCode, CliError> {
+    use mdm_engine::ErrorCode::{InvalidEvent, InvalidPolicy, InvalidState};
     match command {
-        Command::Test { paths, native } => test(&paths, native),
-        Command::Run { scenario, json, native } => run_one(&scenario, json, native),
-        Command::Eval { policy, state, groups, event } => {
-            let gateway = runtime()?.gateway(&read(&policy)?)?;
+        Command::Test { paths, native } => test(&paths, native, limits),
+        Command::Run { scenario, json, native } => run_one(&scenario, json, native, limits),
+        Command::Eval { policy, state, groups, groups_file, event } => {
+            let runtime = runtime(limits)?;
+            let gateway = runtime.gateway(&runtime.read_document(&policy, InvalidPolicy)?)?;
+            let groups = match groups_file {
+                Some(path) => {
+                    serde_json::from_str(&runtime.read_document(&path, InvalidState)?).map_err(|e| {
+                        CliError(format!("`{}` is not a JSON list of group ids: {e}", path.display()))
+                    })?
+                }
+                None => groups,
+            };
             let mut state = match state {
-                Some(p) => UserState::from_json(&read(&p)?)?,
+                Some(p) => UserState::from_json(&runtime.read_document(&p, InvalidState)?)?,
                 None => UserState::default(),
             };
-            let event = Event::from_json(&read(&event)?)?;
+            let event = Event::from_json(&runtime.read_document(&event, InvalidEvent)?)?;
             let decision = gateway.decide(&groups, &state, &event)?;
             state.apply(decision.effects());
             print_json(&serde_json::json!({ "decision": decision, "state": state }))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { policy } => {
-            let v = runtime()?.validate(&read(&policy)?)?;
+            let runtime = runtime(limits)?;
+            let v = runtime.validate(&runtime.read_document(&policy, InvalidPolicy)?)?;
             for i in &v.errors {
                 println!("error   {}: {}", display_pointer(&i.pointer), i.message);
             }
@@ -165,7 +191,14 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             }
         }
         Command::Preview { current, proposed, population, at } => {
-            let report = runtime()?.preview(&read(&current)?, &read(&proposed)?, &read(&population)?, &at)?;
+            let runtime = runtime(limits)?;
+            let read = |path: &Path, code| runtime.read_document(path, code);
+            let report = runtime.preview(
+                &read(&current, InvalidPolicy)?,
+                &read(&proposed, InvalidPolicy)?,
+                &read(&population, InvalidState)?,
+                &at,
+            )?;
             let value: serde_json::Value = serde_json::from_str(&report)
                 .map_err(|e| CliError(format!("the engine's report is not JSON: {e}")))?;
             print_json(&value)?;
@@ -222,9 +255,9 @@ fn run_file(path: &Path, wasm: Option<&mut Wasm>) -> Run {
     }
 }
 
-fn test(paths: &[PathBuf], native: bool) -> Result<ExitCode, CliError> {
+fn test(paths: &[PathBuf], native: bool, limits: &Limits) -> Result<ExitCode, CliError> {
     let files = scenario_files(paths)?;
-    let mut wasm = if native { None } else { Some(Wasm(runtime()?)) };
+    let mut wasm = if native { None } else { Some(Wasm(runtime(limits)?)) };
     let (mut passed, mut failed) = (0usize, 0usize);
     for file in &files {
         let run = run_file(file, wasm.as_mut());
@@ -242,13 +275,14 @@ fn test(paths: &[PathBuf], native: bool) -> Result<ExitCode, CliError> {
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn run_one(path: &Path, json: bool, native: bool) -> Result<ExitCode, CliError> {
-    let text = read(path)?;
+fn run_one(path: &Path, json: bool, native: bool, limits: &Limits) -> Result<ExitCode, CliError> {
+    let runtime = runtime(limits)?;
+    let text = runtime.read_document(path, mdm_engine::ErrorCode::InvalidState)?;
     let name = path.display().to_string();
     let run = if native {
         scenario::run(&mut Native, &name, &text)
     } else {
-        scenario::run(&mut Wasm(runtime()?), &name, &text)
+        scenario::run(&mut Wasm(runtime), &name, &text)
     };
     let steps: Vec<serde_json::Value> = serde_json::from_str::<serde_json::Value>(&text)
         .ok()

@@ -187,3 +187,43 @@ fn a_million_groups_and_a_hundred_thousand_devices_are_decided() {
     let v = gateway.decide_login("alice", &groups, &state, &known, at());
     assert_eq!(v.outcome(), Outcome::Allow, "{v:?}");
 }
+
+#[test]
+fn documents_are_read_within_the_limit_and_checked_for_utf8() {
+    use mdm_engine::ErrorCode;
+    let runtime = Runtime::new(Config { max_document_bytes: 1 << 10, ..config() }).unwrap();
+    let dir = std::env::temp_dir().join(format!("mdm-read-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let ok = runtime.read_document(&file("ok.json", POLICY.as_bytes()), ErrorCode::InvalidPolicy).unwrap();
+    assert_eq!(ok, POLICY);
+
+    let big = file("big.json", &vec![b' '; 2 << 10]);
+    let Err(HostError::Engine(e)) = runtime.read_document(&big, ErrorCode::InvalidState) else { panic!() };
+    assert_eq!((e.code(), e.pointer()), (ErrorCode::InvalidState, ""));
+    assert!(e.message().contains("2048 bytes, more than the limit of 1024"), "{}", e.message());
+
+    let latin1 = file("latin1.json", b"{\"user\":\"ren\xe9\"}");
+    let Err(HostError::Engine(e)) = runtime.read_document(&latin1, ErrorCode::InvalidEvent) else { panic!() };
+    assert_eq!(
+        (e.code(), e.message().as_str()),
+        (ErrorCode::InvalidEvent, "not UTF-8: invalid byte at offset 12")
+    );
+
+    // A file that claims no size but never ends: reading stops at the limit.
+    #[cfg(target_os = "linux")]
+    {
+        let Err(HostError::Engine(e)) = runtime.read_document("/dev/zero".as_ref(), ErrorCode::InvalidPolicy)
+        else {
+            panic!()
+        };
+        assert!(e.message().contains("1025 bytes, more than the limit of 1024"), "{}", e.message());
+    }
+    let missing = runtime.read_document(&dir.join("missing.json"), ErrorCode::InvalidPolicy);
+    assert_eq!(missing.map_err(|e| e.code()), Err("host.read"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
