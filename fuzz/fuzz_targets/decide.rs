@@ -216,7 +216,8 @@ fuzz_target!(|input: Input| {
     for s in input.steps.iter().take(32) {
         match s {
             Step::Login { minutes, device: d } => {
-                let event = json!({ "type": "login", "user": "u", "at": time(*minutes), "device": device(d) });
+                let event =
+                    json!({ "type": "login", "user": "u", "at": time(*minutes), "device": device(d) });
                 step(&policy, &groups, &mut state, &event);
             }
             Step::Admin { action, minutes, device } => {
