@@ -54,7 +54,7 @@ fn document(value: &JsValue, code: e::ErrorCode) -> Result<Vec<u8>, JsValue> {
     Ok(json_text(value, code)?.into_bytes())
 }
 
-fn state(value: JsValue) -> Result<e::UserState, JsValue> {
+fn state_of(value: JsValue) -> Result<e::UserState, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(e::UserState::default());
     }
@@ -87,11 +87,11 @@ impl Policy {
     pub fn evaluate(
         &self,
         groups: Vec<String>,
-        #[wasm_bindgen(unchecked_param_type = "UserState | string | Uint8Array | undefined")] state_: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "UserState | string | Uint8Array | undefined")] state: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Event | string | Uint8Array")] event: JsValue,
     ) -> Result<JsValue, JsValue> {
         let event = e::Event::from_slice(&document(&event, e::ErrorCode::InvalidEvent)?).map_err(throw)?;
-        to_js(&e::evaluate(&self.0, &groups, &state(state_)?, &event).map_err(throw)?)
+        to_js(&e::evaluate(&self.0, &groups, &state_of(state)?, &event).map_err(throw)?)
     }
 }
 
@@ -136,7 +136,7 @@ pub fn preview(
 pub fn parse_state(
     #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
 ) -> Result<JsValue, JsValue> {
-    to_js(&state(value)?)
+    to_js(&state_of(value)?)
 }
 
 fn timestamp(at: &str) -> Result<e::Timestamp, JsValue> {

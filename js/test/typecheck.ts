@@ -12,6 +12,12 @@ if ("outcome" in result.decision) {
   const push: boolean = d.access.push_mfa;
   void push;
 }
+// Documents as the bytes they arrived in (UTF-8 is checked by the engine).
+const fromBytes = new Policy(new TextEncoder().encode('{"schema":"mdm.policy/v1"}'));
+const fromText: Evaluation = fromBytes.evaluate([], new Uint8Array(), JSON.stringify(login));
+void fromText;
+// @ts-expect-error: a number is not a document.
+new Policy(42);
 const v: Validation = validate("{}");
 const report: PreviewReport = preview(policy, policy, new Population('{"directory":{}}'), "2026-11-22T10:00:00Z");
 const blocked: number = report.summary.devices_blocked;
