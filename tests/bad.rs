@@ -2,20 +2,15 @@
 //! with its expected code and JSON Pointer, natively and in the wasmtime sandbox, and the
 //! sandbox must report exactly what the engine reports natively (message included).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use mdm_engine::scenario::{self, Context, Failure, Native};
 use mdm_host::scenario::Wasm;
-use mdm_host::{Config, Runtime};
 use mdm_tests::bad::{self, Case};
 
-fn runtime() -> Result<Runtime, Failed> {
-    static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
-    RUNTIME
-        .get_or_init(|| Runtime::new(Config::default()).map_err(|e| e.to_string()))
-        .clone()
-        .map_err(Failed::from)
+fn runtime() -> Result<mdm_host::Runtime, Failed> {
+    mdm_tests::wasm_runtime().map_err(Failed::from)
 }
 
 fn run<R: scenario::Runtime>(rt: &mut R, context: &Context, case: &Case) -> Result<Failure, Failed> {

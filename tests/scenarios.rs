@@ -3,19 +3,14 @@
 //! requires the same trace (every decision, error and state) as the native run.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use mdm_engine::scenario::{self, Native, Run};
 use mdm_host::scenario::Wasm;
-use mdm_host::{Config, Runtime};
 
-fn runtime() -> Result<Runtime, Failed> {
-    static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
-    RUNTIME
-        .get_or_init(|| Runtime::new(Config::default()).map_err(|e| e.to_string()))
-        .clone()
-        .map_err(Failed::from)
+fn runtime() -> Result<mdm_host::Runtime, Failed> {
+    mdm_tests::wasm_runtime().map_err(Failed::from)
 }
 
 fn verdict(run: &Run) -> Result<(), Failed> {

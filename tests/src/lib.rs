@@ -4,6 +4,16 @@ pub mod bad;
 pub mod generate;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use mdm_host::{Config, Runtime};
+
+/// One wasmtime runtime with the gateway's default limits, shared by a harness's cases
+/// (compiling the component once); its error as text if it cannot start.
+pub fn wasm_runtime() -> Result<Runtime, String> {
+    static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
+    RUNTIME.get_or_init(|| Runtime::new(Config::default()).map_err(|e| e.to_string())).clone()
+}
 
 /// The repository's scenario corpus.
 pub fn corpus_dir() -> PathBuf {
