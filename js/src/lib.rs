@@ -61,6 +61,14 @@ fn state_of(value: JsValue) -> Result<e::UserState, JsValue> {
     e::UserState::from_slice(&document(&value, e::ErrorCode::InvalidState)?).map_err(throw)
 }
 
+/// Grows the module's memory by `bytes` in one step, for a parse that will need about
+/// that much. The allocator otherwise grows it a few pages at a time, and every growth
+/// makes the JS engine replace the memory's buffer: parsing a 100k-user population spent
+/// most of its seconds there. Freed at once, the block stays with the allocator for reuse.
+fn reserve(bytes: usize) {
+    drop(std::hint::black_box(Vec::<u8>::with_capacity(bytes)));
+}
+
 /// A parsed, validated and indexed policy.
 #[wasm_bindgen]
 pub struct Policy(e::Policy);
@@ -104,6 +112,7 @@ impl Population {
     /// Parses `{ "directory": {...}, "state": {...} }` (JSON text); throws `invalid_state`.
     #[wasm_bindgen(constructor)]
     pub fn new(document: &str) -> Result<Population, JsValue> {
+        reserve(document.len().saturating_mul(8));
         e::preview::Population::from_json(document).map(Population).map_err(throw)
     }
 
