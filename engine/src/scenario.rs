@@ -152,22 +152,22 @@ pub fn run_bad<R: Runtime>(
     bytes: &[u8],
 ) -> Result<Failure, String> {
     let answered = |what: &str| Err(format!("expected an error, got {what}"));
-    let policy = || json_bytes(&context.policy);
-    let result = match document {
-        Document::Policy => match rt.load_policy_bytes(bytes) {
-            Ok(_) => return answered("a loaded policy"),
-            Err(f) => return Ok(f),
-        },
-        Document::Event => {
-            let p = rt.load_policy_bytes(&policy()).map_err(|f| format!("the context's policy: {f:?}"))?;
-            rt.decide_bytes(&p, &context.groups, &json_bytes(&context.state), bytes)
+    let policy = match document {
+        Document::Policy => {
+            return match rt.load_policy_bytes(bytes) {
+                Ok(_) => answered("a loaded policy"),
+                Err(f) => Ok(f),
+            };
         }
-        Document::State => {
-            let p = rt.load_policy_bytes(&policy()).map_err(|f| format!("the context's policy: {f:?}"))?;
-            rt.decide_bytes(&p, &context.groups, bytes, &json_bytes(&context.event))
-        }
+        Document::Event | Document::State => rt
+            .load_policy_bytes(&json_bytes(&context.policy))
+            .map_err(|f| format!("the context's policy: {f:?}"))?,
     };
-    match result {
+    let (state, event) = match document {
+        Document::State => (bytes.to_vec(), json_bytes(&context.event)),
+        Document::Event | Document::Policy => (json_bytes(&context.state), bytes.to_vec()),
+    };
+    match rt.decide_bytes(&policy, &context.groups, &state, &event) {
         Ok(d) => answered(&format!("{:?}", d.effects())),
         Err(f) => Ok(f),
     }
