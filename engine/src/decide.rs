@@ -1,9 +1,11 @@
 //! The decisions of spec section 3: scope, device match, posture, login, admin events.
 
+use std::ops::ControlFlow;
+
 use serde::{Serialize, Serializer};
 
 use crate::device::{Device, Effect, OsType, UserState};
-use crate::error::{Error, ErrorCode};
+use crate::error::{AdminFailure, Error};
 use crate::policy::{
     AssignedOnNewDevice, DeviceMatch, Membership, OnApprove, Policy, UnassignedAccess, UnassignedOnNewDevice,
 };
@@ -143,7 +145,7 @@ impl Serialize for Reasons {
 
 /// How the user stands with the policy, in the order of spec section 3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scope {
+pub(crate) enum Scope {
     /// `enabled` is false.
     Disabled,
     /// Excluded by user id.
@@ -162,12 +164,12 @@ pub enum Scope {
 
 impl Scope {
     /// Whether the user is assigned.
-    pub fn assigned(self) -> bool {
+    pub(crate) fn assigned(self) -> bool {
         matches!(self, Scope::User | Scope::Group | Scope::Organization)
     }
 
     /// The scope's reason code.
-    pub fn reason(self) -> Reason {
+    pub(crate) fn reason(self) -> Reason {
         match self {
             Scope::Disabled => Reason::ScopeDisabled,
             Scope::ExcludedUser => Reason::ScopeExcludedUser,
@@ -182,11 +184,11 @@ impl Scope {
 
 /// What the policy says about one user, folded from their id and groups.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Subject {
+pub(crate) struct Subject {
     /// How the policy names the user.
-    pub user: Membership,
+    user: Membership,
     /// How the policy names the user's groups, ORed together.
-    pub groups: Membership,
+    groups: Membership,
 }
 
 /// The outcome of a login.
@@ -263,6 +265,15 @@ pub enum AdminAction {
 }
 
 impl AdminAction {
+    /// Every action, in the contract's order.
+    pub const ALL: [AdminAction; 4] =
+        [AdminAction::Approve, AdminAction::Reject, AdminAction::Unblock, AdminAction::RemoveDevice];
+
+    /// Parses the contract's event type (`approve`, ...).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
     /// As the contract spells the event type.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -293,17 +304,17 @@ impl Named for u32 {
 impl Policy {
     /// Folds a user and their groups into what the policy says of them. Groups the policy
     /// does not name are ignored.
-    pub fn subject<G: AsRef<str>>(&self, user: &str, groups: &[G]) -> Subject {
+    pub(crate) fn subject<G: AsRef<str>>(&self, user: &str, groups: &[G]) -> Subject {
         Subject {
             user: self.users.membership(user),
             groups: groups.iter().fold(Membership::default(), |m, g| m | self.groups.membership(g.as_ref())),
         }
     }
 
-    /// Same as [`Policy::subject`], from principals: user `i` of [`Policy::user_ids`] is
-    /// `i`, group `j` of [`Policy::group_ids`] is `user_ids().len() + j`. A host interns
-    /// the user and the groups the policy names, and passes nothing for the rest.
-    pub fn subject_interned(&self, principals: &[u32]) -> Subject {
+    /// Same as [`Policy::subject`], from principals: user `i` of the policy's user ids is
+    /// `i`, group `j` of its group ids is `users + j`. A host interns the user and the
+    /// groups the policy names, and passes nothing for the rest.
+    pub(crate) fn subject_interned(&self, principals: &[u32]) -> Subject {
         let users = self.users.names().len() as u32;
         principals.iter().fold(Subject::default(), |s, &p| {
             if p < users {
@@ -314,8 +325,8 @@ impl Policy {
         })
     }
 
-    /// The user's scope.
-    pub fn scope(&self, s: Subject) -> Scope {
+    /// The user's scope, in the contract's order.
+    pub(crate) fn scope(&self, s: Subject) -> Scope {
         let a = &self.doc.assignment;
         if !self.doc.enabled {
             Scope::Disabled
@@ -335,7 +346,7 @@ impl Policy {
     }
 
     /// What an allowed login gets on this side of the policy.
-    pub fn allowed(&self, assigned: bool) -> (Outcome, Access) {
+    pub(crate) fn allowed(&self, assigned: bool) -> (Outcome, Access) {
         if assigned {
             let push_mfa = self.doc.assigned.push_mfa;
             (Outcome::Allow, Access { app: true, sso: true, push_mfa })
@@ -347,7 +358,8 @@ impl Policy {
         }
     }
 
-    /// The posture rules the device fails, as reasons (empty when it passes).
+    /// The posture rules `device` fails, as reasons (empty when it passes). The rules
+    /// apply to assigned users only; this says what they would find.
     pub fn posture<K>(&self, device: &Device<K>) -> Reasons {
         let r = &self.doc.requirements;
         let mut out = Reasons::default();
@@ -373,7 +385,7 @@ impl Policy {
     }
 
     /// What the user can do about each failed posture rule.
-    pub fn remediation(&self, os: OsType, failures: Reasons) -> Vec<String> {
+    fn remediation(&self, os: OsType, failures: Reasons) -> Vec<String> {
         let r = &self.doc.requirements;
         failures
             .iter()
@@ -399,151 +411,247 @@ impl Policy {
         ttl > 0 && at >= requested_at.plus_hours(ttl)
     }
 
-    /// Decides a login (spec section 3, "Login, in this order"). Pure: the state is only
-    /// read; the decision lists the effects that lead to the new state.
-    pub fn decide_login<K: Clone + PartialEq>(
+    /// Decides the login of `user`, a member of `groups`, on `device` at `at` (spec
+    /// section 3). Pure: the state is only read; the decision lists the effects that lead
+    /// to the new state.
+    pub fn decide_login<G: AsRef<str>>(
+        &self,
+        user: &str,
+        groups: &[G],
+        state: &UserState,
+        device: &Device,
+        at: Timestamp,
+    ) -> LoginDecision {
+        self.login(self.scope(self.subject(user, groups)), state, device, at)
+    }
+
+    /// Decides a login of a user whose scope is known, with ids of any kind (strings
+    /// natively, tokens in the component).
+    pub(crate) fn login<K: Clone + PartialEq>(
         &self,
         scope: Scope,
         state: &UserState<K>,
         device: &Device<K>,
         at: Timestamp,
     ) -> LoginDecision<K> {
-        let assigned = scope.assigned();
-        let mut d = LoginDecision {
-            outcome: Outcome::Deny,
-            assigned,
-            access: Access::default(),
-            reasons: Reasons::default().with(scope.reason()),
-            remediation: Vec::new(),
-            effects: Vec::new(),
+        let mut login = Login {
+            policy: self,
+            assigned: scope.assigned(),
+            state,
+            device,
+            at,
+            d: LoginDecision {
+                outcome: Outcome::Deny,
+                assigned: scope.assigned(),
+                access: Access::default(),
+                reasons: Reasons::default().with(scope.reason()),
+                remediation: Vec::new(),
+                effects: Vec::new(),
+            },
         };
-        let id = &device.device_id;
-        if state.is_rejected(id) {
-            d.reasons.insert(Reason::DeviceRejected);
-            return d;
-        }
-        let active = state.device(id);
-        if self.doc.device_match == DeviceMatch::DeviceIdAndSerial
-            && let Some(reg) = active
-        {
-            let same =
-                matches!((&reg.device.serial_number, &device.serial_number), (Some(a), Some(b)) if a == b);
-            if !same {
-                d.reasons.insert(Reason::DeviceSerialMismatch);
-                return d;
-            }
-        }
-        if assigned {
-            let failures = self.posture(device);
-            if failures != Reasons::default() {
-                d.reasons = Reasons(d.reasons.0 | failures.0);
-                d.remediation = self.remediation(device.os_type, failures);
-                return d;
-            }
-        }
-        let (allowed, access) = self.allowed(assigned);
-        let allow = |d: &mut LoginDecision<K>, reason| {
-            d.outcome = allowed;
-            d.access = access;
-            d.reasons.insert(reason);
-        };
-        if active.is_some() {
-            allow(&mut d, Reason::DeviceKnown);
-            return d;
-        }
-        let n = state.devices.len();
-        let max = if assigned { self.doc.assigned.max_devices } else { self.doc.unassigned.max_devices };
-        let pending = state.pending_for(id);
-        if n < max as usize {
-            let reason = if n == 0 { Reason::DeviceFirst } else { Reason::DeviceWithinLimit };
-            register(&mut d.effects, device, pending.is_some(), at);
-            allow(&mut d, reason);
-            return d;
-        }
-        if assigned {
-            let expired = pending.map(|p| self.expired(p.requested_at, at));
-            if expired == Some(false) {
-                d.outcome = Outcome::PendingApproval;
-                d.reasons.insert(Reason::DevicePending);
-                return d;
-            }
-            match self.doc.assigned.on_new_device {
-                AssignedOnNewDevice::Approval => {
-                    if expired == Some(true) {
-                        d.effects.push(Effect::RemovePending { device_id: id.clone() });
-                    }
-                    d.effects.push(Effect::AddPending { device: device.clone(), at });
-                    d.outcome = Outcome::PendingApproval;
-                    d.reasons.insert(Reason::DeviceApprovalRequested);
-                    if expired == Some(true) {
-                        d.reasons.insert(Reason::DeviceRequestExpired);
-                    }
-                }
-                AssignedOnNewDevice::Deny => d.reasons.insert(Reason::DeviceLimitReached),
-                AssignedOnNewDevice::Replace => {
-                    make_room(&mut d.effects, state, max);
-                    register(&mut d.effects, device, pending.is_some(), at);
-                    allow(&mut d, Reason::DeviceReplaced);
-                }
-            }
-            return d;
-        }
-        match self.doc.unassigned.on_new_device {
-            UnassignedOnNewDevice::Replace => {
-                make_room(&mut d.effects, state, max);
-                register(&mut d.effects, device, pending.is_some(), at);
-                allow(&mut d, Reason::DeviceReplaced);
-            }
-            UnassignedOnNewDevice::Add => {
-                register(&mut d.effects, device, pending.is_some(), at);
-                allow(&mut d, Reason::DeviceWithinLimit);
-            }
-        }
-        d
+        // Whichever step decides, the decision is in `login.d`.
+        let _ = login.steps();
+        login.d
     }
 
     /// Applies an admin's action: the effects, or the error that leaves the state as it is.
-    pub fn decide_admin<K: Clone + PartialEq + Named>(
+    pub(crate) fn decide_admin<K: Clone + PartialEq + Named>(
         &self,
         state: &UserState<K>,
         action: AdminAction,
         device_id: &K,
         at: Timestamp,
     ) -> Result<Vec<Effect<K>>, Error> {
-        let fail = |code| Error::admin(code, action, device_id.name());
+        let fail = |failure| Error::admin(failure, action, device_id.name());
         let mut effects = Vec::new();
         match action {
             AdminAction::Approve => {
-                let p = state.pending_for(device_id).ok_or_else(|| fail(ErrorCode::NoPendingRequest))?;
+                let p = state.pending_for(device_id).ok_or_else(|| fail(AdminFailure::NoPendingRequest))?;
                 if self.expired(p.requested_at, at) {
-                    return Err(fail(ErrorCode::RequestExpired));
+                    return Err(fail(AdminFailure::RequestExpired));
                 }
                 if self.doc.assigned.on_approve == OnApprove::Replace {
-                    make_room(&mut effects, state, self.doc.assigned.max_devices);
+                    make_room(&mut effects, state, self.max_devices(true));
                 }
                 register(&mut effects, &p.device, true, at);
             }
             AdminAction::Reject => {
                 if state.pending_for(device_id).is_none() {
-                    return Err(fail(ErrorCode::NoPendingRequest));
+                    return Err(fail(AdminFailure::NoPendingRequest));
                 }
                 effects.push(Effect::RemovePending { device_id: device_id.clone() });
                 effects.push(Effect::AddRejected { device_id: device_id.clone(), at });
             }
             AdminAction::Unblock => {
                 if !state.is_rejected(device_id) {
-                    return Err(fail(ErrorCode::UnknownDevice));
+                    return Err(fail(AdminFailure::UnknownDevice));
                 }
                 effects.push(Effect::RemoveRejected { device_id: device_id.clone() });
             }
             AdminAction::RemoveDevice => {
                 if state.device(device_id).is_none() {
-                    return Err(fail(ErrorCode::UnknownDevice));
+                    return Err(fail(AdminFailure::UnknownDevice));
                 }
                 effects.push(Effect::RemoveDevice { device_id: device_id.clone() });
             }
         }
         Ok(effects)
+    }
+}
+
+/// A step of a login: `Break` when it decided, `Continue` to the next step.
+type Step = ControlFlow<()>;
+const DECIDED: Step = ControlFlow::Break(());
+const NEXT: Step = ControlFlow::Continue(());
+
+/// A login being decided: its inputs, and the decision so far (a deny with the scope's
+/// reason until a step says otherwise).
+struct Login<'a, K> {
+    policy: &'a Policy,
+    assigned: bool,
+    state: &'a UserState<K>,
+    device: &'a Device<K>,
+    at: Timestamp,
+    d: LoginDecision<K>,
+}
+
+impl<K: Clone + PartialEq> Login<'_, K> {
+    /// "Login, in this order" of spec section 3, one method per numbered step.
+    fn steps(&mut self) -> Step {
+        self.rejected()?;
+        self.serial_mismatch()?;
+        self.posture()?;
+        self.known()?;
+        self.within_limit()?;
+        self.pending()?;
+        if self.assigned { self.assigned_new_device() } else { self.unassigned_new_device() }
+    }
+
+    fn deny(&mut self, reason: Reason) -> Step {
+        self.d.reasons.insert(reason);
+        DECIDED
+    }
+
+    fn allow(&mut self, reason: Reason) -> Step {
+        let (outcome, access) = self.policy.allowed(self.assigned);
+        self.d.outcome = outcome;
+        self.d.access = access;
+        self.d.reasons.insert(reason);
+        DECIDED
+    }
+
+    /// Registers the login device, removing its pending request if it has one.
+    fn register(&mut self) {
+        let pending = self.state.pending_for(&self.device.device_id).is_some();
+        register(&mut self.d.effects, self.device, pending, self.at);
+    }
+
+    /// Step 1: A device rejected for this user is denied, whatever the scope.
+    fn rejected(&mut self) -> Step {
+        if self.state.is_rejected(&self.device.device_id) { self.deny(Reason::DeviceRejected) } else { NEXT }
+    }
+
+    /// Step 2: With `device_id_and_serial`, an active device's id on other hardware is denied.
+    fn serial_mismatch(&mut self) -> Step {
+        if self.policy.doc.device_match != DeviceMatch::DeviceIdAndSerial {
+            return NEXT;
+        }
+        match self.state.device(&self.device.device_id) {
+            Some(reg) => match (&reg.device.serial_number, &self.device.serial_number) {
+                (Some(a), Some(b)) if a == b => NEXT,
+                _ => self.deny(Reason::DeviceSerialMismatch),
+            },
+            None => NEXT,
+        }
+    }
+
+    /// Step 3: An assigned user's device that fails a requirement is denied, one reason and
+    /// one remediation text per failure.
+    fn posture(&mut self) -> Step {
+        if !self.assigned {
+            return NEXT;
+        }
+        let failures = self.policy.posture(self.device);
+        if failures == Reasons::default() {
+            return NEXT;
+        }
+        self.d.reasons = Reasons(self.d.reasons.0 | failures.0);
+        self.d.remediation = self.policy.remediation(self.device.os_type, failures);
+        DECIDED
+    }
+
+    /// Step 4: An active device is allowed.
+    fn known(&mut self) -> Step {
+        if self.state.device(&self.device.device_id).is_some() {
+            self.allow(Reason::DeviceKnown)
+        } else {
+            NEXT
+        }
+    }
+
+    /// Step 5: Under the side's `max_devices`, the device is registered and allowed.
+    fn within_limit(&mut self) -> Step {
+        let n = self.state.devices.len();
+        if n >= self.policy.max_devices(self.assigned) as usize {
+            return NEXT;
+        }
+        self.register();
+        self.allow(if n == 0 { Reason::DeviceFirst } else { Reason::DeviceWithinLimit })
+    }
+
+    /// Step 6: An assigned user's device with a request that has not expired keeps waiting.
+    fn pending(&mut self) -> Step {
+        if !self.assigned || self.expired_request() != Some(false) {
+            return NEXT;
+        }
+        self.d.outcome = Outcome::PendingApproval;
+        self.deny(Reason::DevicePending)
+    }
+
+    /// Step 7: An assigned user's further device: by `assigned.on_new_device`.
+    fn assigned_new_device(&mut self) -> Step {
+        match self.policy.doc.assigned.on_new_device {
+            AssignedOnNewDevice::Approval => {
+                let expired = self.expired_request() == Some(true);
+                let id = &self.device.device_id;
+                if expired {
+                    self.d.effects.push(Effect::RemovePending { device_id: id.clone() });
+                }
+                self.d.effects.push(Effect::AddPending { device: self.device.clone(), at: self.at });
+                self.d.outcome = Outcome::PendingApproval;
+                self.d.reasons.insert(Reason::DeviceApprovalRequested);
+                if expired {
+                    self.d.reasons.insert(Reason::DeviceRequestExpired);
+                }
+                DECIDED
+            }
+            AssignedOnNewDevice::Deny => self.deny(Reason::DeviceLimitReached),
+            AssignedOnNewDevice::Replace => self.replace(),
+        }
+    }
+
+    /// Step 8: An unassigned user's further device: by `unassigned.on_new_device`.
+    fn unassigned_new_device(&mut self) -> Step {
+        match self.policy.doc.unassigned.on_new_device {
+            UnassignedOnNewDevice::Replace => self.replace(),
+            UnassignedOnNewDevice::Add => {
+                self.register();
+                self.allow(Reason::DeviceWithinLimit)
+            }
+        }
+    }
+
+    /// The oldest devices make room, then the device is registered and allowed.
+    fn replace(&mut self) -> Step {
+        make_room(&mut self.d.effects, self.state, self.policy.max_devices(self.assigned));
+        self.register();
+        self.allow(Reason::DeviceReplaced)
+    }
+
+    /// Whether the device's pending request has expired; `None` when it has none.
+    fn expired_request(&self) -> Option<bool> {
+        let p = self.state.pending_for(&self.device.device_id)?;
+        Some(self.policy.expired(p.requested_at, self.at))
     }
 }
 
@@ -586,5 +694,31 @@ pub(crate) fn compliant_probe<K>(policy: &Policy, device_id: K) -> Device<K> {
         encrypted: Some(true),
         compromised: Some(false),
         ..Device::new(device_id, os)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_actions_parse_as_the_contract_spells_them() {
+        for a in AdminAction::ALL {
+            assert_eq!(AdminAction::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(AdminAction::parse("login"), None);
+        assert_eq!(AdminAction::parse("Approve"), None);
+    }
+
+    #[test]
+    fn admin_failures_keep_their_code() {
+        let id = || "A1".to_string();
+        let codes: Vec<_> = [AdminFailure::NoPendingRequest, AdminFailure::RequestExpired, AdminFailure::UnknownDevice]
+            .into_iter()
+            .map(|f| Error::admin(f, AdminAction::Approve, id()).code().as_str())
+            .collect();
+        assert_eq!(codes, ["no_pending_request", "request_expired", "unknown_device"]);
+        let unblock = Error::admin(AdminFailure::UnknownDevice, AdminAction::Unblock, id());
+        assert_eq!(unblock.to_string(), "no rejected device `A1`");
     }
 }

@@ -61,15 +61,26 @@ impl OsType {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Text(Box<str>);
 
+/// Why a string is not a device id or serial number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    /// The string is empty.
+    #[error("must not be empty")]
+    Empty,
+    /// The string is longer than [`MAX_DEVICE_ID_CHARS`].
+    #[error("must be at most {MAX_DEVICE_ID_CHARS} characters, got {0}")]
+    TooLong(usize),
+}
+
 impl Text {
     /// Checks and wraps `s`.
-    pub fn new(s: &str) -> Result<Self, String> {
+    pub fn new(s: &str) -> Result<Self, TextError> {
         if s.is_empty() {
-            return Err("must not be empty".into());
+            return Err(TextError::Empty);
         }
         let chars = s.chars().count();
         if chars > MAX_DEVICE_ID_CHARS {
-            return Err(format!("must be at most {MAX_DEVICE_ID_CHARS} characters, got {chars}"));
+            return Err(TextError::TooLong(chars));
         }
         Ok(Text(s.into()))
     }
@@ -348,19 +359,68 @@ fn removals<'a, K: Eq + Hash>(
     gone
 }
 
+/// What makes a stored state impossible: the engine never writes one like it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    /// A device id appears twice in one list.
+    #[error("device `{id}` is listed twice")]
+    Twice {
+        /// `devices`, `pending` or `rejected`.
+        list: &'static str,
+        /// The second entry's index.
+        index: usize,
+        /// The device id.
+        id: Text,
+    },
+    /// A pending device is also active.
+    #[error("device `{id}` is both active and pending")]
+    ActiveAndPending {
+        /// The index in `pending`.
+        index: usize,
+        /// The device id.
+        id: Text,
+    },
+    /// A rejected device is also active or pending.
+    #[error("device `{id}` is both {other} and rejected")]
+    Rejected {
+        /// The index in `rejected`.
+        index: usize,
+        /// The device id.
+        id: Text,
+        /// `active` or `pending`.
+        other: &'static str,
+    },
+}
+
+impl StateError {
+    /// The JSON Pointer of the offending entry, relative to the state document.
+    pub fn pointer(&self) -> String {
+        match self {
+            StateError::Twice { list, index, .. } => format!("/{list}/{index}"),
+            StateError::ActiveAndPending { index, .. } => format!("/pending/{index}"),
+            StateError::Rejected { index, .. } => format!("/rejected/{index}"),
+        }
+    }
+
+    /// The contract's error, for a state at `prefix` in its document ("" for the root).
+    pub(crate) fn at(&self, prefix: &str) -> crate::Error {
+        crate::DocumentKind::State.error(format!("{prefix}{}", self.pointer()), self.to_string())
+    }
+}
+
 impl UserState<Text> {
     /// Checks what serde cannot: one entry per device id in each list, no device both
-    /// active and pending, and no rejected device active or pending. Pointers are relative
-    /// to the state document. Linear in the state's size, however large it is.
-    pub fn check(&self) -> Result<(), (String, String)> {
+    /// active and pending, and no rejected device active or pending. Linear in the state's
+    /// size, however large it is.
+    pub fn check(&self) -> Result<(), StateError> {
         fn unique<'a>(
             ids: impl Iterator<Item = &'a Text>,
-            list: &str,
-        ) -> Result<FxHashSet<&'a Text>, (String, String)> {
+            list: &'static str,
+        ) -> Result<FxHashSet<&'a Text>, StateError> {
             let mut seen = FxHashSet::default();
-            for (i, id) in ids.enumerate() {
+            for (index, id) in ids.enumerate() {
                 if !seen.insert(id) {
-                    return Err((format!("/{list}/{i}"), format!("device `{id}` is listed twice")));
+                    return Err(StateError::Twice { list, index, id: id.clone() });
                 }
             }
             Ok(seen)
@@ -368,18 +428,15 @@ impl UserState<Text> {
         let active = unique(self.devices.iter().map(|d| &d.device.device_id), "devices")?;
         let pending = unique(self.pending.iter().map(|p| &p.device.device_id), "pending")?;
         unique(self.rejected.iter().map(|r| &r.device_id), "rejected")?;
-        for (i, p) in self.pending.iter().enumerate() {
-            if active.contains(&p.device.device_id) {
-                return Err((
-                    format!("/pending/{i}"),
-                    format!("device `{}` is both active and pending", p.device.device_id),
-                ));
-            }
+        if let Some((index, p)) =
+            self.pending.iter().enumerate().find(|(_, p)| active.contains(&p.device.device_id))
+        {
+            return Err(StateError::ActiveAndPending { index, id: p.device.device_id.clone() });
         }
         // A rejected device is denied before anything else, so it can be neither active
         // nor waiting; a state that says so was not written by the engine. Rejecting such
         // a pending device again would list it twice (found by the `decide` fuzz target).
-        for (i, r) in self.rejected.iter().enumerate() {
+        for (index, r) in self.rejected.iter().enumerate() {
             let other = if active.contains(&r.device_id) {
                 "active"
             } else if pending.contains(&r.device_id) {
@@ -387,10 +444,7 @@ impl UserState<Text> {
             } else {
                 continue;
             };
-            return Err((
-                format!("/rejected/{i}"),
-                format!("device `{}` is both {other} and rejected", r.device_id),
-            ));
+            return Err(StateError::Rejected { index, id: r.device_id.clone(), other });
         }
         Ok(())
     }
@@ -448,7 +502,7 @@ mod tests {
     }
 
     fn registered(s: &str) -> Registered {
-        Registered { device: Device::new(id(s), OsType::Ios), registered_at: Timestamp(0) }
+        Registered { device: Device::new(id(s), OsType::Ios), registered_at: Timestamp::from_millis(0) }
     }
 
     #[test]
@@ -458,9 +512,15 @@ mod tests {
         state.apply(&[
             Effect::RemoveDevice { device_id: id("a") },
             Effect::RemoveDevice { device_id: id("c") },
-            Effect::AddDevice { device: Device::new(id("e"), OsType::Android), at: Timestamp(1) },
+            Effect::AddDevice {
+                device: Device::new(id("e"), OsType::Android),
+                at: Timestamp::from_millis(1),
+            },
             Effect::RemoveDevice { device_id: id("e") },
-            Effect::AddDevice { device: Device::new(id("a"), OsType::Android), at: Timestamp(2) },
+            Effect::AddDevice {
+                device: Device::new(id("a"), OsType::Android),
+                at: Timestamp::from_millis(2),
+            },
         ]);
         let ids: Vec<&str> = state.devices.iter().map(|d| d.device.device_id.as_str()).collect();
         assert_eq!(ids, ["b", "d", "a"]);
@@ -480,11 +540,11 @@ mod tests {
     fn a_rejected_device_cannot_also_be_active() {
         let state = UserState {
             devices: vec![registered("a")],
-            rejected: vec![Rejected { device_id: id("a"), rejected_at: Timestamp(0) }],
+            rejected: vec![Rejected { device_id: id("a"), rejected_at: Timestamp::from_millis(0) }],
             ..UserState::default()
         };
-        let (pointer, message) = state.check().unwrap_err();
-        assert_eq!(pointer, "/rejected/0");
-        assert!(message.contains("both active and rejected"), "{message}");
+        let e = state.check().unwrap_err();
+        assert_eq!(e.pointer(), "/rejected/0");
+        assert!(e.to_string().contains("both active and rejected"), "{e}");
     }
 }

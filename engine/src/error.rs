@@ -148,42 +148,66 @@ impl Error {
         }
     }
 
-    /// The error of an admin `action` on `device_id` that failed with `code`. A host
+    /// The error of an admin `action` on `device_id` that failed for `failure`. A host
     /// that decided in a sandbox with tokens for ids rebuilds the same error with this.
-    pub fn admin(code: ErrorCode, action: crate::AdminAction, device_id: String) -> Self {
-        match code {
-            ErrorCode::RequestExpired => Error::RequestExpired { device_id },
-            ErrorCode::UnknownDevice => Error::UnknownDevice {
+    pub fn admin(failure: AdminFailure, action: crate::AdminAction, device_id: String) -> Self {
+        match failure {
+            AdminFailure::NoPendingRequest => Error::NoPendingRequest { device_id },
+            AdminFailure::RequestExpired => Error::RequestExpired { device_id },
+            AdminFailure::UnknownDevice => Error::UnknownDevice {
                 device_id,
                 what: if action == crate::AdminAction::Unblock { "rejected" } else { "active" },
             },
-            _ => Error::NoPendingRequest { device_id },
         }
     }
+}
 
-    /// Builds a document error of `code` (one of the three `invalid_*` codes).
-    pub fn document(code: ErrorCode, pointer: String, message: String) -> Self {
-        match code {
-            ErrorCode::InvalidEvent => Error::InvalidEvent { pointer, message },
-            ErrorCode::InvalidState => Error::InvalidState { pointer, message },
-            _ => Error::InvalidPolicy { pointer, message },
-        }
-    }
+/// Which document an error is about: each has its own code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocumentKind {
+    /// A policy document (`invalid_policy`).
+    Policy,
+    /// An event (`invalid_event`).
+    Event,
+    /// A user's stored state, or a population of them (`invalid_state`).
+    State,
+}
 
-    /// The same error with `prefix` put in front of its pointer: a state parsed on its
-    /// own and reported as part of a larger document.
-    pub fn nested(self, prefix: &str) -> Self {
+impl DocumentKind {
+    /// The contract's code for an error in this kind of document.
+    pub const fn code(self) -> ErrorCode {
         match self {
-            Error::InvalidPolicy { pointer, message } => {
-                Error::InvalidPolicy { pointer: format!("{prefix}{pointer}"), message }
-            }
-            Error::InvalidEvent { pointer, message } => {
-                Error::InvalidEvent { pointer: format!("{prefix}{pointer}"), message }
-            }
-            Error::InvalidState { pointer, message } => {
-                Error::InvalidState { pointer: format!("{prefix}{pointer}"), message }
-            }
-            other => other,
+            DocumentKind::Policy => ErrorCode::InvalidPolicy,
+            DocumentKind::Event => ErrorCode::InvalidEvent,
+            DocumentKind::State => ErrorCode::InvalidState,
         }
     }
+
+    /// The document's text: `bytes` must be UTF-8, as JSON must be (RFC 8259). Every
+    /// runtime decodes bytes here, so a document that is not text fails the same way
+    /// everywhere (`not UTF-8: invalid byte at offset N`) instead of being repaired.
+    pub fn text(self, bytes: &[u8]) -> Result<&str, Error> {
+        crate::json::utf8(bytes, self)
+    }
+
+    /// An error in this kind of document, at `pointer`.
+    pub fn error(self, pointer: impl Into<String>, message: impl Into<String>) -> Error {
+        let (pointer, message) = (pointer.into(), message.into());
+        match self {
+            DocumentKind::Policy => Error::InvalidPolicy { pointer, message },
+            DocumentKind::Event => Error::InvalidEvent { pointer, message },
+            DocumentKind::State => Error::InvalidState { pointer, message },
+        }
+    }
+}
+
+/// Why an admin action could not be carried out: the contract's three admin codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AdminFailure {
+    /// See [`ErrorCode::NoPendingRequest`].
+    NoPendingRequest,
+    /// See [`ErrorCode::RequestExpired`].
+    RequestExpired,
+    /// See [`ErrorCode::UnknownDevice`].
+    UnknownDevice,
 }

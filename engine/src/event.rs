@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 use crate::decide::AdminAction;
 use crate::device::{Device, Text, UserState};
-use crate::error::{Error, ErrorCode};
+use crate::error::{DocumentKind, Error};
 use crate::json;
 use crate::policy::MAX_ID_BYTES;
 use crate::time::Timestamp;
@@ -62,18 +62,18 @@ impl Event {
     /// Decodes an event document. Unknown top-level fields are ignored (a gateway may
     /// send more than the engine reads); missing or malformed ones are `invalid_event`.
     pub fn from_value(value: &serde_json::Value) -> Result<Event, Error> {
-        let raw: RawEvent = json::from_value(value, ErrorCode::InvalidEvent)?;
+        let raw: RawEvent = json::from_value(value, DocumentKind::Event)?;
         raw.into_event()
     }
 
     /// Same as [`Event::from_value`], from bytes that must be UTF-8.
     pub fn from_slice(bytes: &[u8]) -> Result<Event, Error> {
-        Event::from_json(json::utf8(bytes, ErrorCode::InvalidEvent)?)
+        Event::from_json(DocumentKind::Event.text(bytes)?)
     }
 
     /// Same as [`Event::from_value`], from text.
     pub fn from_json(text: &str) -> Result<Event, Error> {
-        let raw: RawEvent = json::from_str(text, ErrorCode::InvalidEvent)?;
+        let raw: RawEvent = json::from_str(text, DocumentKind::Event)?;
         raw.into_event()
     }
 }
@@ -89,25 +89,21 @@ struct RawEvent {
 }
 
 fn invalid(pointer: &str, message: impl Into<String>) -> Error {
-    Error::InvalidEvent { pointer: pointer.into(), message: message.into() }
+    DocumentKind::Event.error(pointer, message)
 }
 
 impl RawEvent {
     fn into_event(self) -> Result<Event, Error> {
         let action = match self.kind.as_str() {
             "login" => None,
-            "approve" => Some(AdminAction::Approve),
-            "reject" => Some(AdminAction::Reject),
-            "unblock" => Some(AdminAction::Unblock),
-            "remove_device" => Some(AdminAction::RemoveDevice),
-            other => {
-                return Err(invalid(
+            other => Some(AdminAction::parse(other).ok_or_else(|| {
+                invalid(
                     "/type",
                     format!(
                         "unknown event type `{other}`, expected `login`, `approve`, `reject`, `unblock` or `remove_device`"
                     ),
-                ));
-            }
+                )
+            })?),
         };
         let user = self.user.ok_or_else(|| invalid("/user", "missing field `user`"))?;
         if user.is_empty() {
@@ -137,20 +133,20 @@ impl RawEvent {
 impl UserState {
     /// Decodes and checks a stored state document (`invalid_state`).
     pub fn from_value(value: &serde_json::Value) -> Result<UserState, Error> {
-        let state: UserState = json::from_value(value, ErrorCode::InvalidState)?;
-        state.check().map_err(|(pointer, message)| Error::InvalidState { pointer, message })?;
+        let state: UserState = json::from_value(value, DocumentKind::State)?;
+        state.check().map_err(|e| e.at(""))?;
         Ok(state)
     }
 
     /// Same as [`UserState::from_value`], from bytes that must be UTF-8.
     pub fn from_slice(bytes: &[u8]) -> Result<UserState, Error> {
-        UserState::from_json(json::utf8(bytes, ErrorCode::InvalidState)?)
+        UserState::from_json(DocumentKind::State.text(bytes)?)
     }
 
     /// Same as [`UserState::from_value`], from text.
     pub fn from_json(text: &str) -> Result<UserState, Error> {
-        let state: UserState = json::from_str(text, ErrorCode::InvalidState)?;
-        state.check().map_err(|(pointer, message)| Error::InvalidState { pointer, message })?;
+        let state: UserState = json::from_str(text, DocumentKind::State)?;
+        state.check().map_err(|e| e.at(""))?;
         Ok(state)
     }
 }

@@ -7,7 +7,7 @@ use serde::de::{
 use serde_json::Value;
 use serde_path_to_error::{Path, Segment};
 
-use crate::error::{Error, ErrorCode};
+use crate::error::{DocumentKind, Error};
 
 /// Escapes one reference token of a JSON Pointer (RFC 6901).
 pub fn escape_pointer(token: &str) -> String {
@@ -36,7 +36,7 @@ fn named_field<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
     rest.split('`').next()
 }
 
-fn to_error(mut pointer: String, inner: &str, code: ErrorCode) -> Error {
+fn to_error(mut pointer: String, inner: &str, kind: DocumentKind) -> Error {
     // serde reports an unknown or missing field at its parent; point at the field itself.
     let mut message = inner.to_string();
     for prefix in ["unknown field ", "missing field "] {
@@ -51,41 +51,38 @@ fn to_error(mut pointer: String, inner: &str, code: ErrorCode) -> Error {
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
-    Error::document(code, pointer, message)
+    kind.error(pointer, message)
 }
 
-/// Decodes `text`; a failure is an error of `code` at the failing field.
+/// Decodes `text`; a failure is an error in a document of `kind` at the failing field.
 ///
 /// Text is parsed into a `serde_json::Value` first, then typed from it: every document
 /// type then has one path-tracking decoder (from `Value`) instead of one per input kind,
 /// which keeps the WebAssembly builds small. A syntax error has no field to point at; it
 /// points at the root and says where in the text it is.
-pub fn from_str<T: DeserializeOwned>(text: &str, code: ErrorCode) -> Result<T, Error> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| Error::document(code, String::new(), e.to_string()))?;
-    from_value(&value, code)
+pub(crate) fn from_str<T: DeserializeOwned>(text: &str, kind: DocumentKind) -> Result<T, Error> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| kind.error("", e.to_string()))?;
+    from_value(&value, kind)
 }
 
-/// Checks that `bytes` are UTF-8, as JSON must be (RFC 8259); a failure is an error of
-/// `code` at the root that says at which byte. Every runtime decodes bytes here, so a
+/// Checks that `bytes` are UTF-8, as JSON must be (RFC 8259); a failure is an error in a
+/// document of `kind`, at the root, that says at which byte. Every runtime decodes bytes here, so a
 /// document that is not text fails the same way everywhere instead of being repaired
 /// (a browser's lossy decoding would turn `sales\xff` into a different, valid id).
-pub fn utf8(bytes: &[u8], code: ErrorCode) -> Result<&str, Error> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        Error::document(code, String::new(), format!("not UTF-8: invalid byte at offset {}", e.valid_up_to()))
-    })
+pub(crate) fn utf8(bytes: &[u8], kind: DocumentKind) -> Result<&str, Error> {
+    std::str::from_utf8(bytes)
+        .map_err(|e| kind.error("", format!("not UTF-8: invalid byte at offset {}", e.valid_up_to())))
 }
 
-/// Same as [`from_str`], from bytes checked with [`utf8`].
-pub fn from_slice<T: DeserializeOwned>(bytes: &[u8], code: ErrorCode) -> Result<T, Error> {
-    from_str(utf8(bytes, code)?, code)
-}
-
-/// Decodes an already parsed value; a failure is an error of `code` at the failing field.
-pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value, code: ErrorCode) -> Result<T, Error> {
+/// Decodes an already parsed value; a failure is an error in a document of `kind` at the
+/// failing field.
+pub(crate) fn from_value<T: DeserializeOwned>(
+    value: &serde_json::Value,
+    kind: DocumentKind,
+) -> Result<T, Error> {
     serde_path_to_error::deserialize(Strict(value)).map_err(|e| {
         let inner = e.inner().to_string();
-        to_error(pointer_of(e.path()), &inner, code)
+        to_error(pointer_of(e.path()), &inner, kind)
     })
 }
 

@@ -15,31 +15,32 @@
 //! # Ok::<(), mdm_engine::Error>(())
 //! ```
 
+#[doc(hidden)]
+pub mod abi;
 mod decide;
 mod device;
 mod error;
 mod event;
-pub mod json;
+mod json;
 mod policy;
 pub mod preview;
-pub mod scenario;
 mod time;
 mod version;
 
-pub use decide::{Access, AdminAction, LoginDecision, Named, Outcome, Reason, Reasons, Scope, Subject};
+pub use decide::{Access, AdminAction, LoginDecision, Outcome, Reason, Reasons};
 pub use device::{
-    Device, Effect, MAX_DEVICE_ID_CHARS, MAX_LABEL_CHARS, OsType, Pending, Registered, Rejected, Text,
-    UserState,
+    Device, Effect, MAX_DEVICE_ID_CHARS, MAX_LABEL_CHARS, OsType, Pending, Registered, Rejected, StateError,
+    Text, TextError, UserState,
 };
-pub use error::{Error, ErrorCode};
+pub use error::{AdminFailure, DocumentKind, Error, ErrorCode};
 pub use event::{Admin, Event, Login};
 pub use policy::{
-    AssignedOnNewDevice, AssignedSettings, Assignment, DeviceMatch, IdTable, Issue, MAX_DEVICES_LIMIT,
-    MAX_ID_BYTES, MAX_PIN_LENGTH, Membership, OnApprove, Policy, PolicyDoc, Requirements, SCHEMA,
-    UnassignedAccess, UnassignedOnNewDevice, UnassignedSettings, Validation, validate,
+    AssignedOnNewDevice, AssignedSettings, Assignment, DeviceMatch, Issue, MAX_DEVICES_LIMIT, MAX_ID_BYTES,
+    MAX_PIN_LENGTH, OnApprove, Policy, PolicyDoc, Requirements, SCHEMA, UnassignedAccess,
+    UnassignedOnNewDevice, UnassignedSettings, Validation, validate,
 };
-pub use time::Timestamp;
-pub use version::Version;
+pub use time::{TimeError, Timestamp};
+pub use version::{Version, VersionError};
 
 use serde::Serialize;
 
@@ -106,8 +107,7 @@ pub fn decide<G: AsRef<str>>(
 ) -> Result<Decision, Error> {
     match event {
         Event::Login(login) => {
-            let scope = policy.scope(policy.subject(&login.user, groups));
-            Ok(Decision::Login(policy.decide_login(scope, state, &login.device, login.at)))
+            Ok(Decision::Login(policy.decide_login(&login.user, groups, state, &login.device, login.at)))
         }
         Event::Admin(admin) => policy
             .decide_admin(state, admin.action, &admin.device_id, admin.at)

@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::device::OsType;
-use crate::error::{Error, ErrorCode};
+use crate::error::{DocumentKind, Error};
 use crate::json;
 use crate::version::Version;
 
@@ -78,81 +78,72 @@ pub enum UnassignedAccess {
     Full,
 }
 
-fn yes() -> bool {
-    true
-}
-fn one() -> u32 {
-    1
-}
-fn ttl() -> u32 {
-    72
-}
-
-/// The policy document as written (all defaults resolved).
+/// The policy document, every setting resolved: a field the document leaves out has the
+/// value of its struct's `Default`, the one place each default is written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct PolicyDoc {
-    /// Always `mdm.policy/v1`.
-    pub schema: String,
+    /// `mdm.policy/v1`: the one field a document must give (`None` when it does not,
+    /// which validation refuses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     /// `false`: MDM is off and no user is assigned.
-    #[serde(default = "yes")]
     pub enabled: bool,
     /// Who is assigned.
-    #[serde(default)]
     pub assignment: Assignment,
     /// What makes a login device the same as a registered one.
-    #[serde(default)]
     pub device_match: DeviceMatch,
     /// Settings for assigned users.
-    #[serde(default)]
     pub assigned: AssignedSettings,
     /// Settings for unassigned users.
-    #[serde(default)]
     pub unassigned: UnassignedSettings,
     /// Device posture, for assigned users.
-    #[serde(default)]
     pub requirements: Requirements,
+}
+
+impl Default for PolicyDoc {
+    fn default() -> Self {
+        PolicyDoc {
+            schema: None,
+            enabled: true,
+            assignment: Assignment::default(),
+            device_match: DeviceMatch::default(),
+            assigned: AssignedSettings::default(),
+            unassigned: UnassignedSettings::default(),
+            requirements: Requirements::default(),
+        }
+    }
 }
 
 /// Who is assigned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Assignment {
     /// Every user is assigned (exclusions still apply).
-    #[serde(default)]
     pub organization: bool,
     /// Assigned users.
-    #[serde(default)]
     pub users: Vec<String>,
     /// Members of these groups are assigned.
-    #[serde(default)]
     pub groups: Vec<String>,
     /// Never assigned.
-    #[serde(default)]
     pub exclude_users: Vec<String>,
     /// Members are never assigned.
-    #[serde(default)]
     pub exclude_groups: Vec<String>,
 }
 
 /// Settings for assigned users.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct AssignedSettings {
     /// Devices registered without approval.
-    #[serde(default = "one")]
     pub max_devices: u32,
     /// What a further device gets.
-    #[serde(default)]
     pub on_new_device: AssignedOnNewDevice,
     /// What an approval does.
-    #[serde(default)]
     pub on_approve: OnApprove,
     /// Hours until a pending request expires; 0 never.
-    #[serde(default = "ttl")]
     pub approval_ttl_hours: u32,
     /// Push MFA on an allowed device.
-    #[serde(default = "yes")]
     pub push_mfa: bool,
 }
 
@@ -170,19 +161,15 @@ impl Default for AssignedSettings {
 
 /// Settings for unassigned users.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct UnassignedSettings {
     /// Devices kept.
-    #[serde(default = "one")]
     pub max_devices: u32,
     /// What a further device gets.
-    #[serde(default)]
     pub on_new_device: UnassignedOnNewDevice,
     /// Limited or full.
-    #[serde(default)]
     pub access: UnassignedAccess,
     /// Push MFA (the seeds: disabled).
-    #[serde(default)]
     pub push_mfa: bool,
 }
 
@@ -199,22 +186,17 @@ impl Default for UnassignedSettings {
 
 /// Device posture rules.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Requirements {
     /// Allowed OS types; empty: all.
-    #[serde(default)]
     pub platforms: Vec<OsType>,
     /// Lowest OS version per OS type.
-    #[serde(default)]
     pub min_os_version: BTreeMap<String, String>,
     /// PIN at least this long; 0 not checked.
-    #[serde(default)]
     pub min_pin_length: u32,
     /// Storage must be encrypted.
-    #[serde(default)]
     pub require_encryption: bool,
     /// Jailbroken or rooted devices are denied.
-    #[serde(default)]
     pub block_compromised: bool,
 }
 
@@ -238,18 +220,18 @@ pub struct Validation {
 
 /// How the policy names a user or group, folded into bits so that scope is a few ORs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Membership(u8);
+pub(crate) struct Membership(u8);
 
 impl Membership {
     const INCLUDED: u8 = 1;
     const EXCLUDED: u8 = 2;
 
     /// Named in an inclusion list.
-    pub fn included(self) -> bool {
+    pub(crate) fn included(self) -> bool {
         self.0 & Self::INCLUDED != 0
     }
     /// Named in an exclusion list.
-    pub fn excluded(self) -> bool {
+    pub(crate) fn excluded(self) -> bool {
         self.0 & Self::EXCLUDED != 0
     }
 }
@@ -264,7 +246,7 @@ impl std::ops::BitOr for Membership {
 /// The ids one kind of entity (users or groups) the policy names, interned: each id
 /// gets a dense index, and the index gives its membership bits.
 #[derive(Debug, Clone, Default)]
-pub struct IdTable {
+pub(crate) struct IdTable {
     // Fx: ids are short strings and the table is the policy's own, so speed over
     // flooding resistance (a request can only look ids up, never insert them).
     index: FxHashMap<Box<str>, u32>,
@@ -286,22 +268,22 @@ impl IdTable {
     }
 
     /// The index of `id`, if the policy names it.
-    pub fn lookup(&self, id: &str) -> Option<u32> {
+    pub(crate) fn lookup(&self, id: &str) -> Option<u32> {
         self.index.get(id).copied()
     }
 
     /// The membership bits of an id by name; nothing for an id the policy does not name.
-    pub fn membership(&self, id: &str) -> Membership {
+    pub(crate) fn membership(&self, id: &str) -> Membership {
         self.lookup(id).map(|i| self.membership_at(i)).unwrap_or_default()
     }
 
     /// The membership bits of an interned index; nothing for an out-of-range index.
-    pub fn membership_at(&self, index: u32) -> Membership {
+    pub(crate) fn membership_at(&self, index: u32) -> Membership {
         self.bits.get(index as usize).copied().unwrap_or_default()
     }
 
     /// The ids in index order: what a host interns against.
-    pub fn names(&self) -> &[Box<str>] {
+    pub(crate) fn names(&self) -> &[Box<str>] {
         &self.names
     }
 }
@@ -322,18 +304,18 @@ pub struct Policy {
 impl Policy {
     /// Parses, validates and compiles a policy document.
     pub fn from_json(text: &str) -> Result<Policy, Error> {
-        let doc: PolicyDoc = json::from_str(text, ErrorCode::InvalidPolicy)?;
+        let doc: PolicyDoc = json::from_str(text, DocumentKind::Policy)?;
         Policy::compile(doc)
     }
 
     /// Same as [`Policy::from_json`], from bytes that must be UTF-8.
     pub fn from_slice(bytes: &[u8]) -> Result<Policy, Error> {
-        Policy::from_json(json::utf8(bytes, ErrorCode::InvalidPolicy)?)
+        Policy::from_json(DocumentKind::Policy.text(bytes)?)
     }
 
     /// Same as [`Policy::from_json`], from a parsed JSON value.
     pub fn from_value(value: &serde_json::Value) -> Result<Policy, Error> {
-        let doc: PolicyDoc = json::from_value(value, ErrorCode::InvalidPolicy)?;
+        let doc: PolicyDoc = json::from_value(value, DocumentKind::Policy)?;
         Policy::compile(doc)
     }
 
@@ -363,9 +345,15 @@ impl Policy {
         Ok(Policy { doc, users, groups, min_os, platform_allowed, warnings: validation.warnings })
     }
 
-    /// The document, defaults resolved.
+    /// The document with every default filled in: what an editor shows for the fields a
+    /// document leaves out (serialise it for the JSON).
     pub fn doc(&self) -> &PolicyDoc {
         &self.doc
+    }
+
+    /// The `max_devices` of one side of the policy.
+    pub fn max_devices(&self, assigned: bool) -> u32 {
+        if assigned { self.doc.assigned.max_devices } else { self.doc.unassigned.max_devices }
     }
 
     /// Warnings found while validating (ids both included and excluded).
@@ -374,19 +362,19 @@ impl Policy {
     }
 
     /// The users the policy names, interned.
-    pub fn user_ids(&self) -> &IdTable {
+    pub(crate) fn user_ids(&self) -> &IdTable {
         &self.users
     }
 
     /// The groups the policy names, interned.
-    pub fn group_ids(&self) -> &IdTable {
+    pub(crate) fn group_ids(&self) -> &IdTable {
         &self.groups
     }
 }
 
 /// Validates a policy document without compiling it: every error and warning found.
 pub fn validate(text: &str) -> Validation {
-    match json::from_str::<PolicyDoc>(text, ErrorCode::InvalidPolicy) {
+    match json::from_str::<PolicyDoc>(text, DocumentKind::Policy) {
         Ok(doc) => check(&doc),
         Err(e) => Validation {
             errors: vec![Issue { pointer: e.pointer().to_string(), message: e.message() }],
@@ -399,8 +387,12 @@ pub fn validate(text: &str) -> Validation {
 fn check(doc: &PolicyDoc) -> Validation {
     let mut v = Validation::default();
     let mut err = |pointer: String, message: String| v.errors.push(Issue { pointer, message });
-    if doc.schema != SCHEMA {
-        err("/schema".into(), format!("unsupported schema `{}`, expected `{SCHEMA}`", doc.schema));
+    match &doc.schema {
+        None => err("/schema".into(), "missing field `schema`".into()),
+        Some(schema) if schema != SCHEMA => {
+            err("/schema".into(), format!("unsupported schema `{schema}`, expected `{SCHEMA}`"))
+        }
+        Some(_) => {}
     }
     let a = &doc.assignment;
     for (list, ids) in [
@@ -439,7 +431,7 @@ fn check(doc: &PolicyDoc) -> Validation {
         if OsType::parse(os).is_none() {
             err(pointer, format!("unknown OS type `{os}`, expected `ios`, `android` or `other`"));
         } else if let Err(e) = version.parse::<Version>() {
-            err(pointer, e);
+            err(pointer, e.to_string());
         }
     }
     for (inc, exc, what) in [
@@ -460,4 +452,29 @@ fn check(doc: &PolicyDoc) -> Validation {
         }
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_resolved_document_is_the_defaults_and_means_the_same() {
+        let p = Policy::from_json(r#"{"schema":"mdm.policy/v1"}"#).unwrap();
+        let expected = PolicyDoc { schema: Some(SCHEMA.into()), ..PolicyDoc::default() };
+        assert_eq!(p.doc(), &expected);
+        assert_eq!(p.doc().assigned.approval_ttl_hours, 72);
+        assert!(p.doc().enabled && p.doc().assigned.push_mfa && !p.doc().unassigned.push_mfa);
+        assert_eq!((p.max_devices(true), p.max_devices(false)), (1, 1));
+        let text = serde_json::to_string(p.doc()).unwrap();
+        assert_eq!(Policy::from_json(&text).unwrap().doc(), p.doc());
+    }
+
+    #[test]
+    fn a_missing_schema_is_reported_with_the_other_errors() {
+        let v = validate(r#"{"assigned":{"max_devices":0}}"#);
+        let pointers: Vec<&str> = v.errors.iter().map(|i| i.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/schema", "/assigned/max_devices"]);
+        assert_eq!(v.errors[0].message, "missing field `schema`");
+    }
 }

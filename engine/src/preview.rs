@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decide::{Access, Outcome, Reason, Reasons, compliant_probe};
 use crate::device::{Text, UserState};
-use crate::error::{Error, ErrorCode};
+use crate::error::{DocumentKind, Error};
 use crate::json;
 use crate::policy::Policy;
 use crate::time::Timestamp;
@@ -28,24 +28,21 @@ pub struct Population {
 impl Population {
     /// Decodes a population document; errors are `invalid_state`.
     pub fn from_json(text: &str) -> Result<Population, Error> {
-        let p: Population = json::from_str(text, ErrorCode::InvalidState)?;
+        let p: Population = json::from_str(text, DocumentKind::State)?;
         p.check()?;
         Ok(p)
     }
 
     /// Same as [`Population::from_json`], from a parsed value.
     pub fn from_value(value: &serde_json::Value) -> Result<Population, Error> {
-        let p: Population = json::from_value(value, ErrorCode::InvalidState)?;
+        let p: Population = json::from_value(value, DocumentKind::State)?;
         p.check()?;
         Ok(p)
     }
 
     fn check(&self) -> Result<(), Error> {
         for (user, state) in &self.state {
-            state.check().map_err(|(pointer, message)| Error::InvalidState {
-                pointer: format!("/state/{}{pointer}", json::escape_pointer(user)),
-                message,
-            })?;
+            state.check().map_err(|e| e.at(&format!("/state/{}", json::escape_pointer(user))))?;
         }
         Ok(())
     }
@@ -159,7 +156,7 @@ pub struct Report {
 }
 
 /// How one user fares under `policy`: the same decisions a login would get.
-pub fn user_view<G: AsRef<str>>(
+fn user_view<G: AsRef<str>>(
     policy: &Policy,
     user: &str,
     groups: &[G],
@@ -171,22 +168,21 @@ pub fn user_view<G: AsRef<str>>(
         .devices
         .iter()
         .map(|r| {
-            let d = policy.decide_login(scope, state, &r.device, at);
+            let d = policy.login(scope, state, &r.device, at);
             DeviceOutcome { device_id: r.device.device_id.clone(), outcome: d.outcome, reasons: d.reasons }
         })
         .collect();
     let probe = compliant_probe(policy, fresh_id(state));
-    let d = policy.decide_login(scope, state, &probe, at);
+    let d = policy.login(scope, state, &probe, at);
     let r = d.reasons;
     let new_device = if r.contains(Reason::DeviceFirst) {
         NewDevice::Register
     } else if r.contains(Reason::DeviceWithinLimit) {
-        let max = if scope.assigned() {
-            policy.doc.assigned.max_devices
+        if state.devices.len() < policy.max_devices(scope.assigned()) as usize {
+            NewDevice::Register
         } else {
-            policy.doc.unassigned.max_devices
-        };
-        if state.devices.len() < max as usize { NewDevice::Register } else { NewDevice::Add }
+            NewDevice::Add
+        }
     } else if r.contains(Reason::DeviceReplaced) {
         NewDevice::Replace
     } else if d.outcome == Outcome::PendingApproval {
@@ -269,7 +265,6 @@ pub fn preview_json(current: &str, proposed: &str, population: &str, at: &str) -
     let current = Policy::from_json(current).map_err(which("current"))?;
     let proposed = Policy::from_json(proposed).map_err(which("proposed"))?;
     let population = Population::from_json(population)?;
-    let at =
-        Timestamp::parse(at).map_err(|message| Error::InvalidEvent { pointer: "/at".into(), message })?;
+    let at = Timestamp::parse(at).map_err(|e| DocumentKind::Event.error("/at", e.to_string()))?;
     Ok(preview(&current, &proposed, &population, at))
 }

@@ -12,17 +12,43 @@ use time::format_description::well_known::Rfc3339;
 /// milliseconds keep comparisons and TTL arithmetic exact and cheap, and cross the
 /// wasm boundary as one `s64`. Sub-millisecond digits of an input are dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(pub i64);
+pub struct Timestamp(i64);
 
 const MS_PER_HOUR: i64 = 3_600_000;
 
+/// Why a string is not a time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    /// Not RFC 3339.
+    #[error("`{text}` is not an RFC 3339 time ({reason})")]
+    NotRfc3339 {
+        /// The text given.
+        text: String,
+        /// What the parser found wrong.
+        reason: String,
+    },
+    /// An RFC 3339 time that milliseconds since 1970 in 64 bits cannot hold.
+    #[error("`{0}` is out of range")]
+    OutOfRange(String),
+}
+
 impl Timestamp {
+    /// The time `ms` milliseconds after the Unix epoch.
+    pub const fn from_millis(ms: i64) -> Self {
+        Timestamp(ms)
+    }
+
+    /// Milliseconds since the Unix epoch: how a time crosses the WIT boundary.
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+
     /// Parses an RFC 3339 time (`2026-11-22T10:00:00Z`); an offset is converted to UTC.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let t =
-            OffsetDateTime::parse(s, &Rfc3339).map_err(|e| format!("`{s}` is not an RFC 3339 time ({e})"))?;
+    pub fn parse(s: &str) -> Result<Self, TimeError> {
+        let t = OffsetDateTime::parse(s, &Rfc3339)
+            .map_err(|e| TimeError::NotRfc3339 { text: s.to_string(), reason: e.to_string() })?;
         let ms = t.unix_timestamp_nanos().div_euclid(1_000_000);
-        i64::try_from(ms).map(Timestamp).map_err(|_| format!("`{s}` is out of range"))
+        i64::try_from(ms).map(Timestamp).map_err(|_| TimeError::OutOfRange(s.to_string()))
     }
 
     /// This time plus `hours`, saturating at the end of time.

@@ -39,12 +39,16 @@ impl Version {
     }
 }
 
-impl FromStr for Version {
-    type Err = String;
+/// A string that is not `N(.N){0,3}`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a version (expected 1 to 4 numbers separated by dots, like `16.4`)")]
+pub struct VersionError(String);
 
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad =
-            || format!("`{s}` is not a version (expected 1 to 4 numbers separated by dots, like `16.4`)");
+impl FromStr for Version {
+    type Err = VersionError;
+
+    fn from_str(s: &str) -> Result<Self, VersionError> {
+        let bad = || VersionError(s.to_string());
         let mut v = Version { parts: [0; 4], len: 0 };
         for piece in s.split('.') {
             let slot = v.parts.get_mut(usize::from(v.len)).ok_or_else(bad)?;

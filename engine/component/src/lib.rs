@@ -48,9 +48,11 @@ impl wit::Guest for Component {
         population: String,
         at: String,
     ) -> Result<String, t::Error> {
-        e::preview::preview_json(&current, &proposed, &population, &at)
-            .map_err(error)
-            .and_then(|r| serde_json::to_string(&r).map_err(|m| internal(&m.to_string())))
+        let report = e::preview::preview_json(&current, &proposed, &population, &at).map_err(error)?;
+        // The report has no map with non-string keys and no fallible `Serialize`, so
+        // this cannot fail; if a bug made it, the guest traps and every host reports a
+        // fault (fail closed), rather than blaming one of the inputs.
+        Ok(serde_json::to_string(&report).unwrap_or_else(|_| std::process::abort()))
     }
 }
 
@@ -67,15 +69,15 @@ impl GuestPolicy for Policy {
     }
 
     fn principals(&self) -> t::Principals {
-        let names = |table: &e::IdTable| table.names().iter().map(|s| s.to_string()).collect();
-        t::Principals { users: names(self.0.user_ids()), groups: names(self.0.group_ids()) }
+        let (users, groups) = e::abi::principals(&self.0);
+        let names = |ids: &[Box<str>]| ids.iter().map(|s| s.to_string()).collect();
+        t::Principals { users: names(users), groups: names(groups) }
     }
 
     fn decide_login(&self, context: Vec<t::Fact>, login: t::Device, at: i64) -> t::LoginDecision {
-        let p = &self.0;
         with_context(context, |principals, state| {
-            let scope = p.scope(p.subject_interned(principals));
-            decision(p.decide_login(scope, state, &device(login), e::Timestamp(at)))
+            let at = e::Timestamp::from_millis(at);
+            decision(e::abi::decide_login(&self.0, principals, state, &device(login), at))
         })
     }
 
@@ -87,7 +89,7 @@ impl GuestPolicy for Policy {
         at: i64,
     ) -> Result<Vec<t::Effect>, t::Error> {
         let effects = with_context(state, |_, s| {
-            self.0.decide_admin(s, admin_action(action), &target, e::Timestamp(at))
+            e::abi::decide_admin(&self.0, s, admin_action(action), &target, e::Timestamp::from_millis(at))
         });
         effects.map(|v| v.into_iter().map(effect).collect()).map_err(error)
     }
@@ -145,14 +147,15 @@ fn with_context<R>(facts: Vec<t::Fact>, f: impl FnOnce(&[u32], &e::UserState<u32
                 t::Fact::Principal(p) => principals.push(p),
                 t::Fact::Active(r) => state.devices.push(e::Registered {
                     device: e::Device { serial_number: r.serial, ..e::Device::new(r.id, e::OsType::Other) },
-                    registered_at: e::Timestamp(r.registered_at),
+                    registered_at: e::Timestamp::from_millis(r.registered_at),
                 }),
                 t::Fact::Pending(p) => state.pending.push(e::Pending {
                     device: e::Device::new(p.id, e::OsType::Other),
-                    requested_at: e::Timestamp(p.at),
+                    requested_at: e::Timestamp::from_millis(p.at),
                 }),
                 t::Fact::Rejected(r) => {
-                    state.rejected.push(e::Rejected { device_id: r.id, rejected_at: e::Timestamp(r.at) })
+                    let rejected_at = e::Timestamp::from_millis(r.at);
+                    state.rejected.push(e::Rejected { device_id: r.id, rejected_at })
                 }
             }
         }
@@ -189,15 +192,15 @@ fn decision(d: e::LoginDecision<u32>) -> t::LoginDecision {
 fn effect(x: e::Effect<u32>) -> t::Effect {
     match x {
         e::Effect::AddDevice { device, at } => {
-            t::Effect::AddDevice(t::Stamped { id: device.device_id, at: at.0 })
+            t::Effect::AddDevice(t::Stamped { id: device.device_id, at: at.as_millis() })
         }
         e::Effect::RemoveDevice { device_id } => t::Effect::RemoveDevice(device_id),
         e::Effect::AddPending { device, at } => {
-            t::Effect::AddPending(t::Stamped { id: device.device_id, at: at.0 })
+            t::Effect::AddPending(t::Stamped { id: device.device_id, at: at.as_millis() })
         }
         e::Effect::RemovePending { device_id } => t::Effect::RemovePending(device_id),
         e::Effect::AddRejected { device_id, at } => {
-            t::Effect::AddRejected(t::Stamped { id: device_id, at: at.0 })
+            t::Effect::AddRejected(t::Stamped { id: device_id, at: at.as_millis() })
         }
         e::Effect::RemoveRejected { device_id } => t::Effect::RemoveRejected(device_id),
     }
@@ -213,10 +216,6 @@ fn error(x: e::Error) -> t::Error {
         e::ErrorCode::UnknownDevice => t::ErrorCode::UnknownDevice,
     };
     t::Error { code, pointer: x.pointer().to_string(), message: x.message() }
-}
-
-fn internal(message: &str) -> t::Error {
-    t::Error { code: t::ErrorCode::InvalidPolicy, pointer: String::new(), message: message.to_string() }
 }
 
 fn issue(i: &e::Issue) -> t::Issue {
