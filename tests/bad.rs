@@ -5,17 +5,12 @@
 use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use mdm_engine::scenario::{self, Context, Failure, Native};
-use mdm_host::scenario::Wasm;
-use mdm_tests::bad::{self, Case};
+use mdm_testkit::bad::{self, Case, Context};
+use mdm_testkit::{Failure, Native, UnderTest};
 
-fn runtime() -> Result<mdm_host::Runtime, Failed> {
-    mdm_tests::wasm_runtime().map_err(Failed::from)
-}
-
-fn run<R: scenario::Runtime>(rt: &mut R, context: &Context, case: &Case) -> Result<Failure, Failed> {
+fn run<R: UnderTest>(rt: &mut R, context: &Context, case: &Case) -> Result<Failure, Failed> {
     let bytes = std::fs::read(&case.file).map_err(|e| Failed::from(format!("{}: {e}", case.name)))?;
-    let failure = scenario::run_bad(rt, context, case.document, &bytes).map_err(Failed::from)?;
+    let failure = bad::run(rt, context, case.document, &bytes).map_err(Failed::from)?;
     if failure.code != case.expected.code || failure.pointer != case.expected.pointer {
         return Err(format!(
             "expected `{}` at `{}`, got `{}` at `{}`: {}",
@@ -29,31 +24,31 @@ fn run<R: scenario::Runtime>(rt: &mut R, context: &Context, case: &Case) -> Resu
     Ok(failure)
 }
 
+/// What the engine says natively for every case, for the JS package's test to compare.
 fn write_native(context: &Context, cases: &[Case]) -> std::io::Result<()> {
     let mut out = serde_json::Map::new();
     for case in cases {
         let bytes = std::fs::read(&case.file)?;
-        let answer = match scenario::run_bad(&mut Native, context, case.document, &bytes) {
+        let answer = match bad::run(&mut Native, context, case.document, &bytes) {
             Ok(failure) => serde_json::json!({ "error": failure }),
             Err(accepted) => serde_json::json!({ "accepted": accepted }),
         };
         out.insert(case.name.clone(), answer);
     }
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/generated");
+    let dir = mdm_tests::generated_dir();
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("bad.json"), serde_json::Value::Object(out).to_string())
 }
 
 fn main() -> std::process::ExitCode {
     let args = Arguments::from_args();
-    let (context, cases) = match bad::load() {
+    let (context, cases) = match bad::load(&mdm_tests::bad_dir()) {
         Ok(loaded) => loaded,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("tests/bad: {e}");
             return std::process::ExitCode::FAILURE;
         }
     };
-    // The JS package's test reads what the engine says natively, message included.
     if let Err(e) = write_native(&context, &cases) {
         eprintln!("cannot write target/generated/bad.json: {e}");
         return std::process::ExitCode::FAILURE;
@@ -67,7 +62,7 @@ fn main() -> std::process::ExitCode {
         trials.push(Trial::test(format!("native::{name}"), move || run(&mut Native, &ctx, &c).map(drop)));
         let ctx = context.clone();
         trials.push(Trial::test(format!("wasmtime::{name}"), move || {
-            let wasm = run(&mut Wasm(runtime()?), &ctx, &case)?;
+            let wasm = run(&mut mdm_tests::wasm()?, &ctx, &case)?;
             let native = run(&mut Native, &ctx, &case)?;
             if wasm != native {
                 return Err(format!("native: {native:?}\nwasmtime: {wasm:?}").into());

@@ -1,13 +1,13 @@
 //! Decisions over fuzzed policies, directories, stored states and event sequences, built
 //! from structured input so that most cases reach the rules rather than the parser. At
-//! every step: no panic, the contract's invariants hold (`check_invariants`), decisions
+//! every step: no panic, the contract's invariants hold (`mdm_testkit::invariants::check`), decisions
 //! are deterministic, `evaluate` equals `decide` plus the effects, and an error changes
 //! nothing. A policy's own state is never another user's: each sequence is one user.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use mdm_engine::scenario::check_invariants;
+use mdm_testkit::invariants::check as check_invariants;
 use mdm_engine::{Event, Policy, UserState, decide, evaluate};
 use serde_json::{Value, json};
 

@@ -144,7 +144,7 @@ pub fn scenario() -> impl Strategy<Value = Value> {
 }
 
 fn time_text(unix: i64) -> String {
-    mdm_engine::Timestamp(unix * 1000).to_rfc3339()
+    mdm_engine::Timestamp::from_millis(unix * 1000).to_rfc3339()
 }
 
 /// The scenario of `seed`, the same on every machine.
