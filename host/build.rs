@@ -28,6 +28,7 @@ fn main() -> Result<()> {
     }
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    check_target()?;
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)
         .args([
@@ -65,6 +66,30 @@ fn main() -> Result<()> {
         .encode()
         .context("encoding the component")?;
     write(&out.join("mdm.wasm"), &component)?;
+    Ok(())
+}
+
+/// The guest needs the standard library for `wasm32-unknown-unknown`. rustup adds the
+/// targets of `rust-toolchain.toml` only when it installs the toolchain itself, so a
+/// machine that already had stable lacks it: say so, with the command that fixes it,
+/// rather than let the nested build fail with `can't find crate for core`.
+fn check_target() -> Result<()> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = Command::new(rustc)
+        .args(["--print", "target-libdir", "--target", "wasm32-unknown-unknown"])
+        .output()
+        .context("asking rustc where the wasm32 standard library is")?;
+    let libdir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let present = out.status.success()
+        && std::fs::read_dir(&libdir)
+            .map(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().starts_with("libcore-")))
+            .unwrap_or(false);
+    if !present {
+        bail!(
+            "the Rust target `wasm32-unknown-unknown` is not installed; run \
+             `rustup target add wasm32-unknown-unknown` (or `make toolchain`) and build again"
+        );
+    }
     Ok(())
 }
 

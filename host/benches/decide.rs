@@ -49,12 +49,18 @@ fn workload() -> Workload {
     };
     let state = UserState {
         devices: vec![
-            Registered { device: mk("phone-1", OsType::Ios), registered_at: Timestamp(1_700_000_000_000) },
+            Registered {
+                device: mk("phone-1", OsType::Ios),
+                registered_at: Timestamp::from_millis(1_700_000_000_000),
+            },
             Registered {
                 device: mk("phone-2", OsType::Android),
-                registered_at: Timestamp(1_710_000_000_000),
+                registered_at: Timestamp::from_millis(1_710_000_000_000),
             },
-            Registered { device: mk("tablet-3", OsType::Ios), registered_at: Timestamp(1_720_000_000_000) },
+            Registered {
+                device: mk("tablet-3", OsType::Ios),
+                registered_at: Timestamp::from_millis(1_720_000_000_000),
+            },
         ],
         ..UserState::default()
     };
@@ -75,8 +81,7 @@ fn bench(c: &mut Criterion) {
     let runtime = Runtime::new(Config::default()).unwrap();
     let gateway = runtime.gateway(&w.policy).unwrap();
     // Same answer everywhere before timing anything.
-    let scope = native.scope(native.subject(USER, &w.groups));
-    let expected = native.decide_login(scope, &w.state, &w.device, w.at);
+    let expected = native.decide_login(USER, &w.groups, &w.state, &w.device, w.at);
     let got = gateway.decide_login(USER, &w.groups, &w.state, &w.device, w.at).into_result().unwrap();
     assert_eq!(expected, got);
     assert_eq!(expected.outcome, mdm_engine::Outcome::Allow);
@@ -84,16 +89,14 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("login");
     g.bench_function("native", |b| {
         b.iter(|| {
-            let scope = native.scope(native.subject(black_box(USER), black_box(&w.groups)));
-            black_box(native.decide_login(scope, black_box(&w.state), black_box(&w.device), w.at))
+            black_box(native.decide_login(
+                black_box(USER),
+                black_box(&w.groups),
+                black_box(&w.state),
+                black_box(&w.device),
+                w.at,
+            ))
         })
-    });
-    g.bench_function("native_scope_only", |b| {
-        b.iter(|| native.scope(native.subject(black_box(USER), black_box(&w.groups))))
-    });
-    let scope = native.scope(native.subject(USER, &w.groups));
-    g.bench_function("native_decide_only", |b| {
-        b.iter(|| black_box(native.decide_login(scope, black_box(&w.state), black_box(&w.device), w.at)))
     });
     g.bench_function("wasmtime_warm", |b| {
         b.iter(|| {
@@ -112,7 +115,8 @@ fn bench(c: &mut Criterion) {
 
 /// Cold start: a `Runtime` compiling the component, or loading it from the cache.
 fn startup(c: &mut Criterion) {
-    let dir = std::env::temp_dir().join(format!("mdm-bench-cache-{}", std::process::id()));
+    // Under target/, like everything the project's tests and benches write.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-cache");
     let cached = Config { cache_dir: Some(dir.clone()), ..Config::default() };
     Runtime::new(cached.clone()).unwrap();
     let mut g = c.benchmark_group("startup");

@@ -2,26 +2,48 @@
 //! compiled artifact is kept on disk, keyed by wasmtime's compatibility hash (engine
 //! version and settings) and the component's bytes.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
 use crate::HostError;
 
-/// `$MDM_CACHE_DIR`, else `$XDG_CACHE_HOME/mdm-policy`, else `$HOME/.cache/mdm-policy`.
-pub(crate) fn default_dir() -> Option<PathBuf> {
+const PREFIX: &str = "mdm-";
+const SUFFIX: &str = ".cwasm";
+
+/// The usual place for the compiled-code cache: `$MDM_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/mdm-policy`, else `$HOME/.cache/mdm-policy`. Nothing is written there
+/// unless a [`Config::cache_dir`](crate::Config::cache_dir) names it.
+pub fn default_dir() -> Option<PathBuf> {
     let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     env("MDM_CACHE_DIR")
         .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("mdm-policy")))
         .or_else(|| env("HOME").map(|d| d.join(".cache/mdm-policy")))
 }
 
-fn key(engine: &wasmtime::Engine, bytes: &[u8]) -> u64 {
-    let mut h = DefaultHasher::new();
+/// Feeds what `Hash` writes into SHA-256, whose output, unlike `DefaultHasher`'s, does
+/// not change with the Rust release that built the binary.
+struct Sha(Sha256);
+
+impl Hasher for Sha {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        // Only `key` reads the digest, in full.
+        0
+    }
+}
+
+/// The artifact's key: SHA-256 of wasmtime's compatibility hash and the component.
+fn key(engine: &wasmtime::Engine, bytes: &[u8]) -> String {
+    let mut h = Sha(Sha256::new());
     engine.precompile_compatibility_hash().hash(&mut h);
-    bytes.hash(&mut h);
-    h.finish()
+    h.0.update(bytes);
+    h.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The compiled component: from the cache when a matching artifact is there, else
@@ -34,7 +56,7 @@ pub(crate) fn load(
     let Some(dir) = dir else {
         return Component::new(engine, bytes).map_err(|e| HostError::load("compiling the component", &e));
     };
-    let path = dir.join(format!("mdm-{:016x}.cwasm", key(engine, bytes)));
+    let path = dir.join(format!("{PREFIX}{}{SUFFIX}", key(engine, bytes)));
     if path.is_file()
         && let Ok(c) = deserialize(engine, &path)
     {
@@ -44,7 +66,9 @@ pub(crate) fn load(
     let component =
         Component::new(engine, bytes).map_err(|e| HostError::load("compiling the component", &e))?;
     // The cache is an optimisation: a read-only or full disk must not stop the host.
-    let _ = store(&component, dir, &path);
+    if store(&component, dir, &path).is_ok() {
+        remove_others(dir, &path);
+    }
     Ok(component)
 }
 
@@ -59,6 +83,21 @@ fn deserialize(engine: &wasmtime::Engine, path: &Path) -> wasmtime::Result<Compo
     // trusts as much as this binary (see `Config::cache_dir`); wasmtime still checks
     // the header's version and settings and refuses a mismatch.
     unsafe { Component::deserialize(engine, bytes) }
+}
+
+/// Removes the artifacts of other engines or components: the one just written replaces
+/// them (an upgrade would otherwise leave one more file per release).
+fn remove_others(dir: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if path != keep && name.starts_with(PREFIX) && name.ends_with(SUFFIX) {
+            // Another process may be using or removing it: best effort.
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 fn store(component: &Component, dir: &Path, path: &Path) -> std::io::Result<()> {

@@ -50,19 +50,15 @@ pub(crate) fn state<'a>(s: &'a e::UserState, tok: &mut Tokens<'a>, out: &mut Vec
         t::Fact::Active(t::Registered {
             id: tok.token(&r.device.device_id),
             serial: r.device.serial_number.as_ref().map(|x| tok.token(x)),
-            registered_at: r.registered_at.0,
+            registered_at: r.registered_at.as_millis(),
         })
     }));
-    out.extend(
-        s.pending.iter().map(|p| {
-            t::Fact::Pending(t::Stamped { id: tok.token(&p.device.device_id), at: p.requested_at.0 })
-        }),
-    );
-    out.extend(
-        s.rejected
-            .iter()
-            .map(|r| t::Fact::Rejected(t::Stamped { id: tok.token(&r.device_id), at: r.rejected_at.0 })),
-    );
+    out.extend(s.pending.iter().map(|p| {
+        t::Fact::Pending(t::Stamped { id: tok.token(&p.device.device_id), at: p.requested_at.as_millis() })
+    }));
+    out.extend(s.rejected.iter().map(|r| {
+        t::Fact::Rejected(t::Stamped { id: tok.token(&r.device_id), at: r.rejected_at.as_millis() })
+    }));
 }
 
 pub(crate) fn admin_action(a: e::AdminAction) -> t::AdminAction {
@@ -98,15 +94,15 @@ pub(crate) fn effects(
         .map(|x| {
             Ok(match x {
                 t::Effect::AddDevice(s) => {
-                    e::Effect::AddDevice { device: device(s.id)?, at: e::Timestamp(s.at) }
+                    e::Effect::AddDevice { device: device(s.id)?, at: e::Timestamp::from_millis(s.at) }
                 }
                 t::Effect::RemoveDevice(i) => e::Effect::RemoveDevice { device_id: id(i)? },
                 t::Effect::AddPending(s) => {
-                    e::Effect::AddPending { device: device(s.id)?, at: e::Timestamp(s.at) }
+                    e::Effect::AddPending { device: device(s.id)?, at: e::Timestamp::from_millis(s.at) }
                 }
                 t::Effect::RemovePending(i) => e::Effect::RemovePending { device_id: id(i)? },
                 t::Effect::AddRejected(s) => {
-                    e::Effect::AddRejected { device_id: id(s.id)?, at: e::Timestamp(s.at) }
+                    e::Effect::AddRejected { device_id: id(s.id)?, at: e::Timestamp::from_millis(s.at) }
                 }
                 t::Effect::RemoveRejected(i) => e::Effect::RemoveRejected { device_id: id(i)? },
             })
@@ -136,28 +132,32 @@ pub(crate) fn decision(
     })
 }
 
-pub(crate) fn error(x: t::Error) -> e::Error {
-    let (pointer, message) = (x.pointer, x.message);
-    match x.code {
-        t::ErrorCode::InvalidPolicy => e::Error::InvalidPolicy { pointer, message },
-        t::ErrorCode::InvalidEvent => e::Error::InvalidEvent { pointer, message },
-        t::ErrorCode::InvalidState => e::Error::InvalidState { pointer, message },
-        // Admin errors are rebuilt by the caller, which knows the device's real id.
+/// A guest error about a document (a policy to parse, a preview's inputs). An admin code
+/// cannot answer such a call: a guest that sends one is broken, and says so.
+pub(crate) fn document_error(x: t::Error) -> HostError {
+    let kind = match x.code {
+        t::ErrorCode::InvalidPolicy => e::DocumentKind::Policy,
+        t::ErrorCode::InvalidEvent => e::DocumentKind::Event,
+        t::ErrorCode::InvalidState => e::DocumentKind::State,
         t::ErrorCode::NoPendingRequest | t::ErrorCode::RequestExpired | t::ErrorCode::UnknownDevice => {
-            e::Error::InvalidState { pointer, message }
+            return HostError::Protocol(format!("an admin error about a document: {}", x.message));
         }
-    }
+    };
+    HostError::Engine(kind.error(x.pointer, x.message))
 }
 
-pub(crate) fn error_code(c: t::ErrorCode) -> e::ErrorCode {
-    match c {
-        t::ErrorCode::InvalidPolicy => e::ErrorCode::InvalidPolicy,
-        t::ErrorCode::InvalidEvent => e::ErrorCode::InvalidEvent,
-        t::ErrorCode::InvalidState => e::ErrorCode::InvalidState,
-        t::ErrorCode::NoPendingRequest => e::ErrorCode::NoPendingRequest,
-        t::ErrorCode::RequestExpired => e::ErrorCode::RequestExpired,
-        t::ErrorCode::UnknownDevice => e::ErrorCode::UnknownDevice,
-    }
+/// A guest error about an admin action, rebuilt with the device's real id (the guest only
+/// saw its token). A document code cannot answer such a call: the host sent typed values.
+pub(crate) fn admin_error(x: t::Error, action: e::AdminAction, device_id: &e::Text) -> HostError {
+    let failure = match x.code {
+        t::ErrorCode::NoPendingRequest => e::AdminFailure::NoPendingRequest,
+        t::ErrorCode::RequestExpired => e::AdminFailure::RequestExpired,
+        t::ErrorCode::UnknownDevice => e::AdminFailure::UnknownDevice,
+        t::ErrorCode::InvalidPolicy | t::ErrorCode::InvalidEvent | t::ErrorCode::InvalidState => {
+            return HostError::Protocol(format!("a document error about an admin action: {}", x.message));
+        }
+    };
+    HostError::Engine(e::Error::admin(failure, action, device_id.to_string()))
 }
 
 pub(crate) fn issue(i: t::Issue) -> e::Issue {
@@ -174,6 +174,31 @@ pub(crate) fn validation(v: t::Validation) -> e::Validation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn guest_error(code: t::ErrorCode) -> t::Error {
+        t::Error { code, pointer: "/x".into(), message: "m".into() }
+    }
+
+    /// No error code is turned into another: an answer out of contract is a fault.
+    #[test]
+    fn guest_errors_keep_their_code_or_are_faults() {
+        let id = e::Text::new("A1").unwrap();
+        let doc = |c| document_error(guest_error(c)).code();
+        let admin = |c| admin_error(guest_error(c), e::AdminAction::Approve, &id).code();
+        assert_eq!(doc(t::ErrorCode::InvalidPolicy), "invalid_policy");
+        assert_eq!(doc(t::ErrorCode::InvalidEvent), "invalid_event");
+        assert_eq!(doc(t::ErrorCode::InvalidState), "invalid_state");
+        assert_eq!(doc(t::ErrorCode::NoPendingRequest), "host.protocol");
+        assert_eq!(admin(t::ErrorCode::NoPendingRequest), "no_pending_request");
+        assert_eq!(admin(t::ErrorCode::RequestExpired), "request_expired");
+        assert_eq!(admin(t::ErrorCode::UnknownDevice), "unknown_device");
+        assert_eq!(admin(t::ErrorCode::InvalidState), "host.protocol");
+        let HostError::Engine(e) = admin_error(guest_error(t::ErrorCode::UnknownDevice), e::AdminAction::Approve, &id)
+        else {
+            panic!("an engine error")
+        };
+        assert_eq!(e.to_string(), "no active device `A1`");
+    }
 
     /// The guest and host pass reasons as bits; both rely on the WIT `flags` declaring
     /// them in the engine's firing order.

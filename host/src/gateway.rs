@@ -105,7 +105,7 @@ impl Gateway {
         let mut instance = runtime.instantiate()?;
         let policy = instance
             .call(|g, s| g.mdm_policy_engine().policy().call_parse(s, document))?
-            .map_err(|e| HostError::Engine(convert::error(e)))?;
+            .map_err(convert::document_error)?;
         let (principals, warnings) = instance.call(|g, s| {
             let p = g.mdm_policy_engine().policy();
             Ok((p.call_principals(&mut *s, policy)?, p.call_warnings(&mut *s, policy)?))
@@ -128,7 +128,7 @@ impl Gateway {
     /// Replaces the policy atomically. An invalid policy is refused and the old one
     /// stays; decisions already running finish on the old one.
     pub fn set_policy(&self, document: &str) -> Result<(), HostError> {
-        self.runtime.check_size(document, mdm_engine::ErrorCode::InvalidPolicy)?;
+        self.runtime.check_size(document, mdm_engine::DocumentKind::Policy)?;
         let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
         let (slot, loaded) = Self::load(&self.runtime, document, generation)?;
         {
@@ -175,7 +175,7 @@ impl Gateway {
                 let document = loaded.document.clone();
                 let policy = instance
                     .call(|g, s| g.mdm_policy_engine().policy().call_parse(s, &document))?
-                    .map_err(|e| HostError::Engine(convert::error(e)))?;
+                    .map_err(convert::document_error)?;
                 Slot::new(instance, policy, loaded.generation)
             }
         };
@@ -215,7 +215,7 @@ impl Gateway {
             convert::state(state, &mut tok, context);
             let (instance, policy, context) = (&mut slot.instance, slot.policy, &slot.context);
             let d = instance.call(|g, s| {
-                g.mdm_policy_engine().policy().call_decide_login(s, policy, context, login, at.0)
+                g.mdm_policy_engine().policy().call_decide_login(s, policy, context, login, at.as_millis())
             })?;
             convert::decision(d, &tok, device, state)
         });
@@ -235,17 +235,18 @@ impl Gateway {
             let action = convert::admin_action(admin.action);
             let (instance, policy, context) = (&mut slot.instance, slot.policy, &slot.context);
             let r = instance.call(|g, s| {
-                g.mdm_policy_engine()
-                    .policy()
-                    .call_decide_admin(s, policy, context, action, target, admin.at.0)
+                g.mdm_policy_engine().policy().call_decide_admin(
+                    s,
+                    policy,
+                    context,
+                    action,
+                    target,
+                    admin.at.as_millis(),
+                )
             })?;
             match r {
                 Ok(effects) => convert::effects(effects, &tok, None, state),
-                Err(e) => Err(HostError::Engine(mdm_engine::Error::admin(
-                    convert::error_code(e.code),
-                    admin.action,
-                    admin.device_id.to_string(),
-                ))),
+                Err(e) => Err(convert::admin_error(e, admin.action, &admin.device_id)),
             }
         })
     }

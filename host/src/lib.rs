@@ -1,17 +1,22 @@
 //! The wasmtime host a gateway links: it loads the mdm-policy engine component once,
 //! runs every decision in a sandbox (memory cap, deadline) and fails closed.
 //!
-//! ```no_run
+//! ```
 //! use mdm_host::{Config, Runtime};
 //! use mdm_engine::{Device, OsType, Text, Timestamp, UserState};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let runtime = Runtime::new(Config::default())?;
 //! let gateway = runtime.gateway(r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"]}}"#)?;
-//! let device = Device::new(Text::new("A1").unwrap(), OsType::Ios);
-//! let at = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
+//! let device = Device::new(Text::new("A1")?, OsType::Ios);
+//! let at = Timestamp::parse("2026-11-22T10:00:00Z")?;
 //! let verdict = gateway.decide_login("alice", &["sales"], &UserState::default(), &device, at);
 //! assert!(verdict.is_allowed());
-//! # Ok::<(), mdm_host::HostError>(())
+//! # Ok(()) }
 //! ```
+//!
+//! The library touches no file unless asked: the compiled-code cache is off by default
+//! ([`Config::cache_dir`]), and documents are read from disk only by
+//! [`Runtime::read_document`].
 
 mod bindings {
     wasmtime::component::bindgen!({ path: "../wit", world: "mdm" });
@@ -20,8 +25,11 @@ mod cache;
 mod convert;
 mod error;
 mod gateway;
-pub mod scenario;
 mod tokens;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -32,8 +40,11 @@ use std::time::Duration;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{ResourceLimiter, Store, Trap};
 
+pub use cache::default_dir as default_cache_dir;
 pub use error::HostError;
 pub use gateway::{Gateway, Verdict};
+
+use mdm_engine::DocumentKind;
 
 /// The engine component, built by this crate's build script.
 pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mdm.wasm"));
@@ -50,8 +61,10 @@ pub struct Config {
     /// The largest policy or population document accepted, in bytes; a larger one is
     /// refused before it reaches the guest.
     pub max_document_bytes: usize,
-    /// Where compiled code is cached, keyed by wasmtime's compatibility hash; `None`
-    /// compiles at every start. The directory must be as trusted as this binary.
+    /// Where compiled code is cached, keyed by a SHA-256 of wasmtime's compatibility
+    /// hash and the component; `None` (the default) compiles at every start and writes
+    /// nothing. [`default_cache_dir`] is the usual place. The directory must be as
+    /// trusted as this binary: precompiled code is not validated again.
     pub cache_dir: Option<PathBuf>,
 }
 
@@ -62,7 +75,7 @@ impl Default for Config {
             deadline: Duration::from_millis(100),
             tick: Duration::from_millis(5),
             max_document_bytes: 64 << 20,
-            cache_dir: cache::default_dir(),
+            cache_dir: None,
         }
     }
 }
@@ -180,53 +193,51 @@ impl Runtime {
 
     /// Parses a policy into a gateway that decides with it.
     pub fn gateway(&self, document: &str) -> Result<Gateway, HostError> {
-        self.check_size(document, mdm_engine::ErrorCode::InvalidPolicy)?;
+        self.check_size(document, DocumentKind::Policy)?;
         Gateway::new(self.clone(), document)
     }
 
-    /// Refuses a document over [`Config::max_document_bytes`] with the error of `code`.
-    pub(crate) fn check_size(&self, document: &str, code: mdm_engine::ErrorCode) -> Result<(), HostError> {
-        match self.too_large(document.len(), code) {
+    /// Refuses a document over [`Config::max_document_bytes`].
+    pub(crate) fn check_size(&self, document: &str, kind: DocumentKind) -> Result<(), HostError> {
+        match self.too_large(document.len(), kind) {
             Some(e) => Err(e),
             None => Ok(()),
         }
     }
 
-    fn too_large(&self, len: usize, code: mdm_engine::ErrorCode) -> Option<HostError> {
+    fn too_large(&self, len: usize, kind: DocumentKind) -> Option<HostError> {
         let limit = self.inner.config.max_document_bytes;
         (len > limit).then(|| {
             let message = format!("the document is {len} bytes, more than the limit of {limit}");
-            HostError::Engine(mdm_engine::Error::document(code, String::new(), message))
+            HostError::Engine(kind.error("", message))
         })
     }
 
-    /// Reads a document of the kind `code` names from a file, within
-    /// [`Config::max_document_bytes`] (never reading more than that, whatever the file
-    /// claims), and checks that it is UTF-8.
-    pub fn read_document(&self, path: &Path, code: mdm_engine::ErrorCode) -> Result<String, HostError> {
+    /// Reads a document of `kind` from a file, within [`Config::max_document_bytes`]
+    /// (never reading more than that, whatever the file claims), and checks that it is
+    /// UTF-8.
+    pub fn read_document(&self, path: &Path, kind: DocumentKind) -> Result<String, HostError> {
         let io =
             |e: std::io::Error| HostError::Read { path: path.display().to_string(), message: e.to_string() };
         let limit = self.inner.config.max_document_bytes;
         let file = std::fs::File::open(path).map_err(io)?;
         let claimed = file.metadata().map_err(io)?.len();
-        if let Some(e) = self.too_large(usize::try_from(claimed).unwrap_or(usize::MAX), code) {
+        if let Some(e) = self.too_large(usize::try_from(claimed).unwrap_or(usize::MAX), kind) {
             return Err(e);
         }
         let mut bytes = Vec::new();
         file.take(limit as u64 + 1).read_to_end(&mut bytes).map_err(io)?;
-        if let Some(e) = self.too_large(bytes.len(), code) {
+        if let Some(e) = self.too_large(bytes.len(), kind) {
             return Err(e);
         }
         // The engine words the error, so that every runtime reports bad bytes alike.
-        String::from_utf8(bytes).map_err(|e| {
-            let text = mdm_engine::json::utf8(e.as_bytes(), code);
-            text.err().map_or_else(|| io(std::io::Error::other(e.utf8_error())), HostError::Engine)
-        })
+        kind.text(&bytes)?;
+        String::from_utf8(bytes).map_err(|e| io(std::io::Error::other(e.utf8_error())))
     }
 
     /// Validates a policy document: every error and warning.
     pub fn validate(&self, document: &str) -> Result<mdm_engine::Validation, HostError> {
-        self.check_size(document, mdm_engine::ErrorCode::InvalidPolicy)?;
+        self.check_size(document, DocumentKind::Policy)?;
         let mut i = self.instantiate()?;
         let v = i.call(|g, s| g.mdm_policy_engine().call_validate(s, document))?;
         Ok(convert::validation(v))
@@ -240,12 +251,12 @@ impl Runtime {
         population: &str,
         at: &str,
     ) -> Result<String, HostError> {
-        self.check_size(current, mdm_engine::ErrorCode::InvalidPolicy)?;
-        self.check_size(proposed, mdm_engine::ErrorCode::InvalidPolicy)?;
-        self.check_size(population, mdm_engine::ErrorCode::InvalidState)?;
+        self.check_size(current, DocumentKind::Policy)?;
+        self.check_size(proposed, DocumentKind::Policy)?;
+        self.check_size(population, DocumentKind::State)?;
         let mut i = self.instantiate()?;
         let r = i.call(|g, s| g.mdm_policy_engine().call_preview(s, current, proposed, population, at))?;
-        r.map_err(|e| HostError::Engine(convert::error(e)))
+        r.map_err(convert::document_error)
     }
 }
 

@@ -23,14 +23,30 @@ fn device(id: &str) -> Device {
 fn state_with(n: usize) -> UserState {
     UserState {
         devices: (0..n)
-            .map(|i| Registered { device: device(&format!("D{i}")), registered_at: Timestamp(i as i64) })
+            .map(|i| Registered {
+                device: device(&format!("D{i}")),
+                registered_at: Timestamp::from_millis(i as i64),
+            })
             .collect(),
         ..UserState::default()
     }
 }
 
 fn config() -> Config {
-    Config { cache_dir: None, ..Config::default() }
+    Config::default()
+}
+
+/// A directory of this test's own under `target/`: tests write nowhere else.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-scratch").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn the_library_writes_nothing_by_default() {
+    assert_eq!(Config::default().cache_dir, None);
 }
 
 #[test]
@@ -144,17 +160,29 @@ fn many_threads_share_one_gateway() {
 
 #[test]
 fn compiled_code_cache_is_reused() {
-    let dir = std::env::temp_dir().join(format!("mdm-cache-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = scratch("cache");
+    // An artifact of another engine build, and a file that is not ours.
+    let stale = dir.join(format!("mdm-{}.cwasm", "0".repeat(64)));
+    std::fs::write(&stale, b"an older engine").unwrap();
+    std::fs::write(dir.join("notes.txt"), b"kept").unwrap();
     let cfg = Config { cache_dir: Some(dir.clone()), ..Config::default() };
     Runtime::new(cfg.clone()).unwrap();
-    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
-    assert_eq!(files.len(), 1, "one artifact written");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "the new artifact replaced the stale one: {files:?}");
+    assert!(files[0].starts_with("mdm-") && files[0].ends_with(".cwasm"), "{files:?}");
+    assert!(!stale.exists(), "the replaced artifact is removed");
+    assert_eq!(files[1], "notes.txt");
+    // The key is a SHA-256: 64 hex digits, the same on every run.
+    assert_eq!(files[0].len(), "mdm-".len() + 64 + ".cwasm".len());
     let gateway = Runtime::new(cfg).unwrap().gateway(POLICY).unwrap();
     let v = gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at());
     assert_eq!(v.outcome(), Outcome::Allow);
     // A damaged artifact is replaced, not trusted.
-    let path = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+    let path = dir.join(&files[0]);
     std::fs::write(&path, b"not a component").unwrap();
     let gateway = Runtime::new(Config { cache_dir: Some(dir.clone()), ..Config::default() })
         .unwrap()
@@ -163,7 +191,7 @@ fn compiled_code_cache_is_reused() {
     assert!(
         gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at()).is_allowed()
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(std::fs::read(&path).unwrap().len() > 1000, "the damaged artifact was rewritten");
 }
 
 #[test]
@@ -190,25 +218,24 @@ fn a_million_groups_and_a_hundred_thousand_devices_are_decided() {
 
 #[test]
 fn documents_are_read_within_the_limit_and_checked_for_utf8() {
-    use mdm_engine::ErrorCode;
+    use mdm_engine::{DocumentKind, ErrorCode};
     let runtime = Runtime::new(Config { max_document_bytes: 1 << 10, ..config() }).unwrap();
-    let dir = std::env::temp_dir().join(format!("mdm-read-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("read");
     let file = |name: &str, bytes: &[u8]| {
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
         path
     };
-    let ok = runtime.read_document(&file("ok.json", POLICY.as_bytes()), ErrorCode::InvalidPolicy).unwrap();
+    let ok = runtime.read_document(&file("ok.json", POLICY.as_bytes()), DocumentKind::Policy).unwrap();
     assert_eq!(ok, POLICY);
 
     let big = file("big.json", &vec![b' '; 2 << 10]);
-    let Err(HostError::Engine(e)) = runtime.read_document(&big, ErrorCode::InvalidState) else { panic!() };
+    let Err(HostError::Engine(e)) = runtime.read_document(&big, DocumentKind::State) else { panic!() };
     assert_eq!((e.code(), e.pointer()), (ErrorCode::InvalidState, ""));
     assert!(e.message().contains("2048 bytes, more than the limit of 1024"), "{}", e.message());
 
     let latin1 = file("latin1.json", b"{\"user\":\"ren\xe9\"}");
-    let Err(HostError::Engine(e)) = runtime.read_document(&latin1, ErrorCode::InvalidEvent) else { panic!() };
+    let Err(HostError::Engine(e)) = runtime.read_document(&latin1, DocumentKind::Event) else { panic!() };
     assert_eq!(
         (e.code(), e.message().as_str()),
         (ErrorCode::InvalidEvent, "not UTF-8: invalid byte at offset 12")
@@ -217,13 +244,12 @@ fn documents_are_read_within_the_limit_and_checked_for_utf8() {
     // A file that claims no size but never ends: reading stops at the limit.
     #[cfg(target_os = "linux")]
     {
-        let Err(HostError::Engine(e)) = runtime.read_document("/dev/zero".as_ref(), ErrorCode::InvalidPolicy)
+        let Err(HostError::Engine(e)) = runtime.read_document("/dev/zero".as_ref(), DocumentKind::Policy)
         else {
             panic!()
         };
         assert!(e.message().contains("1025 bytes, more than the limit of 1024"), "{}", e.message());
     }
-    let missing = runtime.read_document(&dir.join("missing.json"), ErrorCode::InvalidPolicy);
+    let missing = runtime.read_document(&dir.join("missing.json"), DocumentKind::Policy);
     assert_eq!(missing.map_err(|e| e.code()), Err("host.read"));
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use mdm_engine::scenario::{self, Native, Run};
-use mdm_engine::{Event, UserState};
-use mdm_host::scenario::Wasm;
+use mdm_engine::{Decision, DocumentKind, Event, UserState};
 use mdm_host::{Config, HostError, Runtime};
+use mdm_testkit::scenario::{self, Run, StepEvent, StepResult, TraceStep};
+use mdm_testkit::{Native, Wasm, corpus};
 
 #[derive(Parser)]
 #[command(name = "mdm", version, about = "mdm-policy: decide mobile logins under an MDM policy")]
@@ -117,11 +117,15 @@ impl From<mdm_engine::Error> for CliError {
     }
 }
 
+/// The sandbox with the command line's limits, and the compiled-code cache in
+/// `$MDM_CACHE_DIR` (else the user's cache directory): a command starts in about a
+/// millisecond instead of compiling the engine for a quarter of a second.
 fn runtime(limits: &Limits) -> Result<Runtime, CliError> {
     Ok(Runtime::new(Config {
         memory_limit: limits.memory_mib.saturating_mul(1 << 20),
         deadline: std::time::Duration::from_millis(limits.deadline_ms),
         max_document_bytes: limits.max_document_mib.saturating_mul(1 << 20),
+        cache_dir: mdm_host::default_cache_dir(),
         ..Config::default()
     })?)
 }
@@ -145,26 +149,24 @@ fn main() -> ExitCode {
 }
 
 fn run(command: Command, limits: &Limits) -> Result<ExitCode, CliError> {
-    use mdm_engine::ErrorCode::{InvalidEvent, InvalidPolicy, InvalidState};
     match command {
         Command::Test { paths, native } => test(&paths, native, limits),
         Command::Run { scenario, json, native } => run_one(&scenario, json, native, limits),
         Command::Eval { policy, state, groups, groups_file, event } => {
             let runtime = runtime(limits)?;
-            let gateway = runtime.gateway(&runtime.read_document(&policy, InvalidPolicy)?)?;
+            let gateway = runtime.gateway(&runtime.read_document(&policy, DocumentKind::Policy)?)?;
             let groups = match groups_file {
-                Some(path) => {
-                    serde_json::from_str(&runtime.read_document(&path, InvalidState)?).map_err(|e| {
+                Some(path) => serde_json::from_str(&runtime.read_document(&path, DocumentKind::Event)?)
+                    .map_err(|e| {
                         CliError(format!("`{}` is not a JSON list of group ids: {e}", path.display()))
-                    })?
-                }
+                    })?,
                 None => groups,
             };
             let mut state = match state {
-                Some(p) => UserState::from_json(&runtime.read_document(&p, InvalidState)?)?,
+                Some(p) => UserState::from_json(&runtime.read_document(&p, DocumentKind::State)?)?,
                 None => UserState::default(),
             };
-            let event = Event::from_json(&runtime.read_document(&event, InvalidEvent)?)?;
+            let event = Event::from_json(&runtime.read_document(&event, DocumentKind::Event)?)?;
             let decision = gateway.decide(&groups, &state, &event)?;
             state.apply(decision.effects());
             print_json(&serde_json::json!({ "decision": decision, "state": state }))?;
@@ -172,7 +174,7 @@ fn run(command: Command, limits: &Limits) -> Result<ExitCode, CliError> {
         }
         Command::Validate { policy } => {
             let runtime = runtime(limits)?;
-            let v = runtime.validate(&runtime.read_document(&policy, InvalidPolicy)?)?;
+            let v = runtime.validate(&runtime.read_document(&policy, DocumentKind::Policy)?)?;
             for i in &v.errors {
                 println!("error   {}: {}", display_pointer(&i.pointer), i.message);
             }
@@ -194,9 +196,9 @@ fn run(command: Command, limits: &Limits) -> Result<ExitCode, CliError> {
             let runtime = runtime(limits)?;
             let read = |path: &Path, code| runtime.read_document(path, code);
             let report = runtime.preview(
-                &read(&current, InvalidPolicy)?,
-                &read(&proposed, InvalidPolicy)?,
-                &read(&population, InvalidState)?,
+                &read(&current, DocumentKind::Policy)?,
+                &read(&proposed, DocumentKind::Policy)?,
+                &read(&population, DocumentKind::State)?,
                 &at,
             )?;
             let value: serde_json::Value = serde_json::from_str(&report)
@@ -215,27 +217,10 @@ fn display_pointer(p: &str) -> &str {
 fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     let mut out = Vec::new();
     for root in paths {
-        let mut found = Vec::new();
-        let mut stack = vec![root.clone()];
-        while let Some(p) = stack.pop() {
-            let meta =
-                std::fs::metadata(&p).map_err(|e| CliError(format!("cannot read `{}`: {e}", p.display())))?;
-            if meta.is_dir() {
-                let entries = std::fs::read_dir(&p)
-                    .map_err(|e| CliError(format!("cannot list `{}`: {e}", p.display())))?;
-                for entry in entries {
-                    let entry = entry.map_err(|e| CliError(format!("cannot list `{}`: {e}", p.display())))?;
-                    let path = entry.path();
-                    if path.is_dir() || path.extension().is_some_and(|e| e == "json") {
-                        stack.push(path);
-                    }
-                }
-            } else {
-                found.push(p);
-            }
-        }
-        found.sort();
-        out.extend(found);
+        out.extend(
+            corpus::json_files(root)
+                .map_err(|e| CliError(format!("cannot read `{}`: {e}", root.display())))?,
+        );
     }
     Ok(out)
 }
@@ -276,31 +261,24 @@ fn test(paths: &[PathBuf], native: bool, limits: &Limits) -> Result<ExitCode, Cl
 }
 
 fn run_one(path: &Path, json: bool, native: bool, limits: &Limits) -> Result<ExitCode, CliError> {
-    let runtime = runtime(limits)?;
-    let text = runtime.read_document(path, mdm_engine::ErrorCode::InvalidState)?;
-    let name = path.display().to_string();
-    let run = if native {
-        scenario::run(&mut Native, &name, &text)
-    } else {
-        scenario::run(&mut Wasm(runtime), &name, &text)
-    };
-    let steps: Vec<serde_json::Value> = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|v| v.get("steps").and_then(|s| s.as_array()).cloned())
-        .unwrap_or_default();
+    let mut wasm = if native { None } else { Some(Wasm(runtime(limits)?)) };
+    let run = run_file(path, wasm.as_mut());
     if json {
         print_json(&serde_json::json!({ "name": run.name, "trace": run.trace, "failures": run.failures }))?;
     } else {
         println!("{}", run.name);
-        for (i, (record, step)) in run.trace.iter().zip(&steps).enumerate() {
-            println!("  {i}. {}", describe_event(&step["event"]));
-            println!("     → {}", describe_result(&record["result"]));
-            let s = &record["state"];
+        for (i, step) in run.trace.iter().enumerate() {
+            println!("  {i}. {}", describe_event(step));
+            println!("     → {}", describe_result(&step.result));
+            let s = &step.state;
+            let ids = |ids: Vec<&str>| {
+                if ids.is_empty() { "-".to_string() } else { format!("[{}]", ids.join(", ")) }
+            };
             println!(
                 "     state: devices {} · pending {} · rejected {}",
-                ids(&s["devices"], "device_id"),
-                ids(&s["pending"], "device"),
-                ids(&s["rejected"], "device_id")
+                ids(s.devices.iter().map(|d| d.device.device_id.as_str()).collect()),
+                ids(s.pending.iter().map(|p| p.device.device_id.as_str()).collect()),
+                ids(s.rejected.iter().map(|r| r.device_id.as_str()).collect()),
             );
         }
         for f in &run.failures {
@@ -310,73 +288,51 @@ fn run_one(path: &Path, json: bool, native: bool, limits: &Limits) -> Result<Exi
     Ok(if run.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn describe_event(e: &serde_json::Value) -> String {
-    let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
-    match s("type").as_str() {
-        "login" => format!(
-            "{} logs in on {} ({}) at {}",
-            s("user"),
-            e.pointer("/device/device_id").and_then(|v| v.as_str()).unwrap_or("?"),
-            e.pointer("/device/os_type").and_then(|v| v.as_str()).unwrap_or("?"),
-            s("at")
-        ),
-        "set_policy" => "the admin saves a new policy".into(),
-        "set_groups" => format!("{}'s groups become {}", s("user"), e["groups"]),
-        kind => format!("the admin does `{kind}` on {}'s {} at {}", s("user"), s("device_id"), s("at")),
-    }
-}
-
-fn describe_result(r: &serde_json::Value) -> String {
-    if let Some(d) = r.get("decision") {
-        match d.get("outcome").and_then(|o| o.as_str()) {
-            Some(o) => {
-                let reasons: Vec<&str> = d["reasons"]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
-                    .unwrap_or_default();
-                let a = &d["access"];
-                let mut line = format!(
-                    "{o} (app {}, sso {}, push {}) because {}",
-                    a["app"],
-                    a["sso"],
-                    a["push_mfa"],
-                    reasons.join(", ")
-                );
-                if let Some(rem) = d.get("remediation").and_then(|x| x.as_array()) {
-                    let texts: Vec<&str> = rem.iter().filter_map(|x| x.as_str()).collect();
-                    line.push_str(&format!("; to fix: {}", texts.join("; ")));
-                }
-                line
-            }
-            None => format!(
-                "done ({} change{})",
-                d["effects"].as_array().map_or(0, Vec::len),
-                if d["effects"].as_array().map_or(0, Vec::len) == 1 { "" } else { "s" }
-            ),
+fn describe_event(step: &TraceStep) -> String {
+    match StepEvent::read(&step.event) {
+        Ok(StepEvent::SetPolicy(_)) => "the admin saves a new policy".into(),
+        Ok(StepEvent::SetGroups { user, groups }) => {
+            format!("{user}'s groups become [{}]", groups.join(", "))
         }
-    } else if let Some(e) = r.get("error") {
-        format!(
-            "error {} at `{}`: {}",
-            e["code"].as_str().unwrap_or("?"),
-            e["pointer"].as_str().unwrap_or(""),
-            e["message"].as_str().unwrap_or("")
-        )
-    } else {
-        "ok".into()
+        Ok(StepEvent::Decide { .. }) => match Event::from_value(&step.event) {
+            Ok(Event::Login(l)) => format!(
+                "{} logs in on {} ({}) at {}",
+                l.user,
+                l.device.device_id,
+                l.device.os_type.as_str(),
+                l.at
+            ),
+            Ok(Event::Admin(a)) => {
+                format!("the admin does `{}` on {}'s {} at {}", a.action.as_str(), a.user, a.device_id, a.at)
+            }
+            Err(_) => format!("an invalid event: {}", step.event),
+        },
+        Err(_) => format!("an invalid step: {}", step.event),
     }
 }
 
-fn ids(list: &serde_json::Value, key: &str) -> String {
-    let items: Vec<String> = list
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| {
-                    let v = &x[key];
-                    v.as_str().or_else(|| v["device_id"].as_str()).map(str::to_string)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if items.is_empty() { "-".into() } else { format!("[{}]", items.join(", ")) }
+fn describe_result(result: &StepResult) -> String {
+    match result {
+        StepResult::Decision(Decision::Login(d)) => {
+            let reasons: Vec<&str> = d.reasons.iter().map(|r| r.as_str()).collect();
+            let a = d.access;
+            let mut line = format!(
+                "{} (app {}, sso {}, push {}) because {}",
+                d.outcome.as_str(),
+                a.app,
+                a.sso,
+                a.push_mfa,
+                reasons.join(", ")
+            );
+            if !d.remediation.is_empty() {
+                line.push_str(&format!("; to fix: {}", d.remediation.join("; ")));
+            }
+            line
+        }
+        StepResult::Decision(Decision::Admin { effects }) => {
+            format!("done ({} change{})", effects.len(), if effects.len() == 1 { "" } else { "s" })
+        }
+        StepResult::Ok => "ok".into(),
+        StepResult::Error(e) => format!("error {} at `{}`: {}", e.code, e.pointer, e.message),
+    }
 }
