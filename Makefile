@@ -3,9 +3,16 @@ CARGO ?= cargo
 MDM := target/release/mdm
 CONFORMANCE ?= ../shared/conformance
 
-.PHONY: demo test build js js-deps chromium console budgets bench differential hostile fuzz fuzz-smoke
+.PHONY: demo test build toolchain js js-deps chromium console budgets bench differential hostile fuzz fuzz-smoke
 
-build:
+## The wasm32 target the guest and the JS package are built for. rustup installs the
+## targets of rust-toolchain.toml only with the toolchain itself, so a machine that already
+## had stable lacks it; adding it is idempotent and quick.
+toolchain:
+	@command -v rustup >/dev/null 2>&1 || { echo "make: rustup is needed (https://rustup.rs): cargo from rustup, not a distribution's" >&2; exit 1; }
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+build: toolchain
 	$(CARGO) build --release
 
 ## The main job: the gateway path on the seeds' story, in the wasmtime-hosted engine.
@@ -17,8 +24,8 @@ demo: build
 	$(MDM) preview --current examples/policy.json --proposed examples/policy-engineering.json \
 		--population examples/population.json --at 2026-11-22T10:00:00Z
 
-## The npm package in js/pkg (wasm-bindgen CLI of the crate's version, wasm-opt).
-js:
+## The npm package in js/pkg (wasm-bindgen of the crate's version from tools/, wasm-opt).
+js: toolchain
 	js/build.sh
 
 js-deps:
@@ -37,12 +44,14 @@ budgets: js
 	node js/budgets.mjs
 
 ## Every test: format, lints, Rust tests (native and wasmtime: scenarios, bad inputs, the
-## differential run), the JS package's Node and Chromium tests and its types, the benches'
-## compilation, hostile inputs through the CLI, and the scenario corpus via the CLI.
+## differential run, doc examples and the README's Rust snippet), the JS package's Node and
+## Chromium tests and its types, the benches' compilation (without Cedar and regorus),
+## hostile inputs through the CLI, and the scenario corpus via the CLI. Everything the
+## tests write goes under target/, the CLI's compiled-code cache included.
+test: export MDM_CACHE_DIR = $(CURDIR)/target/mdm-cache
 test: build js-deps js chromium
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
-	$(CARGO) build -p mdm-engine --target wasm32-unknown-unknown --release
 	$(CARGO) bench --workspace --no-run
 	$(CARGO) test --release --workspace
 	cd js && node_modules/.bin/tsc -p test/tsconfig.json
@@ -55,13 +64,13 @@ test: build js-deps js chromium
 ## Benchmarks: mdm-policy against Cedar and Rego on the same logins (checked equal first),
 ## one login natively / warm / fresh instance / cold start, then the table with ratios.
 bench: js
-	$(CARGO) bench -p mdm-bench --bench compare
+	$(CARGO) bench -p mdm-bench --features compare --bench compare
 	$(CARGO) bench -p mdm-host --bench decide
 	$(CARGO) run --release -q -p mdm-bench --bin table
 
 ## The large differential run: 100,000 random sequences, native against wasmtime, with the
 ## contract's invariants checked at every step (the test command runs 2,000, and JS too).
-differential:
+differential: toolchain
 	MDM_DIFFERENTIAL_CASES=100000 $(CARGO) test --release -p mdm-tests --test differential -- --nocapture
 
 ## Hostile inputs (100 MB policy, 100k-deep JSON, 1M groups, ...) through the CLI, with peak

@@ -57,7 +57,7 @@ fn main() {
             (get("mdm_native"), get("mdm_wasmtime"), get("cedar"), get("regorus_rvm"))
         else {
             println!(
-                "| {group} | (no criterion results: run `cargo bench -p mdm-bench --bench compare`) | | | | | |"
+                "| {group} | (no criterion results: run `cargo bench -p mdm-bench --features compare --bench compare`) | | | | | |"
             );
             continue;
         };
