@@ -35,6 +35,11 @@ export interface PolicyDocument {
   };
 }
 
+/** A policy document with every default filled in, as `Policy.document()` returns it. */
+export type ResolvedPolicyDocument = {
+  [K in keyof PolicyDocument]-?: Required<NonNullable<PolicyDocument[K]>>;
+};
+
 /** A device as the mobile app reports it; unknown attributes are dropped. */
 export interface Device {
   device_id: string;

@@ -38,33 +38,37 @@ function allGroups() {
   return [...names].sort();
 }
 
-/** Fills the form from a policy document (defaults as the engine resolves them). */
-function fillForm(doc) {
-  const a = doc.assignment ?? {}, as = doc.assigned ?? {}, un = doc.unassigned ?? {}, rq = doc.requirements ?? {};
+/**
+ * Fills the form from a loaded policy: the engine's document with every default filled in
+ * (`Policy.document()`), so no default is written twice.
+ */
+function fillForm(policy) {
+  const doc = policy.document();
+  const { assignment: a, assigned: as, unassigned: un, requirements: rq } = doc;
   const set = (name, value) => {
     const el = form.elements[name];
     if (el.type === "checkbox") el.checked = Boolean(value);
     else el.value = value ?? "";
   };
-  set("enabled", doc.enabled ?? true);
+  set("enabled", doc.enabled);
   set("organization", a.organization);
-  set("users", (a.users ?? []).join(", "));
-  set("exclude_users", (a.exclude_users ?? []).join(", "));
-  set("device_match", doc.device_match ?? "device_id");
-  set("assigned.max_devices", as.max_devices ?? 1);
-  set("assigned.on_new_device", as.on_new_device ?? "approval");
-  set("assigned.on_approve", as.on_approve ?? "replace");
-  set("assigned.approval_ttl_hours", as.approval_ttl_hours ?? 72);
-  set("assigned.push_mfa", as.push_mfa ?? true);
-  set("unassigned.max_devices", un.max_devices ?? 1);
-  set("unassigned.on_new_device", un.on_new_device ?? "replace");
-  set("unassigned.access", un.access ?? "limited");
-  set("unassigned.push_mfa", un.push_mfa ?? false);
+  set("users", a.users.join(", "));
+  set("exclude_users", a.exclude_users.join(", "));
+  set("device_match", doc.device_match);
+  set("assigned.max_devices", as.max_devices);
+  set("assigned.on_new_device", as.on_new_device);
+  set("assigned.on_approve", as.on_approve);
+  set("assigned.approval_ttl_hours", as.approval_ttl_hours);
+  set("assigned.push_mfa", as.push_mfa);
+  set("unassigned.max_devices", un.max_devices);
+  set("unassigned.on_new_device", un.on_new_device);
+  set("unassigned.access", un.access);
+  set("unassigned.push_mfa", un.push_mfa);
   for (const os of ["ios", "android", "other"]) {
-    set(`platform.${os}`, (rq.platforms ?? []).includes(os));
-    set(`min.${os}`, rq.min_os_version?.[os] ?? "");
+    set(`platform.${os}`, rq.platforms.includes(os));
+    set(`min.${os}`, rq.min_os_version[os] ?? "");
   }
-  set("requirements.min_pin_length", rq.min_pin_length ?? 0);
+  set("requirements.min_pin_length", rq.min_pin_length);
   set("requirements.require_encryption", rq.require_encryption);
   set("requirements.block_compromised", rq.block_compromised);
   const box = $("#groups");
@@ -72,7 +76,7 @@ function fillForm(doc) {
   for (const g of allGroups()) {
     const row = document.createElement("div");
     row.className = "row";
-    const mode = (a.exclude_groups ?? []).includes(g) ? "exclude" : (a.groups ?? []).includes(g) ? "assign" : "";
+    const mode = a.exclude_groups.includes(g) ? "exclude" : a.groups.includes(g) ? "assign" : "";
     row.innerHTML = `<span></span><select><option value="">—</option><option value="assign">assign</option><option value="exclude">exclude</option></select>`;
     row.firstChild.textContent = g;
     const select = row.querySelector("select");
@@ -220,7 +224,7 @@ function load(doc, populationDoc, at) {
   world.population?.free();
   Object.assign(world, { doc, policy, population, populationDoc, at: at ?? world.at });
   $("#user-list").innerHTML = Object.keys(populationDoc.directory ?? {}).slice(0, 500).map((u) => `<option value="${esc(u)}">`).join("");
-  fillForm(doc);
+  fillForm(policy);
   update();
 }
 

@@ -30,35 +30,25 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     js_sys::JSON::parse(&text)
 }
 
-/// A JS value as JSON text, for the engine's pointer-aware decoding. A value JSON cannot
-/// hold (a function, a cycle) is an error of `code` at the root.
-fn json_text(value: &JsValue, code: e::ErrorCode) -> Result<String, JsValue> {
-    js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string()).ok_or_else(|| {
-        let message = "not a JSON value".to_string();
-        throw(match code {
-            e::ErrorCode::InvalidState => e::Error::InvalidState { pointer: String::new(), message },
-            _ => e::Error::InvalidEvent { pointer: String::new(), message },
-        })
-    })
-}
-
 /// A document as bytes for the engine to decode: JSON text, the bytes it arrived in
-/// (UTF-8 is the engine's to check, so no runtime repairs it), or a JS value.
-fn document(value: &JsValue, code: e::ErrorCode) -> Result<Vec<u8>, JsValue> {
+/// (UTF-8 is the engine's to check, so no runtime repairs it), or a JS value. A value JSON
+/// cannot hold (a function, a cycle) is an error in a document of `kind`, at the root.
+fn document(value: &JsValue, kind: e::DocumentKind) -> Result<Vec<u8>, JsValue> {
     if let Some(text) = value.as_string() {
         return Ok(text.into_bytes());
     }
     if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
         return Ok(bytes.to_vec());
     }
-    Ok(json_text(value, code)?.into_bytes())
+    let text = js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string());
+    text.map(String::into_bytes).ok_or_else(|| throw(kind.error("", "not a JSON value")))
 }
 
 fn state_of(value: JsValue) -> Result<e::UserState, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(e::UserState::default());
     }
-    e::UserState::from_slice(&document(&value, e::ErrorCode::InvalidState)?).map_err(throw)
+    e::UserState::from_slice(&document(&value, e::DocumentKind::State)?).map_err(throw)
 }
 
 /// Grows the module's memory by `bytes` in one step, for a parse that will need about
@@ -80,7 +70,14 @@ impl Policy {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] doc: JsValue,
     ) -> Result<Policy, JsValue> {
-        e::Policy::from_slice(&document(&doc, e::ErrorCode::InvalidPolicy)?).map(Policy).map_err(throw)
+        e::Policy::from_slice(&document(&doc, e::DocumentKind::Policy)?).map(Policy).map_err(throw)
+    }
+
+    /// The policy document with every default filled in, as the engine resolved it: what
+    /// an editor shows for the fields a document leaves out.
+    #[wasm_bindgen(unchecked_return_type = "ResolvedPolicyDocument")]
+    pub fn document(&self) -> Result<JsValue, JsValue> {
+        to_js(self.0.doc())
     }
 
     /// Warnings found while validating.
@@ -98,7 +95,7 @@ impl Policy {
         #[wasm_bindgen(unchecked_param_type = "UserState | string | Uint8Array | undefined")] state: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Event | string | Uint8Array")] event: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let event = e::Event::from_slice(&document(&event, e::ErrorCode::InvalidEvent)?).map_err(throw)?;
+        let event = e::Event::from_slice(&document(&event, e::DocumentKind::Event)?).map_err(throw)?;
         to_js(&e::evaluate(&self.0, &groups, &state_of(state)?, &event).map_err(throw)?)
     }
 }
@@ -149,6 +146,5 @@ pub fn parse_state(
 }
 
 fn timestamp(at: &str) -> Result<e::Timestamp, JsValue> {
-    e::Timestamp::parse(at)
-        .map_err(|message| throw(e::Error::InvalidEvent { pointer: "/at".into(), message }))
+    e::Timestamp::parse(at).map_err(|err| throw(e::DocumentKind::Event.error("/at", err.to_string())))
 }

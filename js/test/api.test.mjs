@@ -77,3 +77,22 @@ test("the preview equals the wasmtime host's", () => {
   assert.deepEqual(js, host);
   assert.equal(js.summary.became_assigned, 2);
 });
+
+test("document() gives the policy with the engine's defaults filled in", () => {
+  const doc = new Policy('{"schema":"mdm.policy/v1","assigned":{"max_devices":2}}').document();
+  assert.equal(doc.schema, "mdm.policy/v1");
+  assert.equal(doc.enabled, true);
+  assert.equal(doc.assigned.max_devices, 2);
+  assert.equal(doc.assigned.approval_ttl_hours, 72);
+  assert.equal(doc.assigned.on_new_device, "approval");
+  assert.equal(doc.unassigned.push_mfa, false);
+  assert.deepEqual(doc.requirements.platforms, []);
+  // The resolved document is itself a valid policy with the same meaning.
+  assert.deepEqual(new Policy(JSON.stringify(doc)).document(), doc);
+});
+
+test("the default export is an init that Node does not need but accepts", async () => {
+  const { default: init } = await import("../node.mjs");
+  await init();
+  assert.equal(new Policy('{"schema":"mdm.policy/v1"}').document().enabled, true);
+});

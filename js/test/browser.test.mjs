@@ -76,6 +76,17 @@ test("the console's preview is the engine's", async () => {
     const note = await page.textContent('.field-error[data-error-for="/assigned/max_devices"]');
     assert.equal(note, "must be at least 1, got 0");
     assert.deepEqual(errors, [], "no script errors in the page");
+
+    // The README's JS snippet, as written, in the browser: `mdm-policy` is the package's
+    // browser entry, where `init()` fetches the module.
+    const readme = readFileSync(`${repo}README.md`, "utf8");
+    const snippet = readme.match(/```js\n([\s\S]*?)```/)[1].replace('"mdm-policy"', '"/index.mjs"');
+    const printed = new Promise((resolve) => page.on("console", (m) => m.text().startsWith("allow") && resolve(m.text())));
+    await page.addScriptTag({ type: "module", content: snippet });
+    const late = new Promise((_, reject) => setTimeout(() => reject(new Error(`no output; page errors: ${errors}`)), 15000));
+    assert.equal(await Promise.race([printed, late]), "allow 1 1");
+    assert.deepEqual(errors, [], "the README's snippet runs without errors");
+
     writeFileSync(`${repo}target/console-metrics.json`, JSON.stringify({ firstRenderMs: firstRender }) + "\n");
     console.log(`console first render with the sample: ${firstRender.toFixed(0)} ms; screenshot target/console.png`);
   } finally {

@@ -7,7 +7,11 @@ function failure(e) {
   return { code: e.code, pointer: e.pointer, message: e.message };
 }
 
-/** Runs a parsed scenario; returns the per-step trace. */
+// A malformed `set_policy` or `set_groups` is an error of its step, worded as the Rust
+// runner words it (`mdm_testkit::scenario::StepEvent::read`).
+const stepError = (pointer, message) => ({ error: { code: "invalid_event", pointer, message } });
+
+/** Runs a parsed scenario; returns the per-step trace: the event, its result, the user's state. */
 export function runScenario(scenario) {
   let policy = new Policy(JSON.stringify(scenario.policy));
   const directory = { ...(scenario.directory ?? {}) };
@@ -19,18 +23,25 @@ export function runScenario(scenario) {
     const event = step.event;
     const user = typeof event.user === "string" ? event.user : "";
     let result;
-    if (event.type === "set_policy") {
+    if (event.type === "set_policy" && !("policy" in event)) {
+      result = stepError("/policy", "missing field `policy`");
+    } else if (event.type === "set_policy") {
       try {
         const next = new Policy(JSON.stringify(event.policy));
         policy.free();
         policy = next;
-        result = { ok: true };
+        result = "ok";
       } catch (e) {
         result = { error: failure(e) };
       }
     } else if (event.type === "set_groups") {
-      directory[user] = event.groups;
-      result = { ok: true };
+      const { groups } = event;
+      if (user === "" || !Array.isArray(groups) || !groups.every((g) => typeof g === "string")) {
+        result = stepError("/groups", "`set_groups` needs a `user` and a list of `groups`");
+      } else {
+        directory[user] = groups;
+        result = "ok";
+      }
     } else {
       try {
         const { decision, state } = policy.evaluate(directory[user] ?? [], states[user], event);
@@ -40,7 +51,7 @@ export function runScenario(scenario) {
         result = { error: failure(e) };
       }
     }
-    trace.push({ result, state: states[user] ?? empty });
+    trace.push({ event, result, state: states[user] ?? empty });
   }
   policy.free();
   return trace;

@@ -31,3 +31,8 @@ try {
 // @ts-expect-error: an OS type the contract does not have.
 const bad: Event = { type: "login", user: "a", at: "", device: { device_id: "A", os_type: "windows" } };
 void [v, blocked, bad];
+// The engine's defaults: every field present.
+const ttl: number = policy.document().assigned.approval_ttl_hours;
+const platforms: string[] = policy.document().requirements.platforms;
+void ttl;
+void platforms;
