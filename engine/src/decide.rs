@@ -713,10 +713,11 @@ mod tests {
     #[test]
     fn admin_failures_keep_their_code() {
         let id = || "A1".to_string();
-        let codes: Vec<_> = [AdminFailure::NoPendingRequest, AdminFailure::RequestExpired, AdminFailure::UnknownDevice]
-            .into_iter()
-            .map(|f| Error::admin(f, AdminAction::Approve, id()).code().as_str())
-            .collect();
+        let codes: Vec<_> =
+            [AdminFailure::NoPendingRequest, AdminFailure::RequestExpired, AdminFailure::UnknownDevice]
+                .into_iter()
+                .map(|f| Error::admin(f, AdminAction::Approve, id()).code().as_str())
+                .collect();
         assert_eq!(codes, ["no_pending_request", "request_expired", "unknown_device"]);
         let unblock = Error::admin(AdminFailure::UnknownDevice, AdminAction::Unblock, id());
         assert_eq!(unblock.to_string(), "no rejected device `A1`");

@@ -193,7 +193,8 @@ mod tests {
         assert_eq!(admin(t::ErrorCode::RequestExpired), "request_expired");
         assert_eq!(admin(t::ErrorCode::UnknownDevice), "unknown_device");
         assert_eq!(admin(t::ErrorCode::InvalidState), "host.protocol");
-        let HostError::Engine(e) = admin_error(guest_error(t::ErrorCode::UnknownDevice), e::AdminAction::Approve, &id)
+        let HostError::Engine(e) =
+            admin_error(guest_error(t::ErrorCode::UnknownDevice), e::AdminAction::Approve, &id)
         else {
             panic!("an engine error")
         };
