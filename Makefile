@@ -12,8 +12,12 @@ toolchain:
 	@command -v rustup >/dev/null 2>&1 || { echo "make: rustup is needed (https://rustup.rs): cargo from rustup, not a distribution's" >&2; exit 1; }
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
+## The whole workspace at once: every later cargo command (the JS bindings, the benches'
+## compilation, the tests) then reuses these artifacts instead of building wasmtime again
+## for another set of unified features. (The component crate is built for wasm32 by the
+## host's build script; natively it only links as a test.)
 build: toolchain
-	$(CARGO) build --release
+	$(CARGO) build --release --workspace --exclude mdm-component
 
 ## The main job: the gateway path on the seeds' story, in the wasmtime-hosted engine.
 demo: build

@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x js/node_modules/.bin/wasm-opt ] || (cd js && npm ci --no-audit --no-fund)
 cargo build --quiet -p mdm-js --target wasm32-unknown-unknown --profile web
-cargo run --quiet --release -p mdm-tools --bin js-bindgen -- target/wasm32-unknown-unknown/web/mdm_js.wasm js/pkg
+# Built with the whole workspace (`make build`), so its dependencies are compiled once.
+cargo build --quiet --release --workspace --exclude mdm-component
+target/release/js-bindgen target/wasm32-unknown-unknown/web/mdm_js.wasm js/pkg
 js/node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
   js/pkg/mdm_js_bg.wasm -o js/pkg/mdm_js_bg.wasm
