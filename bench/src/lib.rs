@@ -21,7 +21,10 @@ mod others;
 #[cfg(feature = "compare")]
 pub use others::{Cedar, Rego};
 
-use mdm_engine::{Device, OsType, Policy, Registered, Rejected, Text, Timestamp, UserState};
+use mdm_engine::{Device, Login, OsType, Policy, Registered, Rejected, Text, Timestamp, UserState};
+
+/// When every workload's logins happen.
+const AT: Timestamp = Timestamp::from_millis(1_795_000_000_000);
 use serde_json::{Value, json};
 
 /// One login to decide.
@@ -31,6 +34,8 @@ pub struct Request {
     pub user: String,
     /// On what.
     pub device: Device,
+    /// The same as mdm-policy's login event, built before timing.
+    pub login: Login,
 }
 
 /// A policy, a directory, the users' states and the logins to decide.
@@ -122,9 +127,11 @@ pub fn workload(
         directory.insert(user(i), gs);
         let n = if devices == 0 { 0 } else { 1 + rng.below(devices) };
         let registered = (0..n)
-            .map(|k| Registered {
-                device: device(&mut rng, format!("{}-d{k}", user(i))),
-                registered_at: Timestamp::from_millis(1_700_000_000_000 + k as i64),
+            .map(|k| {
+                Registered::new(
+                    device(&mut rng, format!("{}-d{k}", user(i))),
+                    Timestamp::from_millis(1_700_000_000_000 + k as i64),
+                )
             })
             .collect();
         let rejected = if rng.chance(10) {
@@ -154,9 +161,10 @@ pub fn workload(
             Some(d) if rng.chance(80) => d,
             _ => device(&mut rng, id),
         };
-        requests.push(Request { user: u, device });
+        let login = Login::new(u.clone(), device.clone(), AT);
+        requests.push(Request { user: u, device, login });
     }
-    Workload { name, policy, directory, states, requests, at: Timestamp::from_millis(1_795_000_000_000) }
+    Workload { name, policy, directory, states, requests, at: AT }
 }
 
 /// The engine, natively.
@@ -174,7 +182,7 @@ impl Native {
     pub fn allowed(&self, w: &Workload, r: &Request) -> bool {
         let groups = w.directory.get(&r.user).map(Vec::as_slice).unwrap_or(&[]);
         let state = &w.states[&r.user];
-        self.policy.decide_login(&r.user, groups, state, &r.device, w.at).outcome.is_allowed()
+        self.policy.decide_login(&r.login, groups, state).outcome.is_allowed()
     }
 }
 
@@ -193,7 +201,7 @@ impl Wasm {
     /// Whether the login gets access.
     pub fn allowed(&self, w: &Workload, r: &Request) -> bool {
         let groups = w.directory.get(&r.user).map(Vec::as_slice).unwrap_or(&[]);
-        self.gateway.decide_login(&r.user, groups, &w.states[&r.user], &r.device, w.at).is_allowed()
+        self.gateway.decide_login(&r.login, groups, &w.states[&r.user]).is_allowed()
     }
 }
 

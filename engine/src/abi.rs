@@ -1,11 +1,10 @@
 //! What the engine's WebAssembly component needs beyond the public API: decisions over
-//! interned principals and per-call device tokens, so that no id string crosses the
-//! boundary. Not a stable API: it changes with the WIT package.
+//! interned principals, app ids and per-call device tokens, so that no id string crosses
+//! the boundary. Not a stable API: it changes with the WIT package.
 
-use crate::decide::Named;
-use crate::{AdminAction, Device, Effect, Error, LoginDecision, Policy, Timestamp, UserState};
+use crate::{AdminFailure, Device, LoginDecision, Policy, Timestamp, UserState};
 
-pub use crate::decide::Named as DeviceName;
+pub use crate::decide::{AdminDecision, AdminRequest, FromDevice};
 pub use crate::json::escape_pointer;
 
 /// The user ids and the group ids the policy names, in index order: user `i` is
@@ -14,25 +13,31 @@ pub fn principals(policy: &Policy) -> (&[Box<str>], &[Box<str>]) {
     (policy.user_ids().names(), policy.group_ids().names())
 }
 
+/// The distinct app ids of the policy's store, in index order: a login's installed apps
+/// cross as these indices.
+pub fn app_ids(policy: &Policy) -> &[Box<str>] {
+    policy.app_ids.names()
+}
+
 /// Decides a login of the user who is `principals` (the user and the groups the policy
-/// names, interned; see [`principals`]).
+/// names, interned; see [`principals`]), on a device that reports `installed` (app id
+/// index, managed).
 pub fn decide_login<K: Clone + PartialEq>(
     policy: &Policy,
     principals: &[u32],
     state: &UserState<K>,
     device: &Device<K>,
+    installed: &[(u32, bool)],
     at: Timestamp,
 ) -> LoginDecision<K> {
-    policy.login(policy.scope(policy.subject_interned(principals)), state, device, at)
+    policy.login(principals.iter().copied(), state, device, installed, at)
 }
 
-/// Decides an admin's action on the device `device_id`.
-pub fn decide_admin<K: Clone + PartialEq + Named>(
+/// Carries out an admin event.
+pub fn decide_admin<K: Clone + PartialEq>(
     policy: &Policy,
     state: &UserState<K>,
-    action: AdminAction,
-    device_id: &K,
-    at: Timestamp,
-) -> Result<Vec<Effect<K>>, Error> {
-    policy.decide_admin(state, action, device_id, at)
+    request: &AdminRequest<K>,
+) -> Result<AdminDecision<K>, AdminFailure> {
+    policy.decide_admin(state, request)
 }

@@ -4,8 +4,13 @@ use std::ops::ControlFlow;
 
 use serde::{Serialize, Serializer};
 
-use crate::device::{Device, Effect, OsType, UserState};
-use crate::error::{AdminFailure, Error};
+use crate::device::{Device, Effect, OsType, Registered, UserState};
+use crate::error::AdminFailure;
+use crate::event::Login;
+use crate::manage::{
+    AppPlatform, AppStatus, Approver, Command, CommandAction, Configuration, Enroll, EnrollmentMethod,
+    InstalledApp, OfferedApp,
+};
 use crate::policy::{
     AssignedOnNewDevice, DeviceMatch, Membership, OnApprove, Policy, UnassignedAccess, UnassignedOnNewDevice,
 };
@@ -65,6 +70,12 @@ reasons! {
     PostureEncryption = "posture.encryption",
     /// The device is (or may be) jailbroken or rooted.
     PostureCompromised = "posture.compromised",
+    /// Enrollment is required, the device is not enrolled, and no allowed method fits it.
+    EnrollmentUnsupported = "enrollment.unsupported",
+    /// The failures are within the device's grace period: access goes on for now.
+    PostureGrace = "posture.grace",
+    /// The device's grace period has ended.
+    PostureGraceExpired = "posture.grace_expired",
     /// The device is active.
     DeviceKnown = "device.known",
     /// The user's first device was registered.
@@ -81,6 +92,10 @@ reasons! {
     DeviceLimitReached = "device.limit_reached",
     /// The oldest device(s) made room for this one.
     DeviceReplaced = "device.replaced",
+    /// The device must enroll in management before it gets SSO and push MFA.
+    EnrollmentRequired = "enrollment.required",
+    /// A managed app is installed on the device, but not by management.
+    AppsUnmanaged = "apps.unmanaged",
 }
 
 impl Reason {
@@ -89,9 +104,21 @@ impl Reason {
         Self::ALL.iter().copied().find(|r| r.as_str() == s)
     }
 
-    /// Whether this is a posture failure.
+    /// Whether this is a failed posture rule.
     pub fn is_posture(self) -> bool {
-        self.as_str().starts_with("posture.")
+        matches!(
+            self,
+            Reason::PosturePlatform
+                | Reason::PostureOsVersion
+                | Reason::PosturePin
+                | Reason::PostureEncryption
+                | Reason::PostureCompromised
+        )
+    }
+
+    /// Whether the failure of this rule may have a grace period.
+    pub fn has_grace(self) -> bool {
+        matches!(self, Reason::PostureOsVersion | Reason::PosturePin | Reason::PostureEncryption)
     }
 }
 
@@ -134,6 +161,14 @@ impl Reasons {
     /// Whether any posture rule failed.
     pub fn has_posture_failure(self) -> bool {
         self.iter().any(Reason::is_posture)
+    }
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    /// Both sets together.
+    pub fn union(self, other: Reasons) -> Reasons {
+        Reasons(self.0 | other.0)
     }
 }
 
@@ -244,9 +279,22 @@ pub struct LoginDecision<K = crate::Text> {
     pub access: Access,
     /// Why, in the order the rules fired; the first is the scope's.
     pub reasons: Reasons,
-    /// For a posture deny, what the user can do, one text per failure.
+    /// What the user can do: one text per failed rule, for an unsupported device, a grace
+    /// period and each unmanaged copy of an app.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub remediation: Vec<String>,
+    /// The method the device must enroll with (version 2's `enrollment.required`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enroll: Option<Enroll>,
+    /// Until when a device in its grace period keeps access.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grace_until: Option<Timestamp>,
+    /// What the managed device must apply: an assigned user's allowed login only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<Configuration>,
+    /// The app store for this device: an assigned user's `allow` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apps: Option<Vec<OfferedApp>>,
     /// The state changes, in order.
     pub effects: Vec<Effect<K>>,
 }
@@ -262,12 +310,25 @@ pub enum AdminAction {
     Unblock,
     /// Remove an active device.
     RemoveDevice,
+    /// The gateway's MDM server reports that an active device finished enrolling.
+    Enrolled,
+    /// Remove the work accounts and managed apps from an active device, and forget it.
+    Deprovision,
+    /// Factory-reset an active device, and forget it.
+    Wipe,
 }
 
 impl AdminAction {
     /// Every action, in the contract's order.
-    pub const ALL: [AdminAction; 4] =
-        [AdminAction::Approve, AdminAction::Reject, AdminAction::Unblock, AdminAction::RemoveDevice];
+    pub const ALL: [AdminAction; 7] = [
+        AdminAction::Approve,
+        AdminAction::Reject,
+        AdminAction::Unblock,
+        AdminAction::RemoveDevice,
+        AdminAction::Enrolled,
+        AdminAction::Deprovision,
+        AdminAction::Wipe,
+    ];
 
     /// Parses the contract's event type (`approve`, ...).
     pub fn parse(s: &str) -> Option<Self> {
@@ -281,42 +342,87 @@ impl AdminAction {
             AdminAction::Reject => "reject",
             AdminAction::Unblock => "unblock",
             AdminAction::RemoveDevice => "remove_device",
+            AdminAction::Enrolled => "enrolled",
+            AdminAction::Deprovision => "deprovision",
+            AdminAction::Wipe => "wipe",
         }
     }
 }
 
-/// An id a device can be named by in an admin error.
-pub trait Named {
-    /// How to show it in a message.
-    fn name(&self) -> String;
+/// The approving device of an admin event, with ids of any kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FromDevice<K> {
+    /// None given (or not a non-empty string).
+    Missing,
+    /// A string that cannot be a device id: it names no device.
+    NotADevice,
+    /// A device id.
+    Device(K),
 }
-impl Named for crate::Text {
-    fn name(&self) -> String {
-        self.to_string()
+
+/// An admin event as the rules read it, with ids of any kind (strings natively, tokens in
+/// the component).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AdminRequest<K> {
+    /// What is done.
+    pub action: AdminAction,
+    /// To which device.
+    pub device_id: K,
+    /// When.
+    pub at: Timestamp,
+    /// Who approves (`approve`).
+    pub by: Approver,
+    /// The device a self-approval is made from (`approve` by `self`).
+    pub from_device: FromDevice<K>,
+    /// The method a device enrolled with (`enrolled`).
+    pub method: Option<EnrollmentMethod>,
+}
+
+impl AdminRequest<crate::Text> {
+    /// The request of an admin event.
+    pub fn of(admin: &crate::Admin) -> Self {
+        AdminRequest {
+            action: admin.action,
+            device_id: admin.device_id.clone(),
+            at: admin.at,
+            by: admin.by,
+            from_device: match &admin.from_device {
+                None => FromDevice::Missing,
+                Some(s) => crate::Text::new(s).map_or(FromDevice::NotADevice, FromDevice::Device),
+            },
+            method: admin.method,
+        }
     }
 }
-impl Named for u32 {
-    fn name(&self) -> String {
-        format!("#{self}")
-    }
+
+/// What an admin event changes: the state, and the commands the gateway sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminDecision<K> {
+    /// The state changes, in order.
+    pub effects: Vec<Effect<K>>,
+    /// The device commands (`deprovision`, `wipe`).
+    pub commands: Vec<Command<K>>,
 }
 
 impl Policy {
-    /// Folds a user and their groups into what the policy says of them. Groups the policy
-    /// does not name are ignored.
-    pub(crate) fn subject<G: AsRef<str>>(&self, user: &str, groups: &[G]) -> Subject {
-        Subject {
-            user: self.users.membership(user),
-            groups: groups.iter().fold(Membership::default(), |m, g| m | self.groups.membership(g.as_ref())),
-        }
+    /// The principals of `user` in `groups` that the policy names: user `i` of its user
+    /// ids is `i`, group `j` of its group ids is `users + j`. Ids it does not name are
+    /// dropped: they change no scope and get no app.
+    pub(crate) fn principals<'a, G: AsRef<str>>(
+        &'a self,
+        user: &str,
+        groups: &'a [G],
+    ) -> impl Iterator<Item = u32> + Clone + 'a {
+        let users = self.users.names().len() as u32;
+        let groups =
+            groups.iter().filter_map(move |g| self.groups.lookup(g.as_ref())).map(move |g| g + users);
+        self.users.lookup(user).into_iter().chain(groups)
     }
 
-    /// Same as [`Policy::subject`], from principals: user `i` of the policy's user ids is
-    /// `i`, group `j` of its group ids is `users + j`. A host interns the user and the
-    /// groups the policy names, and passes nothing for the rest.
-    pub(crate) fn subject_interned(&self, principals: &[u32]) -> Subject {
+    /// Folds principals into what the policy says of the user.
+    pub(crate) fn subject(&self, principals: impl Iterator<Item = u32>) -> Subject {
         let users = self.users.names().len() as u32;
-        principals.iter().fold(Subject::default(), |s, &p| {
+        principals.fold(Subject::default(), |s, p| {
             if p < users {
                 Subject { user: s.user | self.users.membership_at(p), ..s }
             } else {
@@ -384,7 +490,7 @@ impl Policy {
         out
     }
 
-    /// What the user can do about each failed posture rule.
+    /// What the user can do about each failed rule of step 3.
     fn remediation(&self, os: OsType, failures: Reasons) -> Vec<String> {
         let r = &self.doc.requirements;
         failures
@@ -401,6 +507,10 @@ impl Policy {
                 Reason::PosturePin => Some(format!("set a PIN of at least {} digits", r.min_pin_length)),
                 Reason::PostureEncryption => Some("turn on device encryption".into()),
                 Reason::PostureCompromised => Some("use a device that is not jailbroken or rooted".into()),
+                Reason::EnrollmentUnsupported => {
+                    let names: Vec<&str> = self.methods.iter().map(EnrollmentMethod::display_name).collect();
+                    Some(format!("use a device that can enroll in management with {}", names.join(" or ")))
+                }
                 _ => None,
             })
             .collect()
@@ -411,91 +521,182 @@ impl Policy {
         ttl > 0 && at >= requested_at.plus_hours(ttl)
     }
 
-    /// Decides the login of `user`, a member of `groups`, on `device` at `at` (spec
-    /// section 3). Pure: the state is only read; the decision lists the effects that lead
-    /// to the new state.
-    pub fn decide_login<G: AsRef<str>>(
-        &self,
-        user: &str,
-        groups: &[G],
-        state: &UserState,
-        device: &Device,
-        at: Timestamp,
-    ) -> LoginDecision {
-        self.login(self.scope(self.subject(user, groups)), state, device, at)
+    /// Whether a registered device is enrolled: it finished enrolling with a method the
+    /// policy still allows.
+    pub(crate) fn enrolled<K>(&self, device: &Registered<K>) -> bool {
+        device.enrollment.is_some_and(|e| self.methods.contains(e.method))
     }
 
-    /// Decides a login of a user whose scope is known, with ids of any kind (strings
-    /// natively, tokens in the component).
-    pub(crate) fn login<K: Clone + PartialEq>(
+    /// The user's apps for one platform (every platform: `None`), in policy order, with
+    /// their status on a device that reports `installed` (app id index, managed).
+    pub(crate) fn store(
         &self,
-        scope: Scope,
+        principals: impl Iterator<Item = u32> + Clone,
+        os: Option<OsType>,
+        installed: &[(u32, bool)],
+    ) -> Vec<OfferedApp> {
+        let status = |id: u32| {
+            installed.iter().filter(|(i, _)| *i == id).fold(AppStatus::Available, |s, (_, managed)| {
+                match (s, managed) {
+                    (AppStatus::Unmanaged, _) | (_, false) => AppStatus::Unmanaged,
+                    _ => AppStatus::Managed,
+                }
+            })
+        };
+        self.apps
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| os.is_none_or(|os| a.platform.os() == os))
+            .filter(|(_, a)| a.everyone || principals.clone().any(|p| a.audience.binary_search(&p).is_ok()))
+            .map(|(i, a)| OfferedApp {
+                index: i as u32,
+                id: a.id.clone(),
+                name: a.name.clone(),
+                status: status(a.id_index),
+            })
+            .collect()
+    }
+
+    /// The platform of the policy's app at `index`.
+    pub(crate) fn app_platform(&self, index: u32) -> AppPlatform {
+        self.apps.get(index as usize).map_or(AppPlatform::Ios, |a| a.platform)
+    }
+
+    /// The installed apps the policy names, as (app id index, managed); the rest can
+    /// change nothing.
+    pub(crate) fn installed(&self, apps: &[InstalledApp]) -> Vec<(u32, bool)> {
+        apps.iter().filter_map(|a| Some((self.app_ids.lookup(&a.id)?, a.managed))).collect()
+    }
+
+    /// Decides `login` of a user in `groups` whose stored state is `state` (spec section
+    /// 3). Pure: the state is only read; the decision lists the effects that lead to the
+    /// new state.
+    pub fn decide_login<G: AsRef<str>>(
+        &self,
+        login: &Login,
+        groups: &[G],
+        state: &UserState,
+    ) -> LoginDecision {
+        let installed = self.installed(&login.apps);
+        self.login(self.principals(&login.user, groups), state, &login.device, &installed, login.at)
+    }
+
+    /// Decides a login of the user who is `principals`, with ids of any kind (strings
+    /// natively, tokens in the component).
+    pub(crate) fn login<K: Clone + PartialEq, P: Iterator<Item = u32> + Clone>(
+        &self,
+        principals: P,
         state: &UserState<K>,
         device: &Device<K>,
+        installed: &[(u32, bool)],
         at: Timestamp,
     ) -> LoginDecision<K> {
-        let mut login = Login {
+        let scope = self.scope(self.subject(principals.clone()));
+        let mut login = Steps {
             policy: self,
             assigned: scope.assigned(),
             state,
             device,
+            installed,
+            principals,
             at,
+            last: None,
             d: LoginDecision {
                 outcome: Outcome::Deny,
                 assigned: scope.assigned(),
                 access: Access::default(),
                 reasons: Reasons::default().with(scope.reason()),
                 remediation: Vec::new(),
+                enroll: None,
+                grace_until: None,
+                configuration: None,
+                apps: None,
                 effects: Vec::new(),
             },
         };
-        // Whichever step decides, the decision is in `login.d`.
+        // Whichever step decides, the decision is in `login.d`; steps 9 and after read it.
         let _ = login.steps();
+        login.enrollment();
+        login.managed();
+        login.d.effects.extend(login.last.take());
         login.d
     }
 
-    /// Applies an admin's action: the effects, or the error that leaves the state as it is.
-    pub(crate) fn decide_admin<K: Clone + PartialEq + Named>(
+    /// Carries out an admin event: the effects and commands, or why not (the state is
+    /// then unchanged).
+    pub(crate) fn decide_admin<K: Clone + PartialEq>(
         &self,
         state: &UserState<K>,
-        action: AdminAction,
-        device_id: &K,
-        at: Timestamp,
-    ) -> Result<Vec<Effect<K>>, Error> {
-        let fail = |failure| Error::admin(failure, action, device_id.name());
+        req: &AdminRequest<K>,
+    ) -> Result<AdminDecision<K>, AdminFailure> {
         let mut effects = Vec::new();
-        match action {
+        let mut commands = Vec::new();
+        let device_id = &req.device_id;
+        match req.action {
             AdminAction::Approve => {
-                let p = state.pending_for(device_id).ok_or_else(|| fail(AdminFailure::NoPendingRequest))?;
-                if self.expired(p.requested_at, at) {
-                    return Err(fail(AdminFailure::RequestExpired));
+                if !self.approvers.allows(req.by) {
+                    return Err(AdminFailure::ApproverNotAllowed);
+                }
+                if req.by == Approver::User {
+                    let from = match &req.from_device {
+                        FromDevice::Missing => return Err(AdminFailure::NoApprovingDevice),
+                        FromDevice::NotADevice => return Err(AdminFailure::UnknownApprovingDevice),
+                        FromDevice::Device(from) => from,
+                    };
+                    let approving = state.device(from).ok_or(AdminFailure::UnknownApprovingDevice)?;
+                    if self.enrollment_required && !self.enrolled(approving) {
+                        return Err(AdminFailure::ApprovingDeviceNotEnrolled);
+                    }
+                }
+                let p = state.pending_for(device_id).ok_or(AdminFailure::NoPendingRequest)?;
+                if self.expired(p.requested_at, req.at) {
+                    return Err(AdminFailure::RequestExpired);
                 }
                 if self.doc.assigned.on_approve == OnApprove::Replace {
                     make_room(&mut effects, state, self.max_devices(true));
                 }
-                register(&mut effects, &p.device, true, at);
+                register(&mut effects, &p.device, true, req.at);
             }
             AdminAction::Reject => {
                 if state.pending_for(device_id).is_none() {
-                    return Err(fail(AdminFailure::NoPendingRequest));
+                    return Err(AdminFailure::NoPendingRequest);
                 }
                 effects.push(Effect::RemovePending { device_id: device_id.clone() });
-                effects.push(Effect::AddRejected { device_id: device_id.clone(), at });
+                effects.push(Effect::AddRejected { device_id: device_id.clone(), at: req.at });
             }
             AdminAction::Unblock => {
                 if !state.is_rejected(device_id) {
-                    return Err(fail(AdminFailure::UnknownDevice));
+                    return Err(AdminFailure::UnknownDevice);
                 }
                 effects.push(Effect::RemoveRejected { device_id: device_id.clone() });
             }
-            AdminAction::RemoveDevice => {
+            AdminAction::RemoveDevice | AdminAction::Deprovision | AdminAction::Wipe => {
                 if state.device(device_id).is_none() {
-                    return Err(fail(AdminFailure::UnknownDevice));
+                    return Err(AdminFailure::UnknownDevice);
                 }
                 effects.push(Effect::RemoveDevice { device_id: device_id.clone() });
+                let action = match req.action {
+                    AdminAction::Deprovision => Some(CommandAction::Deprovision),
+                    AdminAction::Wipe => Some(CommandAction::Wipe),
+                    _ => None,
+                };
+                commands.extend(action.map(|action| Command { action, device_id: device_id.clone() }));
+            }
+            AdminAction::Enrolled => {
+                let device = state.device(device_id).ok_or(AdminFailure::UnknownDevice)?;
+                // An `enrolled` event without a method does not parse; a host that sends
+                // one anyway names no method the policy allows.
+                let method = req.method.ok_or(AdminFailure::MethodNotAllowed)?;
+                if !self.methods.contains(method) {
+                    return Err(AdminFailure::MethodNotAllowed);
+                }
+                if method.platform() != device.device.os_type {
+                    return Err(AdminFailure::MethodOfAnotherPlatform);
+                }
+                effects.push(Effect::SetEnrollment { device_id: device_id.clone(), method, at: req.at });
             }
         }
-        Ok(effects)
+        Ok(AdminDecision { effects, commands })
     }
 }
 
@@ -506,17 +707,21 @@ const NEXT: Step = ControlFlow::Continue(());
 
 /// A login being decided: its inputs, and the decision so far (a deny with the scope's
 /// reason until a step says otherwise).
-struct Login<'a, K> {
+struct Steps<'a, K, P> {
     policy: &'a Policy,
     assigned: bool,
     state: &'a UserState<K>,
     device: &'a Device<K>,
+    installed: &'a [(u32, bool)],
+    principals: P,
     at: Timestamp,
+    /// An effect of step 3 (grace), which applies after those of steps 4 to 8.
+    last: Option<Effect<K>>,
     d: LoginDecision<K>,
 }
 
-impl<K: Clone + PartialEq> Login<'_, K> {
-    /// "Login, in this order" of spec section 3, one method per numbered step.
+impl<K: Clone + PartialEq, P: Iterator<Item = u32> + Clone> Steps<'_, K, P> {
+    /// "Login, in this order" of spec section 3, steps 1 to 8, one method per step.
     fn steps(&mut self) -> Step {
         self.rejected()?;
         self.serial_mismatch()?;
@@ -546,6 +751,15 @@ impl<K: Clone + PartialEq> Login<'_, K> {
         register(&mut self.d.effects, self.device, pending, self.at);
     }
 
+    fn active(&self) -> Option<&'_ Registered<K>> {
+        self.state.device(&self.device.device_id)
+    }
+
+    /// Whether the login device is enrolled (a device this login registers never is).
+    fn enrolled(&self) -> bool {
+        self.active().is_some_and(|r| self.policy.enrolled(r))
+    }
+
     /// Step 1: A device rejected for this user is denied, whatever the scope.
     fn rejected(&mut self) -> Step {
         if self.state.is_rejected(&self.device.device_id) { self.deny(Reason::DeviceRejected) } else { NEXT }
@@ -556,7 +770,7 @@ impl<K: Clone + PartialEq> Login<'_, K> {
         if self.policy.doc.device_match != DeviceMatch::DeviceIdAndSerial {
             return NEXT;
         }
-        match self.state.device(&self.device.device_id) {
+        match self.active() {
             Some(reg) => match (&reg.device.serial_number, &self.device.serial_number) {
                 (Some(a), Some(b)) if a == b => NEXT,
                 _ => self.deny(Reason::DeviceSerialMismatch),
@@ -565,28 +779,52 @@ impl<K: Clone + PartialEq> Login<'_, K> {
         }
     }
 
-    /// Step 3: An assigned user's device that fails a requirement is denied, one reason and
-    /// one remediation text per failure.
+    /// Step 3: An assigned user's device that fails a requirement, or must enroll and
+    /// fits no allowed method, is denied, one reason and one remediation text per
+    /// failure; an active device whose failures all have grace goes on within its grace
+    /// period.
     fn posture(&mut self) -> Step {
         if !self.assigned {
             return NEXT;
         }
-        let failures = self.policy.posture(self.device);
-        if failures == Reasons::default() {
+        let policy = self.policy;
+        let mut failures = policy.posture(self.device);
+        if policy.enrollment_required
+            && !self.enrolled()
+            && self.device.fit().method(policy.methods).is_none()
+        {
+            failures.insert(Reason::EnrollmentUnsupported);
+        }
+        let id = &self.device.device_id;
+        let since = self.active().map(|r| r.noncompliant_since);
+        if failures.is_empty() {
+            if let Some(Some(_)) = since {
+                self.last = Some(Effect::ClearNoncompliant { device_id: id.clone() });
+            }
             return NEXT;
         }
-        self.d.reasons = Reasons(self.d.reasons.0 | failures.0);
-        self.d.remediation = self.policy.remediation(self.device.os_type, failures);
-        DECIDED
+        self.d.reasons = self.d.reasons.union(failures);
+        self.d.remediation = policy.remediation(self.device.os_type, failures);
+        let graced = policy.grace_hours > 0 && failures.iter().all(Reason::has_grace);
+        let Some(since) = since.filter(|_| graced) else { return DECIDED };
+        let until = since.unwrap_or(self.at).plus_hours(policy.grace_hours);
+        if self.at >= until {
+            self.d.reasons.insert(Reason::PostureGraceExpired);
+            self.d.remediation.push(format!("the grace period ended at {until}: fix this to sign in again"));
+            return DECIDED;
+        }
+        if since.is_none() {
+            self.last = Some(Effect::SetNoncompliant { device_id: id.clone(), at: self.at });
+        }
+        self.d.reasons.insert(Reason::PostureGrace);
+        self.d.remediation.push(format!("fix this before {until} to keep access"));
+        self.d.grace_until = Some(until);
+        NEXT
     }
 
     /// Step 4: An active device is allowed.
     fn known(&mut self) -> Step {
-        if self.state.device(&self.device.device_id).is_some() {
-            self.allow(Reason::DeviceKnown)
-        } else {
-            NEXT
-        }
+        if self.active().is_some() { self.allow(Reason::DeviceKnown) } else { NEXT }
     }
 
     /// Step 5: Under the side's `max_devices`, the device is registered and allowed.
@@ -653,6 +891,43 @@ impl<K: Clone + PartialEq> Login<'_, K> {
         let p = self.state.pending_for(&self.device.device_id)?;
         Some(self.policy.expired(p.requested_at, self.at))
     }
+
+    /// Step 9: Under `enrollment.required`, an assigned user's allowed login on a device
+    /// that is not enrolled is limited to the app, and names the method to enroll with.
+    fn enrollment(&mut self) {
+        let policy = self.policy;
+        if !self.assigned
+            || self.d.outcome != Outcome::Allow
+            || !policy.enrollment_required
+            || self.enrolled()
+        {
+            return;
+        }
+        self.d.outcome = Outcome::Limited;
+        self.d.access = Access { app: true, sso: false, push_mfa: false };
+        self.d.reasons.insert(Reason::EnrollmentRequired);
+        self.d.enroll = self.device.fit().method(policy.methods).map(|method| Enroll { method });
+    }
+
+    /// What an assigned user's allowed login carries: the configuration, and for `allow`
+    /// the app store, with unmanaged copies flagged.
+    fn managed(&mut self) {
+        if !self.assigned || !self.d.outcome.is_allowed() {
+            return;
+        }
+        self.d.configuration = Some(self.policy.configuration);
+        if self.d.outcome != Outcome::Allow {
+            return;
+        }
+        let apps = self.policy.store(self.principals.clone(), Some(self.device.os_type), self.installed);
+        for app in apps.iter().filter(|a| a.status == AppStatus::Unmanaged) {
+            self.d.reasons.insert(Reason::AppsUnmanaged);
+            self.d
+                .remediation
+                .push(format!("remove the unmanaged copy of {}, then reopen the app", app.name));
+        }
+        self.d.apps = Some(apps);
+    }
 }
 
 /// Registers `device`, first removing its pending request when there is one.
@@ -684,15 +959,23 @@ fn make_room<K: Clone>(effects: &mut Vec<Effect<K>>, state: &UserState<K>, max: 
 /// A device that passes every posture rule of `policy`: what "a further compliant
 /// device" of the preview logs in with.
 pub(crate) fn compliant_probe<K>(policy: &Policy, device_id: K) -> Device<K> {
+    // It reports a work profile and Samsung as its maker, so that every allowed Android
+    // method fits it; its OS is the first allowed one that some allowed method enrolls
+    // when enrollment is required.
+    let allowed = |o: &OsType| policy.platform_allowed.get(o.index()).copied().unwrap_or(false);
+    let fits = |o: &OsType| !policy.enrollment_required || policy.methods.iter().any(|m| m.platform() == *o);
     let os = OsType::ALL
         .into_iter()
-        .find(|o| policy.platform_allowed.get(o.index()).copied().unwrap_or(false))
+        .find(|o| allowed(o) && fits(o))
+        .or_else(|| OsType::ALL.into_iter().find(allowed))
         .unwrap_or(OsType::Ios);
     Device {
         os_version: Some(Version::MAX),
         pin_length: Some(u32::MAX),
         encrypted: Some(true),
         compromised: Some(false),
+        work_profile: Some(true),
+        manufacturer: Some("samsung".into()),
         ..Device::new(device_id, os)
     }
 }
@@ -711,15 +994,31 @@ mod tests {
     }
 
     #[test]
-    fn admin_failures_keep_their_code() {
-        let id = || "A1".to_string();
-        let codes: Vec<_> =
-            [AdminFailure::NoPendingRequest, AdminFailure::RequestExpired, AdminFailure::UnknownDevice]
-                .into_iter()
-                .map(|f| Error::admin(f, AdminAction::Approve, id()).code().as_str())
-                .collect();
-        assert_eq!(codes, ["no_pending_request", "request_expired", "unknown_device"]);
-        let unblock = Error::admin(AdminFailure::UnknownDevice, AdminAction::Unblock, id());
-        assert_eq!(unblock.to_string(), "no rejected device `A1`");
+    fn admin_failures_keep_their_code_and_pointer() {
+        use crate::{Admin, Error, Text};
+        let at = Timestamp::from_millis(0);
+        let mut admin = Admin::new(AdminAction::Approve, "alice", Text::new("A1").unwrap(), at);
+        admin.from_device = Some("A9".into());
+        let cases = [
+            (AdminFailure::NoPendingRequest, "no_pending_request", "/device_id"),
+            (AdminFailure::RequestExpired, "request_expired", "/device_id"),
+            (AdminFailure::UnknownDevice, "unknown_device", "/device_id"),
+            (AdminFailure::UnknownApprovingDevice, "unknown_device", "/from_device"),
+            (AdminFailure::NoApprovingDevice, "invalid_event", "/from_device"),
+            (AdminFailure::ApproverNotAllowed, "not_permitted", "/by"),
+            (AdminFailure::ApprovingDeviceNotEnrolled, "not_permitted", "/from_device"),
+            (AdminFailure::MethodNotAllowed, "not_permitted", "/method"),
+            (AdminFailure::MethodOfAnotherPlatform, "not_permitted", "/method"),
+        ];
+        for (failure, code, pointer) in cases {
+            let e = Error::admin(failure, &admin);
+            assert_eq!((e.code().as_str(), e.pointer()), (code, pointer), "{failure:?}");
+        }
+        assert_eq!(
+            Error::admin(AdminFailure::UnknownApprovingDevice, &admin).to_string(),
+            "no active device `A9`"
+        );
+        admin.action = AdminAction::Unblock;
+        assert_eq!(Error::admin(AdminFailure::UnknownDevice, &admin).to_string(), "no rejected device `A1`");
     }
 }

@@ -7,6 +7,7 @@ use std::ops::Deref;
 use rustc_hash::FxHashSet;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::manage::{Enrollment, EnrollmentMethod, Fit};
 use crate::time::Timestamp;
 use crate::version::Version;
 
@@ -166,9 +167,24 @@ pub struct Device<K = Text> {
     /// Whether the device is jailbroken or rooted, if reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compromised: Option<bool>,
+    /// The manufacturer (`samsung`), if reported; at most [`MAX_LABEL_CHARS`] characters.
+    #[serde(default, deserialize_with = "label", skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
+    /// Whether the device has an Android work profile, if reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_profile: Option<bool>,
 }
 
 impl<K> Device<K> {
+    /// What decides the enrollment method that fits the device.
+    pub fn fit(&self) -> Fit {
+        Fit {
+            os: Some(self.os_type),
+            work_profile: self.work_profile == Some(true),
+            samsung: self.manufacturer.as_deref().is_some_and(|m| m.eq_ignore_ascii_case("samsung")),
+        }
+    }
+
     /// A device with only an id and an OS type.
     pub fn new(device_id: K, os_type: OsType) -> Self {
         Device {
@@ -181,6 +197,8 @@ impl<K> Device<K> {
             pin_length: None,
             encrypted: None,
             compromised: None,
+            manufacturer: None,
+            work_profile: None,
         }
     }
 }
@@ -194,6 +212,19 @@ pub struct Registered<K = Text> {
     pub device: Device<K>,
     /// When it was registered; "oldest" is the earliest.
     pub registered_at: Timestamp,
+    /// That it finished enrolling in management, and how (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrollment: Option<Enrollment>,
+    /// When it was first seen failing a rule that has grace (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noncompliant_since: Option<Timestamp>,
+}
+
+impl<K> Registered<K> {
+    /// A device registered anew at `at`: not enrolled, never seen failing.
+    pub fn new(device: Device<K>, registered_at: Timestamp) -> Self {
+        Registered { device, registered_at, enrollment: None, noncompliant_since: None }
+    }
 }
 
 /// A registered device as stored: the device's fields and `registered_at` side by side.
@@ -218,7 +249,15 @@ struct RegisteredDoc<K> {
     encrypted: Option<bool>,
     #[serde(default)]
     compromised: Option<bool>,
+    #[serde(default, deserialize_with = "label")]
+    manufacturer: Option<String>,
+    #[serde(default)]
+    work_profile: Option<bool>,
     registered_at: Timestamp,
+    #[serde(default)]
+    enrollment: Option<Enrollment>,
+    #[serde(default)]
+    noncompliant_since: Option<Timestamp>,
 }
 
 impl<K> From<RegisteredDoc<K>> for Registered<K> {
@@ -234,8 +273,12 @@ impl<K> From<RegisteredDoc<K>> for Registered<K> {
                 pin_length: d.pin_length,
                 encrypted: d.encrypted,
                 compromised: d.compromised,
+                manufacturer: d.manufacturer,
+                work_profile: d.work_profile,
             },
             registered_at: d.registered_at,
+            enrollment: d.enrollment,
+            noncompliant_since: d.noncompliant_since,
         }
     }
 }
@@ -287,6 +330,10 @@ impl<K: PartialEq> UserState<K> {
         self.devices.iter().find(|d| d.device.device_id == *id)
     }
 
+    fn device_mut(&mut self, id: &K) -> Option<&mut Registered<K>> {
+        self.devices.iter_mut().find(|d| d.device.device_id == *id)
+    }
+
     /// The pending request for this device id.
     pub fn pending_for(&self, id: &K) -> Option<&Pending<K>> {
         self.pending.iter().find(|p| p.device.device_id == *id)
@@ -308,9 +355,17 @@ impl<K: PartialEq> UserState<K> {
         while let Some((effect, after)) = rest.split_first() {
             rest = after;
             match effect {
-                Effect::AddDevice { device, at } => {
-                    self.devices.push(Registered { device: device.clone(), registered_at: *at })
+                Effect::AddDevice { device, at } => self.devices.push(Registered::new(device.clone(), *at)),
+                Effect::SetNoncompliant { device_id, at } => {
+                    self.device_mut(device_id).into_iter().for_each(|d| d.noncompliant_since = Some(*at))
                 }
+                Effect::ClearNoncompliant { device_id } => {
+                    self.device_mut(device_id).into_iter().for_each(|d| d.noncompliant_since = None)
+                }
+                Effect::SetEnrollment { device_id, method, at } => self
+                    .device_mut(device_id)
+                    .into_iter()
+                    .for_each(|d| d.enrollment = Some(Enrollment { method: *method, at: *at })),
                 Effect::AddPending { device, at } => {
                     self.pending.push(Pending { device: device.clone(), requested_at: *at })
                 }
@@ -491,6 +546,27 @@ pub enum Effect<K = Text> {
         /// Which one.
         device_id: K,
     },
+    /// Record when an active device was first seen failing a rule that has grace.
+    SetNoncompliant {
+        /// Which one.
+        device_id: K,
+        /// Its `noncompliant_since`.
+        at: Timestamp,
+    },
+    /// The active device meets every rule again: forget when it stopped.
+    ClearNoncompliant {
+        /// Which one.
+        device_id: K,
+    },
+    /// Record that an active device finished enrolling.
+    SetEnrollment {
+        /// Which one.
+        device_id: K,
+        /// How.
+        method: EnrollmentMethod,
+        /// When.
+        at: Timestamp,
+    },
 }
 
 #[cfg(test)]
@@ -502,7 +578,7 @@ mod tests {
     }
 
     fn registered(s: &str) -> Registered {
-        Registered { device: Device::new(id(s), OsType::Ios), registered_at: Timestamp::from_millis(0) }
+        Registered::new(Device::new(id(s), OsType::Ios), Timestamp::from_millis(0))
     }
 
     #[test]

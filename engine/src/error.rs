@@ -15,19 +15,24 @@ pub enum ErrorCode {
     NoPendingRequest,
     /// `approve` for a request that has expired.
     RequestExpired,
-    /// `unblock` or `remove_device` for a device that is not there.
+    /// `unblock`, `remove_device` (and version 2's device events) for a device that is not
+    /// there.
     UnknownDevice,
+    /// An approver, enrollment method or approving device the policy does not allow
+    /// (version 2).
+    NotPermitted,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the contract.
-    pub const ALL: [ErrorCode; 6] = [
+    pub const ALL: [ErrorCode; 7] = [
         ErrorCode::InvalidPolicy,
         ErrorCode::InvalidEvent,
         ErrorCode::InvalidState,
         ErrorCode::NoPendingRequest,
         ErrorCode::RequestExpired,
         ErrorCode::UnknownDevice,
+        ErrorCode::NotPermitted,
     ];
 
     /// The code as the contract spells it (`invalid_policy`, ...).
@@ -39,6 +44,7 @@ impl ErrorCode {
             ErrorCode::NoPendingRequest => "no_pending_request",
             ErrorCode::RequestExpired => "request_expired",
             ErrorCode::UnknownDevice => "unknown_device",
+            ErrorCode::NotPermitted => "not_permitted",
         }
     }
 
@@ -105,10 +111,21 @@ pub enum Error {
     /// See [`ErrorCode::UnknownDevice`].
     #[error("no {what} device `{device_id}`")]
     UnknownDevice {
-        /// The device the admin acted on.
+        /// The device the event names.
         device_id: String,
         /// `active` or `rejected`: the list it was looked for in.
         what: &'static str,
+        /// The field that names it: `/device_id`, or `/from_device` for the approving
+        /// device of a self-approval.
+        field: &'static str,
+    },
+    /// See [`ErrorCode::NotPermitted`].
+    #[error("{message}")]
+    NotPermitted {
+        /// The field the policy does not allow: `/by`, `/method` or `/from_device`.
+        field: &'static str,
+        /// What is not allowed, for a person.
+        message: String,
     },
 }
 
@@ -122,19 +139,19 @@ impl Error {
             Error::NoPendingRequest { .. } => ErrorCode::NoPendingRequest,
             Error::RequestExpired { .. } => ErrorCode::RequestExpired,
             Error::UnknownDevice { .. } => ErrorCode::UnknownDevice,
+            Error::NotPermitted { .. } => ErrorCode::NotPermitted,
         }
     }
 
-    /// The JSON Pointer of the offending field. Admin errors point at the event's
-    /// `/device_id`, the field the admin got wrong.
+    /// The JSON Pointer of the offending field. Admin errors point into the event: at
+    /// `/device_id`, the field the admin got wrong, or at the field the policy refuses.
     pub fn pointer(&self) -> &str {
         match self {
             Error::InvalidPolicy { pointer, .. }
             | Error::InvalidEvent { pointer, .. }
             | Error::InvalidState { pointer, .. } => pointer,
-            Error::NoPendingRequest { .. } | Error::RequestExpired { .. } | Error::UnknownDevice { .. } => {
-                "/device_id"
-            }
+            Error::NoPendingRequest { .. } | Error::RequestExpired { .. } => "/device_id",
+            Error::UnknownDevice { field, .. } | Error::NotPermitted { field, .. } => field,
         }
     }
 
@@ -148,18 +165,51 @@ impl Error {
         }
     }
 
-    /// The error of an admin `action` on `device_id` that failed for `failure`. A host
-    /// that decided in a sandbox with tokens for ids rebuilds the same error with this.
-    pub fn admin(failure: AdminFailure, action: crate::AdminAction, device_id: String) -> Self {
+    /// The error of the admin event `admin` that failed for `failure`. A host that
+    /// decided in a sandbox, with tokens for ids, rebuilds the same error with this.
+    pub fn admin(failure: AdminFailure, admin: &crate::Admin) -> Self {
+        let device_id = || admin.device_id.to_string();
+        let from = || admin.from_device.clone().unwrap_or_default();
         match failure {
-            AdminFailure::NoPendingRequest => Error::NoPendingRequest { device_id },
-            AdminFailure::RequestExpired => Error::RequestExpired { device_id },
+            AdminFailure::NoPendingRequest => Error::NoPendingRequest { device_id: device_id() },
+            AdminFailure::RequestExpired => Error::RequestExpired { device_id: device_id() },
             AdminFailure::UnknownDevice => Error::UnknownDevice {
-                device_id,
-                what: if action == crate::AdminAction::Unblock { "rejected" } else { "active" },
+                device_id: device_id(),
+                what: if admin.action == crate::AdminAction::Unblock { "rejected" } else { "active" },
+                field: "/device_id",
+            },
+            AdminFailure::UnknownApprovingDevice => {
+                Error::UnknownDevice { device_id: from(), what: "active", field: "/from_device" }
+            }
+            AdminFailure::NoApprovingDevice => DocumentKind::Event.error(
+                "/from_device",
+                "an approval `by` `self` needs `from_device`: the id of one of the user's devices",
+            ),
+            AdminFailure::ApproverNotAllowed => Error::NotPermitted {
+                field: "/by",
+                message: format!("the policy does not let `{}` approve requests", admin.by.as_str()),
+            },
+            AdminFailure::ApprovingDeviceNotEnrolled => Error::NotPermitted {
+                field: "/from_device",
+                message: format!(
+                    "device `{}` is not enrolled, and the policy requires enrollment to approve from it",
+                    from()
+                ),
+            },
+            AdminFailure::MethodNotAllowed => Error::NotPermitted {
+                field: "/method",
+                message: format!("the policy does not allow enrollment with `{}`", method(admin)),
+            },
+            AdminFailure::MethodOfAnotherPlatform => Error::NotPermitted {
+                field: "/method",
+                message: format!("`{}` does not enroll device `{}`'s platform", method(admin), device_id()),
             },
         }
     }
+}
+
+fn method(admin: &crate::Admin) -> &'static str {
+    admin.method.map_or("", crate::EnrollmentMethod::as_str)
 }
 
 /// Which document an error is about: each has its own code.
@@ -201,13 +251,28 @@ impl DocumentKind {
     }
 }
 
-/// Why an admin action could not be carried out: the contract's three admin codes.
+/// Why an admin event could not be carried out. The engine decides this without the
+/// ids' text (in the sandbox, ids are tokens); [`Error::admin`] words it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AdminFailure {
-    /// See [`ErrorCode::NoPendingRequest`].
+    /// `no_pending_request`: the device has no pending request.
     NoPendingRequest,
-    /// See [`ErrorCode::RequestExpired`].
+    /// `request_expired`: its request has expired.
     RequestExpired,
-    /// See [`ErrorCode::UnknownDevice`].
+    /// `unknown_device`: the device is not active (or, for `unblock`, not rejected).
     UnknownDevice,
+    /// `unknown_device` at `/from_device`: the approving device is not an active device of
+    /// the user.
+    UnknownApprovingDevice,
+    /// `invalid_event` at `/from_device`: a self-approval that names no approving device.
+    NoApprovingDevice,
+    /// `not_permitted` at `/by`: the policy does not list this approver.
+    ApproverNotAllowed,
+    /// `not_permitted` at `/from_device`: enrollment is required and the approving device
+    /// is not enrolled.
+    ApprovingDeviceNotEnrolled,
+    /// `not_permitted` at `/method`: the policy does not allow the method.
+    MethodNotAllowed,
+    /// `not_permitted` at `/method`: the method enrolls another platform than the device's.
+    MethodOfAnotherPlatform,
 }

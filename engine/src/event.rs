@@ -6,6 +6,7 @@ use crate::decide::AdminAction;
 use crate::device::{Device, Text, UserState};
 use crate::error::{DocumentKind, Error};
 use crate::json;
+use crate::manage::{Approver, EnrollmentMethod, InstalledApp, MAX_INSTALLED_APPS};
 use crate::policy::MAX_ID_BYTES;
 use crate::time::Timestamp;
 
@@ -18,9 +19,20 @@ pub struct Login {
     pub at: Timestamp,
     /// The device as the app reports it; unknown attributes are already dropped.
     pub device: Device,
+    /// The apps installed on the device, as it reports them (version 2): read for this
+    /// login only, never stored.
+    pub apps: Vec<InstalledApp>,
 }
 
-/// An admin's action on one device of one user.
+impl Login {
+    /// A login of `user` on `device` at `at`, reporting no apps.
+    pub fn new(user: impl Into<String>, device: Device, at: Timestamp) -> Self {
+        Login { user: user.into(), at, device, apps: Vec::new() }
+    }
+}
+
+/// An admin's action on one device of one user, or a report about it from the gateway's
+/// MDM server (`enrolled`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Admin {
     /// What the admin does.
@@ -31,6 +43,28 @@ pub struct Admin {
     pub device_id: Text,
     /// When.
     pub at: Timestamp,
+    /// Who approves (`approve` only; the admin unless the event says `self`).
+    pub by: Approver,
+    /// The device a self-approval is made from (`approve` only), as the event gives it;
+    /// `None` when absent, empty or not a string.
+    pub from_device: Option<String>,
+    /// The method a device enrolled with (`enrolled` only).
+    pub method: Option<EnrollmentMethod>,
+}
+
+impl Admin {
+    /// The admin's `action` on `user`'s `device_id` at `at`, by the admin.
+    pub fn new(action: AdminAction, user: impl Into<String>, device_id: Text, at: Timestamp) -> Self {
+        Admin {
+            action,
+            user: user.into(),
+            device_id,
+            at,
+            by: Approver::Admin,
+            from_device: None,
+            method: None,
+        }
+    }
 }
 
 /// An event the engine decides.
@@ -84,8 +118,33 @@ struct RawEvent {
     kind: String,
     user: Option<String>,
     at: Option<Timestamp>,
-    device: Option<Device>,
+    device: Option<serde_json::Value>,
     device_id: Option<Text>,
+    by: Option<serde_json::Value>,
+    from_device: Option<serde_json::Value>,
+    method: Option<serde_json::Value>,
+}
+
+/// `value`, a part of the event at `prefix`, decoded; its errors point into the event.
+fn part<T: serde::de::DeserializeOwned>(value: &serde_json::Value, prefix: &str) -> Result<T, Error> {
+    json::from_value(value, DocumentKind::Event)
+        .map_err(|e| invalid(&format!("{prefix}{}", e.pointer()), e.message()))
+}
+
+/// The login device and the apps it reports.
+fn login_device(value: &serde_json::Value) -> Result<(Device, Vec<InstalledApp>), Error> {
+    let device: Device = part(value, "/device")?;
+    let apps = match value.get("apps") {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::Array(list)) if list.len() > MAX_INSTALLED_APPS => {
+            return Err(invalid(
+                "/device/apps",
+                format!("must list at most {MAX_INSTALLED_APPS} apps, got {}", list.len()),
+            ));
+        }
+        Some(list) => part(list, "/device/apps")?,
+    };
+    Ok((device, apps))
 }
 
 fn invalid(pointer: &str, message: impl Into<String>) -> Error {
@@ -100,7 +159,7 @@ impl RawEvent {
                 invalid(
                     "/type",
                     format!(
-                        "unknown event type `{other}`, expected `login`, `approve`, `reject`, `unblock` or `remove_device`"
+                        "unknown event type `{other}`, expected `login`, `approve`, `reject`, `unblock`, `remove_device`, `enrolled`, `deprovision` or `wipe`"
                     ),
                 )
             })?),
@@ -119,12 +178,37 @@ impl RawEvent {
         Ok(match action {
             None => {
                 let device = self.device.ok_or_else(|| invalid("/device", "missing field `device`"))?;
-                Event::Login(Login { user, at, device })
+                let (device, apps) = login_device(&device)?;
+                Event::Login(Login { user, at, device, apps })
             }
             Some(action) => {
                 let device_id =
                     self.device_id.ok_or_else(|| invalid("/device_id", "missing field `device_id`"))?;
-                Event::Admin(Admin { action, user, device_id, at })
+                let mut admin = Admin::new(action, user, device_id, at);
+                if action == AdminAction::Approve {
+                    admin.by = match &self.by {
+                        None => Approver::Admin,
+                        Some(by) => by.as_str().and_then(Approver::parse).ok_or_else(|| {
+                            invalid("/by", format!("unknown approver {by}, expected `admin` or `self`"))
+                        })?,
+                    };
+                    admin.from_device = match self.from_device {
+                        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
+                        _ => None,
+                    };
+                }
+                if action == AdminAction::Enrolled {
+                    let method = self.method.ok_or_else(|| invalid("/method", "missing field `method`"))?;
+                    admin.method = Some(method.as_str().and_then(EnrollmentMethod::parse).ok_or_else(|| {
+                        invalid(
+                            "/method",
+                            format!(
+                                "unknown enrollment method {method}, expected `ios_profile`, `android_work_profile`, `samsung_knox` or `android_device_admin`"
+                            ),
+                        )
+                    })?);
+                }
+                Event::Admin(admin)
             }
         })
     }

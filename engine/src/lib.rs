@@ -22,6 +22,7 @@ mod device;
 mod error;
 mod event;
 mod json;
+mod manage;
 mod policy;
 pub mod preview;
 mod time;
@@ -34,10 +35,15 @@ pub use device::{
 };
 pub use error::{AdminFailure, DocumentKind, Error, ErrorCode};
 pub use event::{Admin, Event, Login};
+pub use manage::{
+    AppPlatform, AppStatus, Approver, Command, CommandAction, Configuration, Enroll, Enrollment,
+    EnrollmentMethod, InstalledApp, MAX_INSTALLED_APPS, OfferedApp,
+};
 pub use policy::{
-    AssignedOnNewDevice, AssignedSettings, Assignment, DeviceMatch, Issue, MAX_DEVICES_LIMIT, MAX_ID_BYTES,
-    MAX_PIN_LENGTH, OnApprove, Policy, PolicyDoc, Requirements, SCHEMA, UnassignedAccess,
-    UnassignedOnNewDevice, UnassignedSettings, Validation, validate,
+    AppDoc, AssignedOnNewDevice, AssignedSettings, Assignment, ConfigurationSettings, DeviceMatch,
+    EnrollmentSettings, Issue, MAX_APPS, MAX_DEVICES_LIMIT, MAX_ID_BYTES, MAX_PIN_LENGTH, OnApprove, Policy,
+    PolicyDoc, Requirements, SCHEMA, SCHEMA_V2, SchemaVersion, UnassignedAccess, UnassignedOnNewDevice,
+    UnassignedSettings, Validation, validate,
 };
 pub use time::{TimeError, Timestamp};
 pub use version::{Version, VersionError};
@@ -50,10 +56,13 @@ use serde::Serialize;
 pub enum Decision<K = Text> {
     /// A login's decision.
     Login(LoginDecision<K>),
-    /// An admin action's state changes.
+    /// An admin event's state changes and device commands.
     Admin {
         /// The state changes, in order.
         effects: Vec<Effect<K>>,
+        /// The commands the gateway sends to the device (`deprovision`, `wipe`).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        commands: Vec<Command<K>>,
     },
 }
 
@@ -62,7 +71,7 @@ impl<K> Decision<K> {
     pub fn effects(&self) -> &[Effect<K>] {
         match self {
             Decision::Login(d) => &d.effects,
-            Decision::Admin { effects } => effects,
+            Decision::Admin { effects, .. } => effects,
         }
     }
 
@@ -106,11 +115,10 @@ pub fn decide<G: AsRef<str>>(
     event: &Event,
 ) -> Result<Decision, Error> {
     match event {
-        Event::Login(login) => {
-            Ok(Decision::Login(policy.decide_login(&login.user, groups, state, &login.device, login.at)))
-        }
+        Event::Login(login) => Ok(Decision::Login(policy.decide_login(login, groups, state))),
         Event::Admin(admin) => policy
-            .decide_admin(state, admin.action, &admin.device_id, admin.at)
-            .map(|effects| Decision::Admin { effects }),
+            .decide_admin(state, &decide::AdminRequest::of(admin))
+            .map(|d| Decision::Admin { effects: d.effects, commands: d.commands })
+            .map_err(|failure| Error::admin(failure, admin)),
     }
 }

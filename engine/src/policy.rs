@@ -6,13 +6,29 @@ use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use crate::device::OsType;
 use crate::error::{DocumentKind, Error};
 use crate::json;
+use crate::manage::{AppPlatform, Approver, Configuration, EnrollmentMethod, Methods};
 use crate::version::Version;
 
-/// The only schema this engine reads.
+/// The schema of a version 1 policy.
 pub const SCHEMA: &str = "mdm.policy/v1";
+/// The schema of a version 2 policy.
+pub const SCHEMA_V2: &str = "mdm.policy/v2";
+/// The most apps a policy's store may hold.
+pub const MAX_APPS: usize = 2000;
+
+/// The contract version a policy is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SchemaVersion {
+    /// `mdm.policy/v1`: version 2's fields are unknown fields.
+    V1,
+    /// `mdm.policy/v2`.
+    V2,
+}
 /// The most devices a policy may let one user keep.
 pub const MAX_DEVICES_LIMIT: u32 = 1000;
 /// The longest PIN a policy may require.
@@ -83,8 +99,11 @@ pub enum UnassignedAccess {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PolicyDoc {
-    /// `mdm.policy/v1`: the one field a document must give (`None` when it does not,
-    /// which validation refuses).
+    /// An editor's hint to a JSON Schema; ignored.
+    #[serde(rename = "$schema", skip_serializing_if = "Option::is_none")]
+    pub json_schema: Option<String>,
+    /// `mdm.policy/v1` or `mdm.policy/v2`: the one field a document must give (`None`
+    /// when it does not, which validation refuses).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
     /// `false`: MDM is off and no user is assigned.
@@ -99,11 +118,21 @@ pub struct PolicyDoc {
     pub unassigned: UnassignedSettings,
     /// Device posture, for assigned users.
     pub requirements: Requirements,
+    /// Enrollment in management (version 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrollment: Option<EnrollmentSettings>,
+    /// What a managed device must apply besides the requirements (version 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<ConfigurationSettings>,
+    /// The managed app store (version 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apps: Option<Vec<AppDoc>>,
 }
 
 impl Default for PolicyDoc {
     fn default() -> Self {
         PolicyDoc {
+            json_schema: None,
             schema: None,
             enabled: true,
             assignment: Assignment::default(),
@@ -111,8 +140,90 @@ impl Default for PolicyDoc {
             assigned: AssignedSettings::default(),
             unassigned: UnassignedSettings::default(),
             requirements: Requirements::default(),
+            enrollment: None,
+            configuration: None,
+            apps: None,
         }
     }
+}
+
+impl PolicyDoc {
+    /// The version the document is written for; `None` for a missing or unknown schema.
+    pub fn version(&self) -> Option<SchemaVersion> {
+        match self.schema.as_deref() {
+            Some(SCHEMA) => Some(SchemaVersion::V1),
+            Some(SCHEMA_V2) => Some(SchemaVersion::V2),
+            _ => None,
+        }
+    }
+
+    /// Version 2's settings that the document gives, by pointer: unknown fields in a
+    /// version 1 document.
+    fn v2_fields(&self) -> impl Iterator<Item = &'static str> {
+        [
+            ("/assigned/approvers", self.assigned.approvers.is_some()),
+            ("/requirements/grace_hours", self.requirements.grace_hours.is_some()),
+            ("/enrollment", self.enrollment.is_some()),
+            ("/configuration", self.configuration.is_some()),
+            ("/apps", self.apps.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(pointer, given)| given.then_some(pointer))
+    }
+
+    /// Fills in version 2's settings with their defaults, so that the resolved document of
+    /// a version 2 policy shows them; a version 1 document stays a version 1 document.
+    fn resolve(&mut self) {
+        if self.version() == Some(SchemaVersion::V2) {
+            self.assigned.approvers.get_or_insert_with(|| crate::manage::ADMIN_ONLY.to_vec());
+            self.requirements.grace_hours.get_or_insert(0);
+            self.enrollment.get_or_insert_with(EnrollmentSettings::default);
+            self.configuration.get_or_insert_with(ConfigurationSettings::default);
+            self.apps.get_or_insert_with(Vec::new);
+        }
+    }
+}
+
+/// Enrollment in management (version 2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnrollmentSettings {
+    /// Assigned users' devices must be enrolled before they get SSO and push MFA.
+    pub required: bool,
+    /// The methods the organisation allows.
+    pub methods: Vec<EnrollmentMethod>,
+}
+
+impl Default for EnrollmentSettings {
+    fn default() -> Self {
+        EnrollmentSettings { required: false, methods: EnrollmentMethod::ALL.to_vec() }
+    }
+}
+
+/// What a managed device must apply besides the requirements (version 2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConfigurationSettings {
+    /// Documents in managed apps open only in other managed apps.
+    pub data_separation: bool,
+}
+
+/// An app of the managed store (version 2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppDoc {
+    /// The bundle id (iOS) or package name (Android).
+    pub id: String,
+    /// What the store shows.
+    pub name: String,
+    /// The platform the id belongs to.
+    pub platform: AppPlatform,
+    /// Users who get the app.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Members of these groups get the app. Both lists empty: every assigned user.
+    #[serde(default)]
+    pub groups: Vec<String>,
 }
 
 /// Who is assigned.
@@ -145,6 +256,9 @@ pub struct AssignedSettings {
     pub approval_ttl_hours: u32,
     /// Push MFA on an allowed device.
     pub push_mfa: bool,
+    /// Who may approve a pending request (version 2; the admin alone when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approvers: Option<Vec<Approver>>,
 }
 
 impl Default for AssignedSettings {
@@ -155,6 +269,7 @@ impl Default for AssignedSettings {
             on_approve: OnApprove::default(),
             approval_ttl_hours: 72,
             push_mfa: true,
+            approvers: None,
         }
     }
 }
@@ -198,6 +313,10 @@ pub struct Requirements {
     pub require_encryption: bool,
     /// Jailbroken or rooted devices are denied.
     pub block_compromised: bool,
+    /// Hours an active device that stops meeting the OS version, PIN or encryption rule
+    /// keeps its access (version 2; none when absent or 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grace_hours: Option<u32>,
 }
 
 /// A finding about a policy document: where, and what.
@@ -272,11 +391,6 @@ impl IdTable {
         self.index.get(id).copied()
     }
 
-    /// The membership bits of an id by name; nothing for an id the policy does not name.
-    pub(crate) fn membership(&self, id: &str) -> Membership {
-        self.lookup(id).map(|i| self.membership_at(i)).unwrap_or_default()
-    }
-
     /// The membership bits of an interned index; nothing for an out-of-range index.
     pub(crate) fn membership_at(&self, index: u32) -> Membership {
         self.bits.get(index as usize).copied().unwrap_or_default()
@@ -299,6 +413,46 @@ pub struct Policy {
     /// Allowed platforms, by [`OsType::index`].
     pub(crate) platform_allowed: [bool; 3],
     pub(crate) warnings: Vec<Issue>,
+    /// Version 2's settings, resolved (their defaults under a version 1 policy).
+    pub(crate) approvers: Approvers,
+    pub(crate) grace_hours: u32,
+    pub(crate) enrollment_required: bool,
+    pub(crate) methods: Methods,
+    pub(crate) configuration: Configuration,
+    pub(crate) apps: Vec<App>,
+    /// The distinct app ids of `apps`, interned: a login's installed apps are looked up
+    /// here, and cross the wasm boundary as these indices.
+    pub(crate) app_ids: IdTable,
+}
+
+/// Who may approve, as a set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Approvers {
+    pub(crate) admin: bool,
+    pub(crate) user: bool,
+}
+
+impl Approvers {
+    pub(crate) fn allows(self, a: Approver) -> bool {
+        match a {
+            Approver::Admin => self.admin,
+            Approver::User => self.user,
+        }
+    }
+}
+
+/// An app of the store, compiled.
+#[derive(Debug, Clone)]
+pub(crate) struct App {
+    pub(crate) platform: AppPlatform,
+    pub(crate) id: Arc<str>,
+    pub(crate) name: Arc<str>,
+    /// The index of `id` in the policy's app ids.
+    pub(crate) id_index: u32,
+    /// Both lists empty: every assigned user.
+    pub(crate) everyone: bool,
+    /// The principals (users and groups, in one index space) it is assigned to, sorted.
+    pub(crate) audience: Box<[u32]>,
 }
 
 impl Policy {
@@ -325,6 +479,8 @@ impl Policy {
         if let Some(first) = validation.errors.into_iter().next() {
             return Err(Error::InvalidPolicy { pointer: first.pointer, message: first.message });
         }
+        let mut doc = doc;
+        doc.resolve();
         let mut users = IdTable::default();
         let mut groups = IdTable::default();
         let a = &doc.assignment;
@@ -332,6 +488,47 @@ impl Policy {
         a.exclude_users.iter().for_each(|u| users.add(u, Membership::EXCLUDED));
         a.groups.iter().for_each(|g| groups.add(g, Membership::INCLUDED));
         a.exclude_groups.iter().for_each(|g| groups.add(g, Membership::EXCLUDED));
+        // Ids an app names join the tables without membership bits: they change no scope.
+        let app_docs = doc.apps.as_deref().unwrap_or_default();
+        for app in app_docs {
+            app.users.iter().for_each(|u| users.add(u, 0));
+            app.groups.iter().for_each(|g| groups.add(g, 0));
+        }
+        let mut app_ids = IdTable::default();
+        let user_count = users.names().len() as u32;
+        let apps = app_docs
+            .iter()
+            .map(|app| {
+                app_ids.add(&app.id, 0);
+                let mut audience: Vec<u32> = app
+                    .users
+                    .iter()
+                    .filter_map(|u| users.lookup(u))
+                    .chain(app.groups.iter().filter_map(|g| groups.lookup(g)).map(|g| g + user_count))
+                    .collect();
+                audience.sort_unstable();
+                audience.dedup();
+                App {
+                    platform: app.platform,
+                    id: app.id.as_str().into(),
+                    name: app.name.as_str().into(),
+                    id_index: app_ids.lookup(&app.id).unwrap_or_default(),
+                    everyone: app.users.is_empty() && app.groups.is_empty(),
+                    audience: audience.into(),
+                }
+            })
+            .collect();
+        let approvers = doc.assigned.approvers.as_deref().unwrap_or(crate::manage::ADMIN_ONLY);
+        let approvers = Approvers {
+            admin: approvers.contains(&Approver::Admin),
+            user: approvers.contains(&Approver::User),
+        };
+        let enrollment = doc.enrollment.clone().unwrap_or_default();
+        let configuration = Configuration {
+            min_pin_length: doc.requirements.min_pin_length,
+            require_encryption: doc.requirements.require_encryption,
+            data_separation: doc.configuration.as_ref().is_some_and(|c| c.data_separation),
+        };
         let mut min_os = [None; 3];
         for (os, v) in &doc.requirements.min_os_version {
             if let (Some(os), Ok(v)) = (OsType::parse(os), v.parse::<Version>())
@@ -342,7 +539,21 @@ impl Policy {
         }
         let platforms = &doc.requirements.platforms;
         let platform_allowed = OsType::ALL.map(|o| platforms.is_empty() || platforms.contains(&o));
-        Ok(Policy { doc, users, groups, min_os, platform_allowed, warnings: validation.warnings })
+        Ok(Policy {
+            grace_hours: doc.requirements.grace_hours.unwrap_or_default(),
+            enrollment_required: enrollment.required,
+            methods: Methods::of(&enrollment.methods),
+            doc,
+            users,
+            groups,
+            min_os,
+            platform_allowed,
+            warnings: validation.warnings,
+            approvers,
+            configuration,
+            apps,
+            app_ids,
+        })
     }
 
     /// The document with every default filled in: what an editor shows for the fields a
@@ -383,17 +594,85 @@ pub fn validate(text: &str) -> Validation {
     }
 }
 
+/// Version 2's rules serde cannot express: empty or repeated lists, app ids and names.
+fn check_v2(doc: &PolicyDoc, err: &mut impl FnMut(String, String)) {
+    fn distinct<T: PartialEq + Copy>(
+        items: &[T],
+        list: &str,
+        name: impl Fn(T) -> &'static str,
+        err: &mut impl FnMut(String, String),
+    ) {
+        if items.is_empty() {
+            err(list.into(), "must not be empty".into());
+        }
+        for (i, item) in items.iter().enumerate() {
+            if items.get(..i).is_some_and(|before| before.contains(item)) {
+                err(format!("{list}/{i}"), format!("`{}` is listed twice", name(*item)));
+            }
+        }
+    }
+    if let Some(approvers) = &doc.assigned.approvers {
+        distinct(approvers, "/assigned/approvers", Approver::as_str, err);
+    }
+    if let Some(enrollment) = &doc.enrollment {
+        distinct(&enrollment.methods, "/enrollment/methods", EnrollmentMethod::as_str, err);
+    }
+    let apps = doc.apps.as_deref().unwrap_or_default();
+    if apps.len() > MAX_APPS {
+        err("/apps".into(), format!("must hold at most {MAX_APPS} apps, got {}", apps.len()));
+    }
+    let mut seen = rustc_hash::FxHashSet::default();
+    for (i, app) in apps.iter().enumerate() {
+        if app.id.is_empty() || app.id.len() > MAX_ID_BYTES {
+            err(format!("/apps/{i}/id"), format!("must be 1 to {MAX_ID_BYTES} bytes, got {}", app.id.len()));
+        }
+        let chars = app.name.chars().count();
+        if chars == 0 || chars > MAX_ID_BYTES {
+            err(format!("/apps/{i}/name"), format!("must be 1 to {MAX_ID_BYTES} characters, got {chars}"));
+        }
+        if !seen.insert((app.platform, app.id.as_str())) {
+            err(
+                format!("/apps/{i}"),
+                format!("app `{}` is listed twice for `{}`", app.id, app.platform.os().as_str()),
+            );
+        }
+        for (list, ids) in [("users", &app.users), ("groups", &app.groups)] {
+            for (j, id) in ids.iter().enumerate() {
+                if id.is_empty() {
+                    err(format!("/apps/{i}/{list}/{j}"), "must not be an empty id".into());
+                } else if id.len() > MAX_ID_BYTES {
+                    err(
+                        format!("/apps/{i}/{list}/{j}"),
+                        format!("must be at most {MAX_ID_BYTES} bytes, got {}", id.len()),
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// The rules serde cannot express: bounds, id and version syntax, overlaps.
 fn check(doc: &PolicyDoc) -> Validation {
     let mut v = Validation::default();
     let mut err = |pointer: String, message: String| v.errors.push(Issue { pointer, message });
-    match &doc.schema {
-        None => err("/schema".into(), "missing field `schema`".into()),
-        Some(schema) if schema != SCHEMA => {
-            err("/schema".into(), format!("unsupported schema `{schema}`, expected `{SCHEMA}`"))
+    match (&doc.schema, doc.version()) {
+        (None, _) => err("/schema".into(), "missing field `schema`".into()),
+        (Some(schema), None) => err(
+            "/schema".into(),
+            format!("unsupported schema `{schema}`, expected `{SCHEMA}` or `{SCHEMA_V2}`"),
+        ),
+        (Some(_), Some(SchemaVersion::V1)) => {
+            for pointer in doc.v2_fields() {
+                let field = pointer.rsplit('/').next().unwrap_or(pointer);
+                err(
+                    pointer.into(),
+                    format!("unknown field `{field}` in a `{SCHEMA}` policy (it is a `{SCHEMA_V2}` field)"),
+                );
+            }
         }
-        Some(_) => {}
+        (Some(_), Some(SchemaVersion::V2)) => {}
     }
+    check_v2(doc, &mut err);
     let a = &doc.assignment;
     for (list, ids) in [
         ("users", &a.users),
@@ -462,6 +741,7 @@ mod tests {
     fn the_resolved_document_is_the_defaults_and_means_the_same() {
         let p = Policy::from_json(r#"{"schema":"mdm.policy/v1"}"#).unwrap();
         let expected = PolicyDoc { schema: Some(SCHEMA.into()), ..PolicyDoc::default() };
+        assert_eq!(p.doc().enrollment, None, "a version 1 document stays one");
         assert_eq!(p.doc(), &expected);
         assert_eq!(p.doc().assigned.approval_ttl_hours, 72);
         assert!(p.doc().enabled && p.doc().assigned.push_mfa && !p.doc().unassigned.push_mfa);

@@ -2,6 +2,7 @@
 //! computed with the same decision functions as a login, without changing anything.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +10,7 @@ use crate::decide::{Access, Outcome, Reason, Reasons, compliant_probe};
 use crate::device::{Text, UserState};
 use crate::error::{DocumentKind, Error};
 use crate::json;
+use crate::manage::AppPlatform;
 use crate::policy::Policy;
 use crate::time::Timestamp;
 
@@ -91,6 +93,15 @@ pub struct DeviceOutcome {
     pub reasons: Reasons,
 }
 
+/// An app of the store, as the preview names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct AppKey {
+    /// The platform the id belongs to.
+    pub platform: AppPlatform,
+    /// The bundle id or package name.
+    pub id: Arc<str>,
+}
+
 /// One user under one policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UserView {
@@ -104,6 +115,20 @@ pub struct UserView {
     pub devices: Vec<DeviceOutcome>,
     /// What a further compliant device would get.
     pub new_device: NewDevice,
+    /// The apps assigned to the user, sorted by platform then id (none when unassigned).
+    pub apps: Vec<AppKey>,
+}
+
+impl UserView {
+    /// Whether the edit affects the user: the scope reason alone changing is no change.
+    fn differs(&self, other: &UserView) -> bool {
+        self.assigned != other.assigned
+            || self.access != other.access
+            || self.new_device != other.new_device
+            || self.apps != other.apps
+            || self.devices.len() != other.devices.len()
+            || self.devices.iter().zip(&other.devices).any(|(a, b)| a.outcome != b.outcome)
+    }
 }
 
 /// A user for whom something differs.
@@ -144,6 +169,15 @@ pub struct Summary {
     pub devices_unblocked: u64,
     /// Users whose further device would get something else.
     pub new_device_changed: u64,
+    /// Active devices of users assigned after whose login after must enroll, and before
+    /// did not have to.
+    pub devices_need_enrollment: u64,
+    /// Active devices whose login after is in a grace period, and before was not.
+    pub devices_in_grace: u64,
+    /// (user, app) pairs assigned after and not before.
+    pub apps_gained: u64,
+    /// (user, app) pairs assigned before and not after.
+    pub apps_lost: u64,
 }
 
 /// The preview's answer.
@@ -163,17 +197,18 @@ fn user_view<G: AsRef<str>>(
     state: &UserState,
     at: Timestamp,
 ) -> UserView {
-    let scope = policy.scope(policy.subject(user, groups));
+    let principals = policy.principals(user, groups);
+    let scope = policy.scope(policy.subject(principals.clone()));
     let devices = state
         .devices
         .iter()
         .map(|r| {
-            let d = policy.login(scope, state, &r.device, at);
+            let d = policy.login(principals.clone(), state, &r.device, &[], at);
             DeviceOutcome { device_id: r.device.device_id.clone(), outcome: d.outcome, reasons: d.reasons }
         })
         .collect();
     let probe = compliant_probe(policy, fresh_id(state));
-    let d = policy.login(scope, state, &probe, at);
+    let d = policy.login(principals.clone(), state, &probe, &[], at);
     let r = d.reasons;
     let new_device = if r.contains(Reason::DeviceFirst) {
         NewDevice::Register
@@ -190,12 +225,23 @@ fn user_view<G: AsRef<str>>(
     } else {
         NewDevice::Deny
     };
+    let mut apps: Vec<AppKey> = if scope.assigned() {
+        policy
+            .store(principals, None, &[])
+            .into_iter()
+            .map(|a| AppKey { platform: policy.app_platform(a.index), id: a.id })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    apps.sort();
     UserView {
         assigned: scope.assigned(),
         scope: scope.reason(),
         access: policy.allowed(scope.assigned()).1,
         devices,
         new_device,
+        apps,
     }
 }
 
@@ -243,9 +289,15 @@ pub fn preview(current: &Policy, proposed: &Policy, population: &Population, at:
         for (b, a) in before.devices.iter().zip(&after.devices) {
             s.devices_blocked += u64::from(b.outcome.is_allowed() && a.outcome == Outcome::Deny);
             s.devices_unblocked += u64::from(b.outcome == Outcome::Deny && a.outcome.is_allowed());
+            let newly = |r: Reason| a.reasons.contains(r) && !b.reasons.contains(r);
+            s.devices_need_enrollment += u64::from(after.assigned && newly(Reason::EnrollmentRequired));
+            s.devices_in_grace += u64::from(newly(Reason::PostureGrace));
         }
         s.new_device_changed += u64::from(before.new_device != after.new_device);
-        if before != after {
+        // Both lists are sorted: count what each has that the other lacks.
+        s.apps_gained += after.apps.iter().filter(|a| before.apps.binary_search(a).is_err()).count() as u64;
+        s.apps_lost += before.apps.iter().filter(|a| after.apps.binary_search(a).is_err()).count() as u64;
+        if before.differs(&after) {
             report.changes.push(Change { user: user.to_string(), before, after });
         }
     }

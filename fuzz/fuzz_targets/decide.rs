@@ -15,6 +15,9 @@ const IDS: [&str; 4] = ["u", "g0", "g1", "g2"];
 const DEVICES: [&str; 5] = ["d0", "d1", "d2", "d3", "d4"];
 const OS: [&str; 3] = ["ios", "android", "other"];
 const VERSIONS: [&str; 8] = ["0", "9", "12", "12.1", "16.0.1", "17.2", "4294967295", "1.2.3.4"];
+const METHODS: [&str; 4] = ["ios_profile", "android_work_profile", "samsung_knox", "android_device_admin"];
+const APPS: [(&str, &str); 4] = [("mail", "ios"), ("mail", "android"), ("crm", "ios"), ("docs", "android")];
+const ADMIN: [&str; 7] = ["approve", "reject", "unblock", "remove_device", "enrolled", "deprovision", "wipe"];
 const BASE_MS: i64 = 1_790_000_000_000;
 
 #[derive(Arbitrary, Debug)]
@@ -41,6 +44,19 @@ struct Knobs {
     min_pin: u8,
     encryption: bool,
     compromised: bool,
+    v2: Option<V2>,
+}
+
+/// Version 2's settings; `None`: a version 1 policy.
+#[derive(Arbitrary, Debug)]
+struct V2 {
+    approvers: u8,
+    grace: u8,
+    required: bool,
+    methods: u8,
+    separation: bool,
+    apps: u8,
+    audiences: u8,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -52,12 +68,19 @@ struct Dev {
     pin: Option<u8>,
     encrypted: Option<bool>,
     compromised: Option<bool>,
+    maker: Option<u8>,
+    work_profile: Option<bool>,
+    /// Installed apps: bit i installs APPS[i], bit i + 4 says it is managed.
+    apps: Option<u8>,
+    /// For a registered device: an enrollment (method, minutes) and a noncompliant_since.
+    enrollment: Option<(u8, u16)>,
+    noncompliant: Option<u16>,
 }
 
 #[derive(Arbitrary, Debug)]
 enum Step {
     Login { minutes: u16, device: Dev },
-    Admin { action: u8, minutes: u16, device: u8 },
+    Admin { action: u8, minutes: u16, device: u8, by_self: bool, from: u8, method: u8 },
     SetPolicy(Knobs),
     SetGroups(u8),
 }
@@ -112,7 +135,7 @@ fn policy_doc(k: &Knobs) -> Value {
     if let Some(v) = k.min_android {
         min.insert("android".into(), json!(pick(&VERSIONS, v)));
     }
-    json!({
+    let mut doc = json!({
         "schema": "mdm.policy/v1",
         "enabled": k.enabled,
         "assignment": {
@@ -143,7 +166,29 @@ fn policy_doc(k: &Knobs) -> Value {
             "require_encryption": k.encryption,
             "block_compromised": k.compromised,
         },
-    })
+    });
+    if let Some(v) = &k.v2 {
+        doc["schema"] = json!("mdm.policy/v2");
+        doc["assigned"]["approvers"] = json!(pick(&[&["admin"][..], &["self"], &["admin", "self"]], v.approvers));
+        doc["requirements"]["grace_hours"] = json!(pick(&[0u32, 1, 24], v.grace));
+        let mut methods = subset(&METHODS, v.methods);
+        if methods.is_empty() {
+            methods.push(METHODS[0]);
+        }
+        doc["enrollment"] = json!({ "required": v.required, "methods": methods });
+        doc["configuration"] = json!({ "data_separation": v.separation });
+        let apps: Vec<Value> = APPS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| v.apps & (1 << i) != 0)
+            .map(|(i, (id, platform))| {
+                let groups = if v.audiences & (1 << i) != 0 { vec![IDS[1 + i % 3]] } else { Vec::new() };
+                json!({ "id": id, "name": id, "platform": platform, "groups": groups })
+            })
+            .collect();
+        doc["apps"] = json!(apps);
+    }
+    doc
 }
 
 fn device(d: &Dev) -> Value {
@@ -163,6 +208,27 @@ fn device(d: &Dev) -> Value {
     if let Some(c) = d.compromised {
         v["compromised"] = json!(c);
     }
+    if let Some(m) = d.maker {
+        v["manufacturer"] = json!(pick(&["samsung", "Samsung", "Google"], m));
+    }
+    if let Some(w) = d.work_profile {
+        v["work_profile"] = json!(w);
+    }
+    v
+}
+
+/// A login device: also the apps it reports.
+fn login_device(d: &Dev) -> Value {
+    let mut v = device(d);
+    if let Some(mask) = d.apps {
+        let apps: Vec<Value> = APPS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(i, (id, _))| json!({ "id": id, "managed": mask & (1 << (i + 4)) != 0 }))
+            .collect();
+        v["apps"] = json!(apps);
+    }
     v
 }
 
@@ -171,6 +237,12 @@ fn registered(list: &[(Dev, u16)]) -> Vec<Value> {
         .map(|(d, m)| {
             let mut v = device(d);
             v["registered_at"] = json!(time(*m));
+            if let Some((method, at)) = d.enrollment {
+                v["enrollment"] = json!({ "method": pick(&METHODS, method), "at": time(at) });
+            }
+            if let Some(at) = d.noncompliant {
+                v["noncompliant_since"] = json!(time(at));
+            }
             v
         })
         .collect()
@@ -217,14 +289,19 @@ fuzz_target!(|input: Input| {
         match s {
             Step::Login { minutes, device: d } => {
                 let event =
-                    json!({ "type": "login", "user": "u", "at": time(*minutes), "device": device(d) });
+                    json!({ "type": "login", "user": "u", "at": time(*minutes), "device": login_device(d) });
                 step(&policy, &groups, &mut state, &event);
             }
-            Step::Admin { action, minutes, device } => {
-                let event = json!({
-                    "type": pick(&["approve", "reject", "unblock", "remove_device"], *action),
+            Step::Admin { action, minutes, device, by_self, from, method } => {
+                let mut event = json!({
+                    "type": pick(&ADMIN, *action),
                     "user": "u", "at": time(*minutes), "device_id": pick(&DEVICES, *device),
+                    "method": pick(&METHODS, *method),
                 });
+                if *by_self {
+                    event["by"] = json!("self");
+                    event["from_device"] = json!(pick(&DEVICES, *from));
+                }
                 step(&policy, &groups, &mut state, &event);
             }
             Step::SetPolicy(k) => match Policy::from_value(&policy_doc(k)) {

@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use mdm_engine::{Device, OsType, Policy, Registered, Text, Timestamp, UserState};
+use mdm_engine::{Device, Login, OsType, Policy, Registered, Text, Timestamp, UserState};
 use mdm_host::{Config, Runtime};
 
 struct Workload {
@@ -49,18 +49,9 @@ fn workload() -> Workload {
     };
     let state = UserState {
         devices: vec![
-            Registered {
-                device: mk("phone-1", OsType::Ios),
-                registered_at: Timestamp::from_millis(1_700_000_000_000),
-            },
-            Registered {
-                device: mk("phone-2", OsType::Android),
-                registered_at: Timestamp::from_millis(1_710_000_000_000),
-            },
-            Registered {
-                device: mk("tablet-3", OsType::Ios),
-                registered_at: Timestamp::from_millis(1_720_000_000_000),
-            },
+            Registered::new(mk("phone-1", OsType::Ios), Timestamp::from_millis(1_700_000_000_000)),
+            Registered::new(mk("phone-2", OsType::Android), Timestamp::from_millis(1_710_000_000_000)),
+            Registered::new(mk("tablet-3", OsType::Ios), Timestamp::from_millis(1_720_000_000_000)),
         ],
         ..UserState::default()
     };
@@ -81,33 +72,26 @@ fn bench(c: &mut Criterion) {
     let runtime = Runtime::new(Config::default()).unwrap();
     let gateway = runtime.gateway(&w.policy).unwrap();
     // Same answer everywhere before timing anything.
-    let expected = native.decide_login(USER, &w.groups, &w.state, &w.device, w.at);
-    let got = gateway.decide_login(USER, &w.groups, &w.state, &w.device, w.at).into_result().unwrap();
+    let login = Login::new(USER, w.device.clone(), w.at);
+    let expected = native.decide_login(&login, &w.groups, &w.state);
+    let got = gateway.decide_login(&login, &w.groups, &w.state).into_result().unwrap();
     assert_eq!(expected, got);
     assert_eq!(expected.outcome, mdm_engine::Outcome::Allow);
 
     let mut g = c.benchmark_group("login");
     g.bench_function("native", |b| {
         b.iter(|| {
-            black_box(native.decide_login(
-                black_box(USER),
-                black_box(&w.groups),
-                black_box(&w.state),
-                black_box(&w.device),
-                w.at,
-            ))
+            black_box(native.decide_login(black_box(&login), black_box(&w.groups), black_box(&w.state)))
         })
     });
     g.bench_function("wasmtime_warm", |b| {
-        b.iter(|| {
-            black_box(gateway.decide_login(black_box(USER), black_box(&w.groups), &w.state, &w.device, w.at))
-        })
+        b.iter(|| black_box(gateway.decide_login(black_box(&login), black_box(&w.groups), &w.state)))
     });
     g.sample_size(20);
     g.bench_function("wasmtime_fresh_instance", |b| {
         b.iter(|| {
             let fresh = runtime.gateway(black_box(&w.policy)).unwrap();
-            black_box(fresh.decide_login(USER, &w.groups, &w.state, &w.device, w.at))
+            black_box(fresh.decide_login(&login, &w.groups, &w.state))
         })
     });
     g.finish();

@@ -1,6 +1,8 @@
 //! Engine types to WIT values and back. Ids become tokens on the way in and ids again on
 //! the way out; everything else is a field-by-field copy.
 
+use std::sync::Arc;
+
 use mdm_engine as e;
 
 use crate::HostError;
@@ -34,6 +36,13 @@ pub(crate) fn device<'a>(d: &'a e::Device, tok: &mut Tokens<'a>) -> t::Device {
         Some(false) => reported |= t::Reported::INTACT,
         None => {}
     }
+    let fit = d.fit();
+    if fit.work_profile {
+        reported |= t::Reported::WORK_PROFILE;
+    }
+    if fit.samsung {
+        reported |= t::Reported::SAMSUNG;
+    }
     t::Device {
         id: tok.token(&d.device_id),
         os: os(d.os_type),
@@ -50,7 +59,12 @@ pub(crate) fn state<'a>(s: &'a e::UserState, tok: &mut Tokens<'a>, out: &mut Vec
         t::Fact::Active(t::Registered {
             id: tok.token(&r.device.device_id),
             serial: r.device.serial_number.as_ref().map(|x| tok.token(x)),
+            os: os(r.device.os_type),
             registered_at: r.registered_at.as_millis(),
+            enrollment: r
+                .enrollment
+                .map(|x| t::Enrollment { method: method(x.method), at: x.at.as_millis() }),
+            noncompliant_since: r.noncompliant_since.map(e::Timestamp::as_millis),
         })
     }));
     out.extend(s.pending.iter().map(|p| {
@@ -61,13 +75,91 @@ pub(crate) fn state<'a>(s: &'a e::UserState, tok: &mut Tokens<'a>, out: &mut Vec
     }));
 }
 
-pub(crate) fn admin_action(a: e::AdminAction) -> t::AdminAction {
-    match a {
-        e::AdminAction::Approve => t::AdminAction::Approve,
-        e::AdminAction::Reject => t::AdminAction::Reject,
-        e::AdminAction::Unblock => t::AdminAction::Unblock,
-        e::AdminAction::RemoveDevice => t::AdminAction::RemoveDevice,
+pub(crate) fn method(m: e::EnrollmentMethod) -> t::EnrollmentMethod {
+    match m {
+        e::EnrollmentMethod::IosProfile => t::EnrollmentMethod::IosProfile,
+        e::EnrollmentMethod::AndroidWorkProfile => t::EnrollmentMethod::AndroidWorkProfile,
+        e::EnrollmentMethod::SamsungKnox => t::EnrollmentMethod::SamsungKnox,
+        e::EnrollmentMethod::AndroidDeviceAdmin => t::EnrollmentMethod::AndroidDeviceAdmin,
     }
+}
+
+fn engine_method(m: t::EnrollmentMethod) -> e::EnrollmentMethod {
+    match m {
+        t::EnrollmentMethod::IosProfile => e::EnrollmentMethod::IosProfile,
+        t::EnrollmentMethod::AndroidWorkProfile => e::EnrollmentMethod::AndroidWorkProfile,
+        t::EnrollmentMethod::SamsungKnox => e::EnrollmentMethod::SamsungKnox,
+        t::EnrollmentMethod::AndroidDeviceAdmin => e::EnrollmentMethod::AndroidDeviceAdmin,
+    }
+}
+
+/// An admin event as the guest reads it: ids as tokens.
+pub(crate) fn admin_request<'a>(
+    a: &'a e::Admin,
+    tok: &mut Tokens<'a>,
+    from: Option<&'a e::Text>,
+) -> t::AdminRequest {
+    t::AdminRequest {
+        action: match a.action {
+            e::AdminAction::Approve => t::AdminAction::Approve,
+            e::AdminAction::Reject => t::AdminAction::Reject,
+            e::AdminAction::Unblock => t::AdminAction::Unblock,
+            e::AdminAction::RemoveDevice => t::AdminAction::RemoveDevice,
+            e::AdminAction::Enrolled => t::AdminAction::Enrolled,
+            e::AdminAction::Deprovision => t::AdminAction::Deprovision,
+            e::AdminAction::Wipe => t::AdminAction::Wipe,
+        },
+        target: tok.token(&a.device_id),
+        at: a.at.as_millis(),
+        by: match a.by {
+            e::Approver::Admin => t::Approver::Admin,
+            e::Approver::User => t::Approver::User,
+        },
+        from_device: match (&a.from_device, from) {
+            (None, _) => t::FromDevice::Missing,
+            (Some(_), None) => t::FromDevice::NotADevice,
+            (Some(_), Some(id)) => t::FromDevice::Device(tok.token(id)),
+        },
+        method: a.method.map(method),
+    }
+}
+
+pub(crate) fn admin_failure(f: t::AdminFailure) -> e::AdminFailure {
+    match f {
+        t::AdminFailure::NoPendingRequest => e::AdminFailure::NoPendingRequest,
+        t::AdminFailure::RequestExpired => e::AdminFailure::RequestExpired,
+        t::AdminFailure::UnknownDevice => e::AdminFailure::UnknownDevice,
+        t::AdminFailure::UnknownApprovingDevice => e::AdminFailure::UnknownApprovingDevice,
+        t::AdminFailure::NoApprovingDevice => e::AdminFailure::NoApprovingDevice,
+        t::AdminFailure::ApproverNotAllowed => e::AdminFailure::ApproverNotAllowed,
+        t::AdminFailure::ApprovingDeviceNotEnrolled => e::AdminFailure::ApprovingDeviceNotEnrolled,
+        t::AdminFailure::MethodNotAllowed => e::AdminFailure::MethodNotAllowed,
+        t::AdminFailure::MethodOfAnotherPlatform => e::AdminFailure::MethodOfAnotherPlatform,
+    }
+}
+
+pub(crate) fn commands(commands: Vec<t::Command>, tok: &Tokens<'_>) -> Result<Vec<e::Command>, HostError> {
+    commands
+        .into_iter()
+        .map(|c| {
+            let device_id = tok
+                .id(c.id)
+                .cloned()
+                .ok_or_else(|| HostError::Protocol(format!("unknown device token {}", c.id)))?;
+            let action = match c.action {
+                t::CommandAction::Deprovision => e::CommandAction::Deprovision,
+                t::CommandAction::Wipe => e::CommandAction::Wipe,
+            };
+            Ok(e::Command { action, device_id })
+        })
+        .collect()
+}
+
+/// An app of the policy's store, as the host keeps it to resolve offered apps.
+#[derive(Debug, Clone)]
+pub(crate) struct App {
+    pub(crate) id: Arc<str>,
+    pub(crate) name: Arc<str>,
 }
 
 /// Maps the guest's effects back to ids. A registered or requested device is the login
@@ -105,6 +197,15 @@ pub(crate) fn effects(
                     e::Effect::AddRejected { device_id: id(s.id)?, at: e::Timestamp::from_millis(s.at) }
                 }
                 t::Effect::RemoveRejected(i) => e::Effect::RemoveRejected { device_id: id(i)? },
+                t::Effect::SetNoncompliant(s) => {
+                    e::Effect::SetNoncompliant { device_id: id(s.id)?, at: e::Timestamp::from_millis(s.at) }
+                }
+                t::Effect::ClearNoncompliant(i) => e::Effect::ClearNoncompliant { device_id: id(i)? },
+                t::Effect::SetEnrollment(x) => e::Effect::SetEnrollment {
+                    device_id: id(x.id)?,
+                    method: engine_method(x.method),
+                    at: e::Timestamp::from_millis(x.at),
+                },
             })
         })
         .collect()
@@ -115,7 +216,18 @@ pub(crate) fn decision(
     tok: &Tokens<'_>,
     login: &e::Device,
     state: &e::UserState,
+    apps: &[App],
 ) -> Result<e::LoginDecision, HostError> {
+    let offered = |o: t::Offered| {
+        let app =
+            apps.get(o.app as usize).ok_or_else(|| HostError::Protocol(format!("unknown app {}", o.app)))?;
+        let status = match o.status {
+            t::AppStatus::Available => e::AppStatus::Available,
+            t::AppStatus::Managed => e::AppStatus::Managed,
+            t::AppStatus::Unmanaged => e::AppStatus::Unmanaged,
+        };
+        Ok(e::OfferedApp { index: o.app, id: app.id.clone(), name: app.name.clone(), status })
+    };
     Ok(e::LoginDecision {
         outcome: match d.outcome {
             t::Outcome::Allow => e::Outcome::Allow,
@@ -128,6 +240,17 @@ pub(crate) fn decision(
         // Both sides declare the reasons in the same order, so the bits are the same.
         reasons: e::Reasons::from_bits(d.reasons.as_array().first().copied().unwrap_or(0)),
         remediation: d.remediation,
+        enroll: d.enroll.map(|m| e::Enroll { method: engine_method(m) }),
+        grace_until: d.grace_until.map(e::Timestamp::from_millis),
+        configuration: d.configuration.map(|c| e::Configuration {
+            min_pin_length: c.min_pin_length,
+            require_encryption: c.require_encryption,
+            data_separation: c.data_separation,
+        }),
+        apps: d
+            .apps
+            .map(|list| list.into_iter().map(offered).collect::<Result<Vec<_>, HostError>>())
+            .transpose()?,
         effects: effects(d.effects, tok, Some(login), state)?,
     })
 }
@@ -139,25 +262,14 @@ pub(crate) fn document_error(x: t::Error) -> HostError {
         t::ErrorCode::InvalidPolicy => e::DocumentKind::Policy,
         t::ErrorCode::InvalidEvent => e::DocumentKind::Event,
         t::ErrorCode::InvalidState => e::DocumentKind::State,
-        t::ErrorCode::NoPendingRequest | t::ErrorCode::RequestExpired | t::ErrorCode::UnknownDevice => {
+        t::ErrorCode::NoPendingRequest
+        | t::ErrorCode::RequestExpired
+        | t::ErrorCode::UnknownDevice
+        | t::ErrorCode::NotPermitted => {
             return HostError::Protocol(format!("an admin error about a document: {}", x.message));
         }
     };
     HostError::Engine(kind.error(x.pointer, x.message))
-}
-
-/// A guest error about an admin action, rebuilt with the device's real id (the guest only
-/// saw its token). A document code cannot answer such a call: the host sent typed values.
-pub(crate) fn admin_error(x: t::Error, action: e::AdminAction, device_id: &e::Text) -> HostError {
-    let failure = match x.code {
-        t::ErrorCode::NoPendingRequest => e::AdminFailure::NoPendingRequest,
-        t::ErrorCode::RequestExpired => e::AdminFailure::RequestExpired,
-        t::ErrorCode::UnknownDevice => e::AdminFailure::UnknownDevice,
-        t::ErrorCode::InvalidPolicy | t::ErrorCode::InvalidEvent | t::ErrorCode::InvalidState => {
-            return HostError::Protocol(format!("a document error about an admin action: {}", x.message));
-        }
-    };
-    HostError::Engine(e::Error::admin(failure, action, device_id.to_string()))
 }
 
 pub(crate) fn issue(i: t::Issue) -> e::Issue {
@@ -182,23 +294,12 @@ mod tests {
     /// No error code is turned into another: an answer out of contract is a fault.
     #[test]
     fn guest_errors_keep_their_code_or_are_faults() {
-        let id = e::Text::new("A1").unwrap();
         let doc = |c| document_error(guest_error(c)).code();
-        let admin = |c| admin_error(guest_error(c), e::AdminAction::Approve, &id).code();
         assert_eq!(doc(t::ErrorCode::InvalidPolicy), "invalid_policy");
         assert_eq!(doc(t::ErrorCode::InvalidEvent), "invalid_event");
         assert_eq!(doc(t::ErrorCode::InvalidState), "invalid_state");
         assert_eq!(doc(t::ErrorCode::NoPendingRequest), "host.protocol");
-        assert_eq!(admin(t::ErrorCode::NoPendingRequest), "no_pending_request");
-        assert_eq!(admin(t::ErrorCode::RequestExpired), "request_expired");
-        assert_eq!(admin(t::ErrorCode::UnknownDevice), "unknown_device");
-        assert_eq!(admin(t::ErrorCode::InvalidState), "host.protocol");
-        let HostError::Engine(e) =
-            admin_error(guest_error(t::ErrorCode::UnknownDevice), e::AdminAction::Approve, &id)
-        else {
-            panic!("an engine error")
-        };
-        assert_eq!(e.to_string(), "no active device `A1`");
+        assert_eq!(doc(t::ErrorCode::NotPermitted), "host.protocol");
     }
 
     /// The guest and host pass reasons as bits; both rely on the WIT `flags` declaring
@@ -220,6 +321,9 @@ mod tests {
             t::Reasons::POSTURE_PIN,
             t::Reasons::POSTURE_ENCRYPTION,
             t::Reasons::POSTURE_COMPROMISED,
+            t::Reasons::ENROLLMENT_UNSUPPORTED,
+            t::Reasons::POSTURE_GRACE,
+            t::Reasons::POSTURE_GRACE_EXPIRED,
             t::Reasons::DEVICE_KNOWN,
             t::Reasons::DEVICE_FIRST,
             t::Reasons::DEVICE_WITHIN_LIMIT,
@@ -228,6 +332,8 @@ mod tests {
             t::Reasons::DEVICE_REQUEST_EXPIRED,
             t::Reasons::DEVICE_LIMIT_REACHED,
             t::Reasons::DEVICE_REPLACED,
+            t::Reasons::ENROLLMENT_REQUIRED,
+            t::Reasons::APPS_UNMANAGED,
         ];
         assert_eq!(flags.len(), e::Reason::ALL.len());
         for (flag, reason) in flags.iter().zip(e::Reason::ALL) {

@@ -4,7 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use mdm_engine::{
-    Access, Admin, Decision, Device, Effect, Event, Issue, LoginDecision, Outcome, Timestamp, UserState,
+    Access, Admin, Command, Configuration, Decision, Effect, Enroll, Event, Issue, Login, LoginDecision,
+    OfferedApp, Outcome, Text, Timestamp, UserState,
 };
 use rustc_hash::FxHashMap;
 use wasmtime::component::ResourceAny;
@@ -44,6 +45,34 @@ impl Verdict {
         self.outcome().is_allowed()
     }
 
+    /// The method the device must enroll with, if it must.
+    pub fn enroll(&self) -> Option<Enroll> {
+        self.decision().and_then(|d| d.enroll)
+    }
+
+    /// What the managed device must apply; nothing for a fault.
+    pub fn configuration(&self) -> Option<Configuration> {
+        self.decision().and_then(|d| d.configuration)
+    }
+
+    /// The app store for the device; empty for a fault.
+    pub fn apps(&self) -> &[OfferedApp] {
+        self.decision().and_then(|d| d.apps.as_deref()).unwrap_or_default()
+    }
+
+    /// Until when a device in its grace period keeps access.
+    pub fn grace_until(&self) -> Option<Timestamp> {
+        self.decision().and_then(|d| d.grace_until)
+    }
+
+    /// The decision, unless the sandbox failed.
+    pub fn decision(&self) -> Option<&LoginDecision> {
+        match self {
+            Verdict::Decided(d) => Some(d),
+            Verdict::FailedClosed(_) => None,
+        }
+    }
+
     /// The decision, or the fault.
     pub fn into_result(self) -> Result<LoginDecision, HostError> {
         match self {
@@ -61,6 +90,10 @@ struct Loaded {
     users: FxHashMap<Box<str>, u32>,
     /// Group id to principal.
     groups: FxHashMap<Box<str>, u32>,
+    /// App id to the index an installed app crosses as.
+    app_ids: FxHashMap<Box<str>, u32>,
+    /// The store, by app index: what offered apps resolve to.
+    apps: Vec<convert::App>,
     warnings: Vec<Issue>,
 }
 
@@ -106,9 +139,13 @@ impl Gateway {
         let policy = instance
             .call(|g, s| g.mdm_policy_engine().policy().call_parse(s, document))?
             .map_err(convert::document_error)?;
-        let (principals, warnings) = instance.call(|g, s| {
+        let (principals, warnings, apps) = instance.call(|g, s| {
             let p = g.mdm_policy_engine().policy();
-            Ok((p.call_principals(&mut *s, policy)?, p.call_warnings(&mut *s, policy)?))
+            Ok((
+                p.call_principals(&mut *s, policy)?,
+                p.call_warnings(&mut *s, policy)?,
+                p.call_apps(&mut *s, policy)?,
+            ))
         })?;
         // Users are principals 0..n, groups n.. (see the WIT `principal`).
         let offset = principals.users.len() as u32;
@@ -120,6 +157,8 @@ impl Gateway {
             document: document.into(),
             users: index(principals.users, 0),
             groups: index(principals.groups, offset),
+            app_ids: apps.iter().map(|a| (a.id.as_str().into(), a.id_index)).collect(),
+            apps: apps.into_iter().map(|a| convert::App { id: a.id.into(), name: a.name.into() }).collect(),
             warnings: warnings.into_iter().map(convert::issue).collect(),
         };
         Ok((Slot::new(instance, policy, generation), loaded))
@@ -193,31 +232,31 @@ impl Gateway {
         result
     }
 
-    /// Decides a login in the sandbox; any fault is a deny ([`Verdict::FailedClosed`]).
-    pub fn decide_login<G: AsRef<str>>(
-        &self,
-        user: &str,
-        groups: &[G],
-        state: &UserState,
-        device: &Device,
-        at: Timestamp,
-    ) -> Verdict {
+    /// Decides `login` of a user in `groups` whose stored state is `state`, in the
+    /// sandbox; any fault is a deny ([`Verdict::FailedClosed`]).
+    pub fn decide_login<G: AsRef<str>>(&self, login: &Login, groups: &[G], state: &UserState) -> Verdict {
         let result = self.with_slot(|slot, loaded| {
-            // Only the principals the policy names cross: the rest cannot change scope.
+            // Only the principals and app ids the policy names cross: the rest can change
+            // nothing.
             let context = &mut slot.context;
             context.clear();
-            context.extend(loaded.users.get(user).map(|&p| t::Fact::Principal(p)));
+            context.extend(loaded.users.get(login.user.as_str()).map(|&p| t::Fact::Principal(p)));
             context.extend(
                 groups.iter().filter_map(|g| loaded.groups.get(g.as_ref())).map(|&p| t::Fact::Principal(p)),
             );
+            context.extend(login.apps.iter().filter_map(|a| {
+                let app = *loaded.app_ids.get(a.id.as_str())?;
+                Some(t::Fact::Installed(t::Installed { app, managed: a.managed }))
+            }));
             let mut tok = Tokens::default();
-            let login = convert::device(device, &mut tok);
+            let device = convert::device(&login.device, &mut tok);
             convert::state(state, &mut tok, context);
             let (instance, policy, context) = (&mut slot.instance, slot.policy, &slot.context);
+            let at = login.at.as_millis();
             let d = instance.call(|g, s| {
-                g.mdm_policy_engine().policy().call_decide_login(s, policy, context, login, at.as_millis())
+                g.mdm_policy_engine().policy().call_decide_login(s, policy, context, device, at)
             })?;
-            convert::decision(d, &tok, device, state)
+            convert::decision(d, &tok, &login.device, state, &loaded.apps)
         });
         match result {
             Ok(d) => Verdict::Decided(d),
@@ -225,28 +264,29 @@ impl Gateway {
         }
     }
 
-    /// Decides an admin's action in the sandbox.
-    pub fn decide_admin(&self, state: &UserState, admin: &Admin) -> Result<Vec<Effect>, HostError> {
+    /// Carries out an admin event in the sandbox: the state changes and the device
+    /// commands.
+    pub fn decide_admin(
+        &self,
+        state: &UserState,
+        admin: &Admin,
+    ) -> Result<(Vec<Effect>, Vec<Command>), HostError> {
+        // A string that cannot be a device id names no device; the engine says so.
+        let from = admin.from_device.as_deref().and_then(|s| Text::new(s).ok());
         self.with_slot(|slot, _| {
             let mut tok = Tokens::default();
-            let target = tok.token(&admin.device_id);
+            let request = convert::admin_request(admin, &mut tok, from.as_ref());
             slot.context.clear();
             convert::state(state, &mut tok, &mut slot.context);
-            let action = convert::admin_action(admin.action);
             let (instance, policy, context) = (&mut slot.instance, slot.policy, &slot.context);
-            let r = instance.call(|g, s| {
-                g.mdm_policy_engine().policy().call_decide_admin(
-                    s,
-                    policy,
-                    context,
-                    action,
-                    target,
-                    admin.at.as_millis(),
-                )
-            })?;
+            let r = instance
+                .call(|g, s| g.mdm_policy_engine().policy().call_decide_admin(s, policy, context, request))?;
             match r {
-                Ok(effects) => convert::effects(effects, &tok, None, state),
-                Err(e) => Err(convert::admin_error(e, admin.action, &admin.device_id)),
+                Ok(d) => Ok((
+                    convert::effects(d.effects, &tok, None, state)?,
+                    convert::commands(d.commands, &tok)?,
+                )),
+                Err(f) => Err(HostError::Engine(mdm_engine::Error::admin(convert::admin_failure(f), admin))),
             }
         })
     }
@@ -259,10 +299,10 @@ impl Gateway {
         event: &Event,
     ) -> Result<Decision, HostError> {
         match event {
-            Event::Login(l) => {
-                self.decide_login(&l.user, groups, state, &l.device, l.at).into_result().map(Decision::Login)
+            Event::Login(l) => self.decide_login(l, groups, state).into_result().map(Decision::Login),
+            Event::Admin(a) => {
+                self.decide_admin(state, a).map(|(effects, commands)| Decision::Admin { effects, commands })
             }
-            Event::Admin(a) => self.decide_admin(state, a).map(|effects| Decision::Admin { effects }),
         }
     }
 }

@@ -3,13 +3,13 @@
 //!
 //! ```
 //! use mdm_host::{Config, Runtime};
-//! use mdm_engine::{Device, OsType, Text, Timestamp, UserState};
+//! use mdm_engine::{Device, Login, OsType, Text, Timestamp, UserState};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let runtime = Runtime::new(Config::default())?;
 //! let gateway = runtime.gateway(r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"]}}"#)?;
 //! let device = Device::new(Text::new("A1")?, OsType::Ios);
-//! let at = Timestamp::parse("2026-11-22T10:00:00Z")?;
-//! let verdict = gateway.decide_login("alice", &["sales"], &UserState::default(), &device, at);
+//! let login = Login::new("alice", device, Timestamp::parse("2026-11-22T10:00:00Z")?);
+//! let verdict = gateway.decide_login(&login, &["sales"], &UserState::default());
 //! assert!(verdict.is_allowed());
 //! # Ok(()) }
 //! ```
@@ -80,11 +80,19 @@ impl Default for Config {
     }
 }
 
+/// The longest an instantiation may run: the component's own start-up, never a decision,
+/// so it is not held to a per-login deadline, but still bounded.
+const INSTANTIATION_DEADLINE: Duration = Duration::from_secs(1);
+
 impl Config {
-    fn deadline_ticks(&self) -> u64 {
+    fn ticks(&self, limit: Duration) -> u64 {
         let tick = self.tick.as_nanos().max(1);
         // One extra tick: the current one may be about to end.
-        u64::try_from(self.deadline.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX).saturating_add(1)
+        u64::try_from(limit.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX).saturating_add(1)
+    }
+
+    fn deadline_ticks(&self) -> u64 {
+        self.ticks(self.deadline)
     }
 }
 
@@ -182,7 +190,10 @@ impl Runtime {
         let deadline_ticks = self.inner.config.deadline_ticks();
         let mut store = Store::new(&self.inner.engine, Sandbox { limiter, deadline_ticks });
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(deadline_ticks);
+        // Each call sets its own deadline (`Instance::call`).
+        store.set_epoch_deadline(
+            self.inner.config.ticks(INSTANTIATION_DEADLINE.max(self.inner.config.deadline)),
+        );
         let guest = self
             .inner
             .pre

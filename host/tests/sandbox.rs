@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use mdm_engine::{Device, OsType, Outcome, Registered, Text, Timestamp, UserState};
+use mdm_engine::{Device, Login, OsType, Outcome, Registered, Text, Timestamp, UserState};
 use mdm_host::{Config, HostError, Runtime, Verdict};
 
 const POLICY: &str =
@@ -23,10 +23,7 @@ fn device(id: &str) -> Device {
 fn state_with(n: usize) -> UserState {
     UserState {
         devices: (0..n)
-            .map(|i| Registered {
-                device: device(&format!("D{i}")),
-                registered_at: Timestamp::from_millis(i as i64),
-            })
+            .map(|i| Registered::new(device(&format!("D{i}")), Timestamp::from_millis(i as i64)))
             .collect(),
         ..UserState::default()
     }
@@ -54,14 +51,15 @@ fn memory_cap_denies_then_serves() {
     let runtime = Runtime::new(Config { memory_limit: 4 << 20, ..config() }).unwrap();
     let gateway = runtime.gateway(POLICY).unwrap();
     let huge = state_with(300_000);
-    let v = gateway.decide_login("alice", &["sales"], &huge, &device("NEW"), at());
+    let v = gateway.decide_login(&Login::new("alice", device("NEW"), at()), &["sales"], &huge);
     assert!(
         matches!(v, Verdict::FailedClosed(HostError::MemoryLimit { limit }) if limit == 4 << 20),
         "{v:?}"
     );
     assert_eq!(v.outcome(), Outcome::Deny);
     assert!(!v.access().app && !v.access().sso && !v.access().push_mfa);
-    let ok = gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at());
+    let ok =
+        gateway.decide_login(&Login::new("alice", device("A1"), at()), &["sales"], &UserState::default());
     assert_eq!(ok.outcome(), Outcome::Allow, "{ok:?}");
 }
 
@@ -77,9 +75,10 @@ fn deadline_denies_then_serves() {
     let gateway = runtime.gateway(POLICY).unwrap();
     // Replacing among a million devices sorts them all: far past 2 ms in the guest.
     let huge = state_with(1_000_000);
-    let v = gateway.decide_login("alice", &["sales"], &huge, &device("NEW"), at());
+    let v = gateway.decide_login(&Login::new("alice", device("NEW"), at()), &["sales"], &huge);
     assert!(matches!(v, Verdict::FailedClosed(HostError::Deadline)), "{v:?}");
-    let ok = gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at());
+    let ok =
+        gateway.decide_login(&Login::new("alice", device("A1"), at()), &["sales"], &UserState::default());
     assert_eq!(ok.outcome(), Outcome::Allow, "{ok:?}");
 }
 
@@ -109,7 +108,8 @@ fn guest_trap_is_an_error_not_a_crash() {
     assert!(matches!(runtime.validate(POLICY), Err(HostError::Trap(_))));
     // The real engine in the same process is unaffected.
     let gateway = Runtime::new(config()).unwrap().gateway(POLICY).unwrap();
-    let ok = gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at());
+    let ok =
+        gateway.decide_login(&Login::new("alice", device("A1"), at()), &["sales"], &UserState::default());
     assert_eq!(ok.outcome(), Outcome::Allow);
 }
 
@@ -120,7 +120,7 @@ fn invalid_policy_is_refused_and_the_old_one_stays() {
     let e = gateway.set_policy(r#"{"schema":"mdm.policy/v1","assigned":{"max_devices":0}}"#).unwrap_err();
     let HostError::Engine(inner) = &e else { panic!("{e:?}") };
     assert_eq!((inner.code().as_str(), inner.pointer()), ("invalid_policy", "/assigned/max_devices"));
-    let v = gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at());
+    let v = gateway.decide_login(&Login::new("alice", device("A1"), at()), &["sales"], &UserState::default());
     assert_eq!(v.outcome(), Outcome::Allow);
 }
 
@@ -128,10 +128,12 @@ fn invalid_policy_is_refused_and_the_old_one_stays() {
 fn hot_swap_applies_to_the_next_decision() {
     let runtime = Runtime::new(config()).unwrap();
     let gateway = runtime.gateway(POLICY).unwrap();
-    let before = gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at());
+    let before =
+        gateway.decide_login(&Login::new("alice", device("A1"), at()), &["sales"], &UserState::default());
     assert_eq!(before.outcome(), Outcome::Allow);
     gateway.set_policy(r#"{"schema":"mdm.policy/v1","enabled":false}"#).unwrap();
-    let after = gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at());
+    let after =
+        gateway.decide_login(&Login::new("alice", device("A1"), at()), &["sales"], &UserState::default());
     assert_eq!(after.outcome(), Outcome::Limited);
 }
 
@@ -145,7 +147,11 @@ fn many_threads_share_one_gateway() {
             s.spawn(move || {
                 for i in 0..200 {
                     let group = if (t + i) % 2 == 0 { "sales" } else { "other" };
-                    let v = gateway.decide_login("u", &[group], &UserState::default(), &device("X"), at());
+                    let v = gateway.decide_login(
+                        &Login::new("u", device("X"), at()),
+                        &[group],
+                        &UserState::default(),
+                    );
                     let want = if group == "sales" { Outcome::Allow } else { Outcome::Limited };
                     assert_eq!(v.outcome(), want);
                     if t == 0 && i % 50 == 0 {
@@ -179,7 +185,7 @@ fn compiled_code_cache_is_reused() {
     // The key is a SHA-256: 64 hex digits, the same on every run.
     assert_eq!(files[0].len(), "mdm-".len() + 64 + ".cwasm".len());
     let gateway = Runtime::new(cfg).unwrap().gateway(POLICY).unwrap();
-    let v = gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at());
+    let v = gateway.decide_login(&Login::new("alice", device("A1"), at()), &["sales"], &UserState::default());
     assert_eq!(v.outcome(), Outcome::Allow);
     // A damaged artifact is replaced, not trusted.
     let path = dir.join(&files[0]);
@@ -189,7 +195,9 @@ fn compiled_code_cache_is_reused() {
         .gateway(POLICY)
         .unwrap();
     assert!(
-        gateway.decide_login("alice", &["sales"], &UserState::default(), &device("A1"), at()).is_allowed()
+        gateway
+            .decide_login(&Login::new("alice", device("A1"), at()), &["sales"], &UserState::default())
+            .is_allowed()
     );
     assert!(std::fs::read(&path).unwrap().len() > 1000, "the damaged artifact was rewritten");
 }
@@ -212,7 +220,7 @@ fn a_million_groups_and_a_hundred_thousand_devices_are_decided() {
     groups.push("sales".into());
     let state = state_with(100_000);
     let known = device("D99999");
-    let v = gateway.decide_login("alice", &groups, &state, &known, at());
+    let v = gateway.decide_login(&Login::new("alice", known.clone(), at()), &groups, &state);
     assert_eq!(v.outcome(), Outcome::Allow, "{v:?}");
 }
 

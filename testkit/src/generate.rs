@@ -13,6 +13,9 @@ const GROUPS: &[&str] = &["g0", "g1", "g2", "g3", "g4"];
 const DEVICES: &[&str] = &["d0", "d1", "d2", "d3", "d4"];
 const OS: &[&str] = &["ios", "android", "other"];
 const VERSIONS: &[&str] = &["9", "11", "12", "12.1", "15.7", "16", "16.0.1", "17.2", "18"];
+const METHODS: &[&str] = &["ios_profile", "android_work_profile", "samsung_knox", "android_device_admin"];
+/// App ids; `mail` exists on both platforms, as two apps.
+const APPS: &[(&str, &str)] = &[("mail", "ios"), ("mail", "android"), ("crm", "ios"), ("docs", "android")];
 
 fn subset(items: &'static [&'static str]) -> impl Strategy<Value = Vec<&'static str>> {
     proptest::sample::subsequence(items, 0..=items.len())
@@ -65,11 +68,51 @@ pub fn policy() -> impl Strategy<Value = Value> {
             json!({ "platforms": platforms, "min_os_version": min, "min_pin_length": pin,
                     "require_encryption": enc, "block_compromised": comp })
         });
-    (prop::bool::weighted(0.9), assignment, prop::sample::select(vec!["device_id", "device_id_and_serial"]), assigned, unassigned, requirements)
+    let v1 = (prop::bool::weighted(0.9), assignment, prop::sample::select(vec!["device_id", "device_id_and_serial"]), assigned, unassigned, requirements)
         .prop_map(|(enabled, assignment, device_match, assigned, unassigned, requirements)| {
             json!({ "schema": "mdm.policy/v1", "enabled": enabled, "assignment": assignment, "device_match": device_match,
                     "assigned": assigned, "unassigned": unassigned, "requirements": requirements })
-        })
+        });
+    (v1, maybe(version_2())).prop_map(|(mut policy, v2)| {
+        if let (Some(v2), Some(doc)) = (v2, policy.as_object_mut()) {
+            let Value::Object(v2) = v2 else { return policy };
+            doc.insert("schema".into(), json!("mdm.policy/v2"));
+            for (key, value) in v2 {
+                match (doc.get_mut(&key), value) {
+                    (Some(Value::Object(section)), Value::Object(more)) => section.extend(more),
+                    (_, value) => {
+                        doc.insert(key, value);
+                    }
+                }
+            }
+        }
+        policy
+    })
+}
+
+/// Version 2's settings, merged into a version 1 policy.
+fn version_2() -> impl Strategy<Value = Value> {
+    let approvers = prop::sample::select(vec![vec!["admin"], vec!["self"], vec!["admin", "self"]]);
+    let methods = proptest::sample::subsequence(METHODS, 1..=METHODS.len());
+    let app = (subset(USERS), subset(GROUPS)).prop_map(|(u, g)| {
+        // Most apps go to a few people or to everyone.
+        (u.into_iter().take(1).collect::<Vec<_>>(), g.into_iter().take(2).collect::<Vec<_>>())
+    });
+    let apps = (proptest::sample::subsequence(APPS, 0..=APPS.len()), prop::collection::vec(app, APPS.len()));
+    (approvers, prop::sample::select(vec![0u32, 24, 48]), any::<bool>(), methods, any::<bool>(), apps).prop_map(
+        |(approvers, grace, required, methods, separation, (apps, audiences))| {
+            let apps: Vec<Value> = apps
+                .into_iter()
+                .zip(audiences)
+                .map(|((id, platform), (users, groups))| {
+                    json!({ "id": id, "name": id.to_uppercase(), "platform": platform, "users": users, "groups": groups })
+                })
+                .collect();
+            json!({ "assigned": { "approvers": approvers }, "requirements": { "grace_hours": grace },
+                    "enrollment": { "required": required, "methods": methods },
+                    "configuration": { "data_separation": separation }, "apps": apps })
+        },
+    )
 }
 
 fn device() -> impl Strategy<Value = Value> {
@@ -81,8 +124,16 @@ fn device() -> impl Strategy<Value = Value> {
         maybe(prop::sample::select(vec![0u32, 4, 6, 8])),
         maybe(any::<bool>()),
         maybe(prop::bool::weighted(0.2)),
+        (
+            maybe(prop::sample::select(vec!["samsung", "SAMSUNG", "Google"])),
+            maybe(any::<bool>()),
+            maybe(prop::collection::vec(
+                (prop::sample::select(vec!["mail", "crm", "docs", "game"]), any::<bool>()),
+                0..3,
+            )),
+        ),
     )
-        .prop_map(|(id, os, version, serial, pin, enc, comp)| {
+        .prop_map(|(id, os, version, serial, pin, enc, comp, (maker, work, apps))| {
             let mut d = Map::new();
             d.insert("device_id".into(), json!(id));
             d.insert("os_type".into(), json!(os));
@@ -92,6 +143,16 @@ fn device() -> impl Strategy<Value = Value> {
                 ("pin_length", pin.map(|v| json!(v))),
                 ("encrypted", enc.map(|v| json!(v))),
                 ("compromised", comp.map(|v| json!(v))),
+                ("manufacturer", maker.map(|v| json!(v))),
+                ("work_profile", work.map(|v| json!(v))),
+                (
+                    "apps",
+                    apps.map(|a| {
+                        a.into_iter()
+                            .map(|(id, managed)| json!({ "id": id, "managed": managed }))
+                            .collect::<Value>()
+                    }),
+                ),
             ];
             for (k, v) in fields {
                 if let Some(v) = v {
@@ -111,6 +172,12 @@ fn event() -> impl Strategy<Value = Value> {
         1 => (user(), prop::sample::select(DEVICES)).prop_map(|(u, d)| json!({ "type": "reject", "user": u, "device_id": d })),
         1 => (user(), prop::sample::select(DEVICES)).prop_map(|(u, d)| json!({ "type": "unblock", "user": u, "device_id": d })),
         1 => (user(), prop::sample::select(DEVICES)).prop_map(|(u, d)| json!({ "type": "remove_device", "user": u, "device_id": d })),
+        2 => (user(), prop::sample::select(DEVICES), prop::sample::select(METHODS))
+            .prop_map(|(u, d, m)| json!({ "type": "enrolled", "user": u, "device_id": d, "method": m })),
+        1 => (user(), prop::sample::select(DEVICES), prop::sample::select(vec!["deprovision", "wipe"]))
+            .prop_map(|(u, d, kind)| json!({ "type": kind, "user": u, "device_id": d })),
+        1 => (user(), prop::sample::select(DEVICES), prop::sample::select(DEVICES))
+            .prop_map(|(u, d, from)| json!({ "type": "approve", "user": u, "device_id": d, "by": "self", "from_device": from })),
         1 => policy().prop_map(|p| json!({ "type": "set_policy", "policy": p })),
         1 => (user(), subset(GROUPS)).prop_map(|(u, g)| json!({ "type": "set_groups", "user": u, "groups": g })),
     ]

@@ -1,7 +1,7 @@
 //! The contract's invariants, checked on any decided event by the differential test and
 //! the `decide` fuzz target.
 
-use mdm_engine::{AdminAction, Decision, Event, OnApprove, Policy, UnassignedAccess, UserState};
+use mdm_engine::{AdminAction, Decision, Event, OnApprove, Policy, Reason, UnassignedAccess, UserState};
 
 /// Checks the contract's invariants (issue #6) on one decided event: `state` is the
 /// user's state before it. Returns the invariant that does not hold. Determinism is the
@@ -16,6 +16,9 @@ pub fn check(
     after.apply(decision.effects());
     if state.check().is_ok() && after.check().is_err() {
         return Err("effects turn a valid state into an invalid one");
+    }
+    if serde_json::to_string(&after).is_ok_and(|s| s.contains("\"apps\"")) {
+        return Err("apps are never stored");
     }
     let doc = policy.doc();
     // Devices the user already had may stay; only the decision must not add past the cap.
@@ -33,10 +36,29 @@ pub fn check(
                 if after.devices.len() > cap {
                     return Err("an assigned login never goes over max_devices");
                 }
-                if allowed && policy.posture(&login.device).has_posture_failure() {
-                    return Err("a device failing posture is never allowed for an assigned user");
+                if allowed
+                    && policy.posture(&login.device).has_posture_failure()
+                    && !d.reasons.contains(Reason::PostureGrace)
+                {
+                    return Err(
+                        "a device failing posture is never allowed for an assigned user, but in its grace period",
+                    );
+                }
+                if allowed && d.reasons.contains(Reason::PostureGraceExpired) {
+                    return Err("a device in expired grace is never allowed for an assigned user");
+                }
+                let enrollment = doc.enrollment.as_ref().filter(|e| e.required);
+                let enrolled = state
+                    .device(&login.device.device_id)
+                    .and_then(|r| r.enrollment)
+                    .is_some_and(|e| enrollment.is_some_and(|x| x.methods.contains(&e.method)));
+                if enrollment.is_some() && !enrolled && (d.access.sso || d.access.push_mfa) {
+                    return Err("an unenrolled device never gets SSO or push MFA under enrollment.required");
                 }
             } else {
+                if d.apps.is_some() || d.enroll.is_some() || d.configuration.is_some() {
+                    return Err("an unassigned user never gets apps, an enrollment or a configuration");
+                }
                 if d.access.sso && doc.unassigned.access != UnassignedAccess::Full {
                     return Err("no SSO for an unassigned user unless the policy grants it");
                 }

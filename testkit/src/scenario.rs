@@ -61,6 +61,30 @@ pub struct Expect {
     pub pending: Option<Vec<String>>,
     /// The exact set of rejected device ids after the step.
     pub rejected: Option<Vec<String>>,
+    /// The method in the decision's `enroll`; `null`: none.
+    #[serde(default, deserialize_with = "present")]
+    pub enroll: Option<Option<String>>,
+    /// The decision's `grace_until` (RFC 3339); `null`: none.
+    #[serde(default, deserialize_with = "present")]
+    pub grace_until: Option<Option<String>>,
+    /// App id to status: the decision's store exactly (`{}`: none).
+    pub apps: Option<BTreeMap<String, String>>,
+    /// The decision's configuration, exactly; `null`: none.
+    #[serde(default, deserialize_with = "present")]
+    pub configuration: Option<Option<Value>>,
+    /// The decision's commands, exactly (`[]`: none).
+    pub commands: Option<Vec<Value>>,
+    /// The exact set of active device ids with an `enrollment` after the step.
+    pub enrolled: Option<Vec<String>>,
+    /// The exact set of active device ids with a `noncompliant_since` after the step.
+    pub noncompliant: Option<Vec<String>>,
+}
+
+/// A key whose `null` means something: present (`Some`), with `None` for `null`.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Expected access flags.
@@ -294,7 +318,11 @@ fn check(expect: &Expect, result: &StepResult, after: &UserState, prefix: &str, 
     let wants_login = expect.outcome.is_some()
         || expect.assigned.is_some()
         || expect.access.is_some()
-        || expect.reasons_include.is_some();
+        || expect.reasons_include.is_some()
+        || expect.enroll.is_some()
+        || expect.grace_until.is_some()
+        || expect.apps.is_some()
+        || expect.configuration.is_some();
     match login {
         None if wants_login => fail("expected a login decision, got none".into()),
         None => {}
@@ -325,12 +353,72 @@ fn check(expect: &Expect, result: &StepResult, after: &UserState, prefix: &str, 
                     Some(_) => {}
                 }
             }
+            if let Some(want) = &expect.enroll {
+                let got = d.enroll.map(|e| e.method.as_str().to_string());
+                if got != *want {
+                    fail(format!("enroll: expected {want:?}, got {got:?}"));
+                }
+            }
+            if let Some(want) = &expect.grace_until {
+                let got = d.grace_until.map(|t| t.to_rfc3339());
+                let want_t = want.as_deref().map(mdm_engine::Timestamp::parse);
+                let same = match (&want_t, d.grace_until) {
+                    (None, None) => true,
+                    (Some(Ok(w)), Some(g)) => *w == g,
+                    _ => false,
+                };
+                if !same {
+                    fail(format!("grace_until: expected {want:?}, got {got:?}"));
+                }
+            }
+            if let Some(want) = &expect.apps {
+                let got: BTreeMap<String, String> = d
+                    .apps
+                    .iter()
+                    .flatten()
+                    .map(|a| (a.id.to_string(), a.status.as_str().to_string()))
+                    .collect();
+                if got != *want {
+                    fail(format!("apps: expected {want:?}, got {got:?}"));
+                }
+            }
+            if let Some(want) = &expect.configuration {
+                let got = d.configuration.map(|c| serde_json::to_value(c).unwrap_or(Value::Null));
+                if got != *want {
+                    fail(format!("configuration: expected {want:?}, got {got:?}"));
+                }
+            }
+        }
+    }
+    if let Some(want) = &expect.commands {
+        let got: Vec<Value> = match result {
+            StepResult::Decision(Decision::Admin { commands, .. }) => {
+                commands.iter().map(|c| serde_json::to_value(c).unwrap_or(Value::Null)).collect()
+            }
+            _ => Vec::new(),
+        };
+        if got != *want {
+            fail(format!("commands: expected {want:?}, got {got:?}"));
         }
     }
     let lists = [
         ("devices", &expect.devices, ids(after.devices.iter().map(|d| d.device.device_id.as_str()))),
         ("pending", &expect.pending, ids(after.pending.iter().map(|p| p.device.device_id.as_str()))),
         ("rejected", &expect.rejected, ids(after.rejected.iter().map(|r| r.device_id.as_str()))),
+        (
+            "enrolled",
+            &expect.enrolled,
+            ids(after.devices.iter().filter(|d| d.enrollment.is_some()).map(|d| d.device.device_id.as_str())),
+        ),
+        (
+            "noncompliant",
+            &expect.noncompliant,
+            ids(after
+                .devices
+                .iter()
+                .filter(|d| d.noncompliant_since.is_some())
+                .map(|d| d.device.device_id.as_str())),
+        ),
     ];
     for (what, want, got) in lists {
         if let Some(want) = want {

@@ -26,6 +26,7 @@ mod glue {
 #[derive(Default)]
 struct Scratch {
     principals: Vec<u32>,
+    installed: Vec<(u32, bool)>,
     state: e::UserState<u32>,
 }
 
@@ -74,24 +75,110 @@ impl GuestPolicy for Policy {
         t::Principals { users: names(users), groups: names(groups) }
     }
 
+    fn apps(&self) -> Vec<t::AppInfo> {
+        let ids = e::abi::app_ids(&self.0);
+        self.0
+            .doc()
+            .apps
+            .iter()
+            .flatten()
+            .map(|a| t::AppInfo {
+                platform: match a.platform {
+                    e::AppPlatform::Ios => t::AppPlatform::Ios,
+                    e::AppPlatform::Android => t::AppPlatform::Android,
+                },
+                id: a.id.clone(),
+                name: a.name.clone(),
+                id_index: ids.iter().position(|i| **i == *a.id).unwrap_or_default() as u32,
+            })
+            .collect()
+    }
+
     fn decide_login(&self, context: Vec<t::Fact>, login: t::Device, at: i64) -> t::LoginDecision {
-        with_context(context, |principals, state| {
+        with_context(context, |principals, installed, state| {
             let at = e::Timestamp::from_millis(at);
-            decision(e::abi::decide_login(&self.0, principals, state, &device(login), at))
+            decision(e::abi::decide_login(&self.0, principals, state, &device(login), installed, at))
         })
     }
 
     fn decide_admin(
         &self,
         state: Vec<t::Fact>,
-        action: t::AdminAction,
-        target: u32,
-        at: i64,
-    ) -> Result<Vec<t::Effect>, t::Error> {
-        let effects = with_context(state, |_, s| {
-            e::abi::decide_admin(&self.0, s, admin_action(action), &target, e::Timestamp::from_millis(at))
-        });
-        effects.map(|v| v.into_iter().map(effect).collect()).map_err(error)
+        request: t::AdminRequest,
+    ) -> Result<t::AdminDecision, t::AdminFailure> {
+        let request = e::abi::AdminRequest {
+            action: admin_action(request.action),
+            device_id: request.target,
+            at: e::Timestamp::from_millis(request.at),
+            by: match request.by {
+                t::Approver::Admin => e::Approver::Admin,
+                t::Approver::User => e::Approver::User,
+            },
+            from_device: match request.from_device {
+                t::FromDevice::Missing => e::abi::FromDevice::Missing,
+                t::FromDevice::NotADevice => e::abi::FromDevice::NotADevice,
+                t::FromDevice::Device(d) => e::abi::FromDevice::Device(d),
+            },
+            method: request.method.map(method),
+        };
+        let decided = with_context(state, |_, _, s| e::abi::decide_admin(&self.0, s, &request));
+        match decided {
+            Ok(d) => Ok(t::AdminDecision {
+                effects: d.effects.into_iter().map(effect).collect(),
+                commands: d
+                    .commands
+                    .into_iter()
+                    .map(|c| t::Command {
+                        action: match c.action {
+                            e::CommandAction::Deprovision => t::CommandAction::Deprovision,
+                            e::CommandAction::Wipe => t::CommandAction::Wipe,
+                        },
+                        id: c.device_id,
+                    })
+                    .collect(),
+            }),
+            Err(f) => Err(match f {
+                e::AdminFailure::NoPendingRequest => t::AdminFailure::NoPendingRequest,
+                e::AdminFailure::RequestExpired => t::AdminFailure::RequestExpired,
+                e::AdminFailure::UnknownDevice => t::AdminFailure::UnknownDevice,
+                e::AdminFailure::UnknownApprovingDevice => t::AdminFailure::UnknownApprovingDevice,
+                e::AdminFailure::NoApprovingDevice => t::AdminFailure::NoApprovingDevice,
+                e::AdminFailure::ApproverNotAllowed => t::AdminFailure::ApproverNotAllowed,
+                e::AdminFailure::ApprovingDeviceNotEnrolled => t::AdminFailure::ApprovingDeviceNotEnrolled,
+                e::AdminFailure::MethodNotAllowed => t::AdminFailure::MethodNotAllowed,
+                e::AdminFailure::MethodOfAnotherPlatform => t::AdminFailure::MethodOfAnotherPlatform,
+            }),
+        }
+    }
+
+    fn evaluate(&self, groups: Vec<String>, state: String, event: String) -> Result<String, t::Error> {
+        let state = if state.is_empty() {
+            e::UserState::default()
+        } else {
+            e::UserState::from_json(&state).map_err(error)?
+        };
+        let event = e::Event::from_json(&event).map_err(error)?;
+        let evaluation = e::evaluate(&self.0, &groups, &state, &event).map_err(error)?;
+        // As for the preview's report: nothing in an evaluation can fail to serialise.
+        Ok(serde_json::to_string(&evaluation).unwrap_or_else(|_| std::process::abort()))
+    }
+}
+
+fn method(m: t::EnrollmentMethod) -> e::EnrollmentMethod {
+    match m {
+        t::EnrollmentMethod::IosProfile => e::EnrollmentMethod::IosProfile,
+        t::EnrollmentMethod::AndroidWorkProfile => e::EnrollmentMethod::AndroidWorkProfile,
+        t::EnrollmentMethod::SamsungKnox => e::EnrollmentMethod::SamsungKnox,
+        t::EnrollmentMethod::AndroidDeviceAdmin => e::EnrollmentMethod::AndroidDeviceAdmin,
+    }
+}
+
+fn wit_method(m: e::EnrollmentMethod) -> t::EnrollmentMethod {
+    match m {
+        e::EnrollmentMethod::IosProfile => t::EnrollmentMethod::IosProfile,
+        e::EnrollmentMethod::AndroidWorkProfile => t::EnrollmentMethod::AndroidWorkProfile,
+        e::EnrollmentMethod::SamsungKnox => t::EnrollmentMethod::SamsungKnox,
+        e::EnrollmentMethod::AndroidDeviceAdmin => t::EnrollmentMethod::AndroidDeviceAdmin,
     }
 }
 
@@ -129,25 +216,38 @@ fn device(d: t::Device) -> e::Device<u32> {
         } else {
             r.contains(t::Reported::INTACT).then_some(false)
         },
+        work_profile: r.contains(t::Reported::WORK_PROFILE).then_some(true),
+        // Only whether it is Samsung crosses; the one string the rule compares to.
+        manufacturer: r.contains(t::Reported::SAMSUNG).then(|| "samsung".to_string()),
         ..e::Device::new(d.id, os(d.os))
     }
 }
 
-/// Runs `f` on the call's principals and state, built in the scratch lists. The guest
-/// never reads a stored device's OS type (effects name devices by token), so `Other`
-/// stands in.
-fn with_context<R>(facts: Vec<t::Fact>, f: impl FnOnce(&[u32], &e::UserState<u32>) -> R) -> R {
-    SCRATCH.with_borrow_mut(|Scratch { principals, state }| {
+/// Runs `f` on the call's principals, installed apps and state, built in the scratch
+/// lists. Of a stored device, the guest reads its id, serial number, OS type, enrollment
+/// and grace (effects name devices by token; the host keeps the rest).
+fn with_context<R>(
+    facts: Vec<t::Fact>,
+    f: impl FnOnce(&[u32], &[(u32, bool)], &e::UserState<u32>) -> R,
+) -> R {
+    SCRATCH.with_borrow_mut(|Scratch { principals, installed, state }| {
         principals.clear();
+        installed.clear();
         state.devices.clear();
         state.pending.clear();
         state.rejected.clear();
         for fact in facts {
             match fact {
                 t::Fact::Principal(p) => principals.push(p),
+                t::Fact::Installed(i) => installed.push((i.app, i.managed)),
                 t::Fact::Active(r) => state.devices.push(e::Registered {
-                    device: e::Device { serial_number: r.serial, ..e::Device::new(r.id, e::OsType::Other) },
+                    device: e::Device { serial_number: r.serial, ..e::Device::new(r.id, os(r.os)) },
                     registered_at: e::Timestamp::from_millis(r.registered_at),
+                    enrollment: r.enrollment.map(|x| e::Enrollment {
+                        method: method(x.method),
+                        at: e::Timestamp::from_millis(x.at),
+                    }),
+                    noncompliant_since: r.noncompliant_since.map(e::Timestamp::from_millis),
                 }),
                 t::Fact::Pending(p) => state.pending.push(e::Pending {
                     device: e::Device::new(p.id, e::OsType::Other),
@@ -159,7 +259,7 @@ fn with_context<R>(facts: Vec<t::Fact>, f: impl FnOnce(&[u32], &e::UserState<u32
                 }
             }
         }
-        f(principals, state)
+        f(principals, installed, state)
     })
 }
 
@@ -169,6 +269,9 @@ fn admin_action(a: t::AdminAction) -> e::AdminAction {
         t::AdminAction::Reject => e::AdminAction::Reject,
         t::AdminAction::Unblock => e::AdminAction::Unblock,
         t::AdminAction::RemoveDevice => e::AdminAction::RemoveDevice,
+        t::AdminAction::Enrolled => e::AdminAction::Enrolled,
+        t::AdminAction::Deprovision => e::AdminAction::Deprovision,
+        t::AdminAction::Wipe => e::AdminAction::Wipe,
     }
 }
 
@@ -185,6 +288,25 @@ fn decision(d: e::LoginDecision<u32>) -> t::LoginDecision {
         // Both sides declare the reasons in the same order, so the bits are the same.
         reasons: t::Reasons::from_bits_retain(d.reasons.bits()),
         remediation: d.remediation,
+        enroll: d.enroll.map(|x| wit_method(x.method)),
+        grace_until: d.grace_until.map(e::Timestamp::as_millis),
+        configuration: d.configuration.map(|c| t::Configuration {
+            min_pin_length: c.min_pin_length,
+            require_encryption: c.require_encryption,
+            data_separation: c.data_separation,
+        }),
+        apps: d.apps.map(|apps| {
+            apps.into_iter()
+                .map(|a| t::Offered {
+                    app: a.index,
+                    status: match a.status {
+                        e::AppStatus::Available => t::AppStatus::Available,
+                        e::AppStatus::Managed => t::AppStatus::Managed,
+                        e::AppStatus::Unmanaged => t::AppStatus::Unmanaged,
+                    },
+                })
+                .collect()
+        }),
         effects: d.effects.into_iter().map(effect).collect(),
     }
 }
@@ -203,6 +325,15 @@ fn effect(x: e::Effect<u32>) -> t::Effect {
             t::Effect::AddRejected(t::Stamped { id: device_id, at: at.as_millis() })
         }
         e::Effect::RemoveRejected { device_id } => t::Effect::RemoveRejected(device_id),
+        e::Effect::SetNoncompliant { device_id, at } => {
+            t::Effect::SetNoncompliant(t::Stamped { id: device_id, at: at.as_millis() })
+        }
+        e::Effect::ClearNoncompliant { device_id } => t::Effect::ClearNoncompliant(device_id),
+        e::Effect::SetEnrollment { device_id, method, at } => t::Effect::SetEnrollment(t::Enrolled {
+            id: device_id,
+            method: wit_method(method),
+            at: at.as_millis(),
+        }),
     }
 }
 
@@ -214,6 +345,7 @@ fn error(x: e::Error) -> t::Error {
         e::ErrorCode::NoPendingRequest => t::ErrorCode::NoPendingRequest,
         e::ErrorCode::RequestExpired => t::ErrorCode::RequestExpired,
         e::ErrorCode::UnknownDevice => t::ErrorCode::UnknownDevice,
+        e::ErrorCode::NotPermitted => t::ErrorCode::NotPermitted,
     };
     t::Error { code, pointer: x.pointer().to_string(), message: x.message() }
 }

@@ -324,13 +324,31 @@ fn describe_result(result: &StepResult) -> String {
                 a.push_mfa,
                 reasons.join(", ")
             );
+            if let Some(e) = d.enroll {
+                line.push_str(&format!("; enroll with {}", e.method.as_str()));
+            }
+            if let Some(until) = d.grace_until {
+                line.push_str(&format!("; grace until {until}"));
+            }
+            if let Some(apps) = &d.apps
+                && !apps.is_empty()
+            {
+                let list: Vec<String> =
+                    apps.iter().map(|a| format!("{} ({})", a.name, a.status.as_str())).collect();
+                line.push_str(&format!("; apps: {}", list.join(", ")));
+            }
             if !d.remediation.is_empty() {
                 line.push_str(&format!("; to fix: {}", d.remediation.join("; ")));
             }
             line
         }
-        StepResult::Decision(Decision::Admin { effects }) => {
-            format!("done ({} change{})", effects.len(), if effects.len() == 1 { "" } else { "s" })
+        StepResult::Decision(Decision::Admin { effects, commands }) => {
+            let mut line =
+                format!("done ({} change{})", effects.len(), if effects.len() == 1 { "" } else { "s" });
+            for c in commands {
+                line.push_str(&format!("; send `{}` to {}", c.action.as_str(), c.device_id));
+            }
+            line
         }
         StepResult::Ok => "ok".into(),
         StepResult::Error(e) => format!("error {} at `{}`: {}", e.code, e.pointer, e.message),
