@@ -1,9 +1,25 @@
 /** An OS type. */
 export type OsType = "ios" | "android" | "other";
 
-/** The policy document (`mdm.policy/v1`); every field but `schema` is optional. */
+/** An enrollment method (version 2), in the order a device is fitted to one. */
+export type EnrollmentMethod = "ios_profile" | "android_work_profile" | "samsung_knox" | "android_device_admin";
+
+/** An app of the managed store (version 2). */
+export interface App {
+  id: string;
+  name: string;
+  platform: "ios" | "android";
+  users?: string[];
+  groups?: string[];
+}
+
+/**
+ * The policy document; every field but `schema` is optional. `enrollment`, `configuration`,
+ * `apps`, `assigned.approvers` and `requirements.grace_hours` are version 2's.
+ */
 export interface PolicyDocument {
-  schema: "mdm.policy/v1";
+  $schema?: string;
+  schema: "mdm.policy/v1" | "mdm.policy/v2";
   enabled?: boolean;
   assignment?: {
     organization?: boolean;
@@ -19,6 +35,7 @@ export interface PolicyDocument {
     on_approve?: "replace" | "add";
     approval_ttl_hours?: number;
     push_mfa?: boolean;
+    approvers?: ("admin" | "self")[];
   };
   unassigned?: {
     max_devices?: number;
@@ -32,12 +49,29 @@ export interface PolicyDocument {
     min_pin_length?: number;
     require_encryption?: boolean;
     block_compromised?: boolean;
+    grace_hours?: number;
   };
+  enrollment?: { required?: boolean; methods?: EnrollmentMethod[] };
+  configuration?: { data_separation?: boolean };
+  apps?: App[];
 }
 
-/** A policy document with every default filled in, as `Policy.document()` returns it. */
-export type ResolvedPolicyDocument = {
-  [K in keyof PolicyDocument]-?: Required<NonNullable<PolicyDocument[K]>>;
+/**
+ * A policy document with every default filled in, as `Policy.document()` returns it (a
+ * version 1 document has no version 2 fields).
+ */
+export type ResolvedPolicyDocument = Omit<
+  Required<PolicyDocument>,
+  "$schema" | "assignment" | "assigned" | "unassigned" | "requirements" | "enrollment" | "configuration" | "apps"
+> & {
+  $schema?: string;
+  assignment: Required<NonNullable<PolicyDocument["assignment"]>>;
+  assigned: Required<Omit<NonNullable<PolicyDocument["assigned"]>, "approvers">> & { approvers?: ("admin" | "self")[] };
+  unassigned: Required<NonNullable<PolicyDocument["unassigned"]>>;
+  requirements: Required<Omit<NonNullable<PolicyDocument["requirements"]>, "grace_hours">> & { grace_hours?: number };
+  enrollment?: Required<NonNullable<PolicyDocument["enrollment"]>>;
+  configuration?: Required<NonNullable<PolicyDocument["configuration"]>>;
+  apps?: App[];
 };
 
 /** A device as the mobile app reports it; unknown attributes are dropped. */
@@ -51,11 +85,20 @@ export interface Device {
   pin_length?: number;
   encrypted?: boolean;
   compromised?: boolean;
+  manufacturer?: string;
+  work_profile?: boolean;
+}
+
+/** A login device: also the apps it has installed, read for this login only. */
+export interface LoginDevice extends Device {
+  apps?: { id: string; managed: boolean }[];
 }
 
 /** An active registered device. */
 export interface RegisteredDevice extends Device {
   registered_at: string;
+  enrollment?: { method: EnrollmentMethod; at: string };
+  noncompliant_since?: string;
 }
 
 /** A user's stored state. */
@@ -67,16 +110,20 @@ export interface UserState {
 
 /** A login, or an admin's action on one device. Times are RFC 3339. */
 export type Event =
-  | { type: "login"; user: string; at: string; device: Device }
-  | { type: "approve" | "reject" | "unblock" | "remove_device"; user: string; device_id: string; at: string };
+  | { type: "login"; user: string; at: string; device: LoginDevice }
+  | { type: "approve"; user: string; device_id: string; at: string; by?: "admin" | "self"; from_device?: string }
+  | { type: "reject" | "unblock" | "remove_device" | "deprovision" | "wipe"; user: string; device_id: string; at: string }
+  | { type: "enrolled"; user: string; device_id: string; at: string; method: EnrollmentMethod };
 
 /** A stable reason code. */
 export type Reason =
   | "scope.disabled" | "scope.excluded_user" | "scope.excluded_group" | "scope.user" | "scope.group"
   | "scope.organization" | "scope.none" | "device.rejected" | "device.serial_mismatch"
   | "posture.platform" | "posture.os_version" | "posture.pin" | "posture.encryption" | "posture.compromised"
+  | "enrollment.unsupported" | "posture.grace" | "posture.grace_expired"
   | "device.known" | "device.first" | "device.within_limit" | "device.pending" | "device.approval_requested"
-  | "device.request_expired" | "device.limit_reached" | "device.replaced";
+  | "device.request_expired" | "device.limit_reached" | "device.replaced"
+  | "enrollment.required" | "apps.unmanaged";
 
 /** What a login may use. */
 export interface Access {
@@ -92,7 +139,10 @@ export type Effect =
   | { op: "add_pending"; device: Device; at: string }
   | { op: "remove_pending"; device_id: string }
   | { op: "add_rejected"; device_id: string; at: string }
-  | { op: "remove_rejected"; device_id: string };
+  | { op: "remove_rejected"; device_id: string }
+  | { op: "set_noncompliant"; device_id: string; at: string }
+  | { op: "clear_noncompliant"; device_id: string }
+  | { op: "set_enrollment"; device_id: string; method: EnrollmentMethod; at: string };
 
 /** The answer to a login. */
 export interface LoginDecision {
@@ -100,14 +150,24 @@ export interface LoginDecision {
   assigned: boolean;
   access: Access;
   reasons: Reason[];
-  /** For a posture deny, what the user can do. */
+  /** What the user can do: per failed rule, for a grace period, per unmanaged app. */
   remediation?: string[];
+  /** The method the device must enroll with. */
+  enroll?: { method: EnrollmentMethod };
+  /** Until when a device in its grace period keeps access. */
+  grace_until?: string;
+  /** What the managed device must apply (an assigned user's allowed login). */
+  configuration?: { min_pin_length: number; require_encryption: boolean; data_separation: boolean };
+  /** The app store for this device (an assigned user's `allow`). */
+  apps?: { id: string; name: string; status: "available" | "managed" | "unmanaged" }[];
   effects: Effect[];
 }
 
-/** The answer to an admin action. */
+/** The answer to an admin event. */
 export interface AdminDecision {
   effects: Effect[];
+  /** Device commands for the gateway to send; absent when there are none. */
+  commands?: { action: "deprovision" | "wipe"; device_id: string }[];
 }
 
 /** A decision and the state it leads to. */
@@ -119,7 +179,7 @@ export interface Evaluation {
 /** The contract's error codes. */
 export type ErrorCode =
   | "invalid_policy" | "invalid_event" | "invalid_state"
-  | "no_pending_request" | "request_expired" | "unknown_device";
+  | "no_pending_request" | "request_expired" | "unknown_device" | "not_permitted";
 
 /** What every function throws: an `Error` named `MdmError` with the code and JSON Pointer. */
 export interface MdmError extends Error {
@@ -150,6 +210,7 @@ export interface UserView {
   access: Access;
   devices: { device_id: string; outcome: LoginDecision["outcome"]; reasons: Reason[] }[];
   new_device: NewDevice;
+  apps: { platform: "ios" | "android"; id: string }[];
 }
 
 /** The what-if preview. */
@@ -167,6 +228,10 @@ export interface PreviewReport {
     devices_blocked: number;
     devices_unblocked: number;
     new_device_changed: number;
+    devices_need_enrollment: number;
+    devices_in_grace: number;
+    apps_gained: number;
+    apps_lost: number;
   };
   changes: { user: string; before: UserView; after: UserView }[];
 }

@@ -20,6 +20,10 @@ const SUMMARY = [
   ["devices_blocked", "devices blocked", "down"],
   ["devices_unblocked", "devices unblocked", "up"],
   ["new_device_changed", "next phone handled differently"],
+  ["devices_need_enrollment", "devices must enroll", "down"],
+  ["devices_in_grace", "devices in a grace period", "down"],
+  ["apps_gained", "apps gained", "up"],
+  ["apps_lost", "apps lost", "down"],
 ];
 
 function status(text) {
@@ -86,16 +90,24 @@ function fillForm(policy) {
   }
 }
 
-/** The policy document the form describes, exactly as typed: the engine judges it. */
+/**
+ * The policy document the form describes, exactly as typed: the engine judges it. What the
+ * form does not edit (version 2's enrollment, configuration, apps, approvers and grace) is
+ * kept as the loaded policy has it.
+ */
 function readForm() {
+  const base = world.policy.document();
   const v = (name) => form.elements[name].value;
   const on = (name) => form.elements[name].checked;
   const num = (name) => (v(name).trim() === "" ? null : Number(v(name)));
   const groups = [...form.querySelectorAll("select[data-group]")];
   const min = {};
   for (const os of ["ios", "android", "other"]) if (v(`min.${os}`).trim()) min[os] = v(`min.${os}`).trim();
+  const v2 = (section, fields) => Object.fromEntries(fields.filter((f) => f in (base[section] ?? {})).map((f) => [f, base[section][f]]));
+  const keep = Object.fromEntries(["enrollment", "configuration", "apps"].filter((k) => k in base).map((k) => [k, base[k]]));
   return {
-    schema: "mdm.policy/v1",
+    schema: base.schema,
+    ...keep,
     enabled: on("enabled"),
     assignment: {
       organization: on("organization"),
@@ -111,6 +123,7 @@ function readForm() {
       on_approve: v("assigned.on_approve"),
       approval_ttl_hours: num("assigned.approval_ttl_hours"),
       push_mfa: on("assigned.push_mfa"),
+      ...v2("assigned", ["approvers"]),
     },
     unassigned: {
       max_devices: num("unassigned.max_devices"),
@@ -124,6 +137,7 @@ function readForm() {
       min_pin_length: num("requirements.min_pin_length"),
       require_encryption: on("requirements.require_encryption"),
       block_compromised: on("requirements.block_compromised"),
+      ...v2("requirements", ["grace_hours"]),
     },
   };
 }
@@ -237,6 +251,14 @@ function simulate(event) {
   if (f.serial_number.value.trim()) device.serial_number = f.serial_number.value.trim();
   device.encrypted = f.encrypted.checked;
   device.compromised = f.compromised.checked;
+  if (f.manufacturer.value.trim()) device.manufacturer = f.manufacturer.value.trim();
+  device.work_profile = f.work_profile.checked;
+  // "mail, crm:unmanaged": installed apps, managed unless marked.
+  const apps = list(f.apps.value).map((a) => {
+    const [id, how] = a.split(":");
+    return { id: id.trim(), managed: how?.trim() !== "unmanaged" };
+  });
+  if (apps.length) device.apps = apps;
   const user = f.user.value.trim();
   const login = { type: "login", user, at: world.at, device };
   const groups = world.populationDoc.directory?.[user] ?? [];
@@ -246,8 +268,13 @@ function simulate(event) {
     try {
       const { decision: d } = policy.evaluate(groups, state, login);
       const fix = d.remediation?.length ? `<div>To fix: ${d.remediation.map(esc).join("; ")}</div>` : "";
+      const enroll = d.enroll ? `<div data-enroll="${esc(d.enroll.method)}">Enroll with <b>${esc(d.enroll.method)}</b></div>` : "";
+      const grace = d.grace_until ? `<div data-grace="${esc(d.grace_until)}">In a grace period until ${esc(d.grace_until)}</div>` : "";
+      const store = d.apps?.length
+        ? `<div>App store: ${d.apps.map((a) => `<span class="app ${a.status}" data-app="${esc(a.id)}">${esc(a.name)} (${a.status})</span>`).join(", ")}</div>`
+        : "";
       return `<div><b>${label}:</b> <span class="${d.outcome}">${d.outcome}</span> (${flags(d.access)})
-        <div><small>${d.reasons.join(", ")}</small></div>${fix}</div>`;
+        <div><small>${d.reasons.join(", ")}</small></div>${enroll}${grace}${store}${fix}</div>`;
     } catch (e) {
       return `<div><b>${label}:</b> <span class="deny">${esc(e.code ?? "error")}</span> ${esc(e.pointer ?? "")} ${esc(e.message)}</div>`;
     }

@@ -1,5 +1,6 @@
-// The scenario runner of spec section 4 over the JS package: the same steps and the same
-// trace shape as the Rust runner (`mdm run --json`), so traces compare across runtimes.
+// The scenario runner of spec section 4 in Node: the same steps and the same trace shape as
+// the Rust runner (`mdm run --json`), so traces compare across runtimes. It runs over an
+// engine: the JS package (the default), or the WebAssembly component in another host.
 import { Policy, parseState } from "../node.mjs";
 
 function failure(e) {
@@ -7,17 +8,25 @@ function failure(e) {
   return { code: e.code, pointer: e.pointer, message: e.message };
 }
 
+/** The JS package as an engine. */
+export const jsPackage = {
+  load: (document) => new Policy(document),
+  evaluate: (policy, groups, state, event) => policy.evaluate(groups, state, event),
+  free: (policy) => policy.free(),
+  state: (value) => parseState(value),
+};
+
 // A malformed `set_policy` or `set_groups` is an error of its step, worded as the Rust
 // runner words it (`mdm_testkit::scenario::StepEvent::read`).
 const stepError = (pointer, message) => ({ error: { code: "invalid_event", pointer, message } });
 
 /** Runs a parsed scenario; returns the per-step trace: the event, its result, the user's state. */
-export function runScenario(scenario) {
-  let policy = new Policy(JSON.stringify(scenario.policy));
+export function runScenario(scenario, engine = jsPackage) {
+  let policy = engine.load(JSON.stringify(scenario.policy));
   const directory = { ...(scenario.directory ?? {}) };
   const states = {};
-  for (const [user, s] of Object.entries(scenario.state ?? {})) states[user] = parseState(s);
-  const empty = parseState({});
+  for (const [user, s] of Object.entries(scenario.state ?? {})) states[user] = engine.state(s);
+  const empty = engine.state({});
   const trace = [];
   for (const step of scenario.steps) {
     const event = step.event;
@@ -27,8 +36,8 @@ export function runScenario(scenario) {
       result = stepError("/policy", "missing field `policy`");
     } else if (event.type === "set_policy") {
       try {
-        const next = new Policy(JSON.stringify(event.policy));
-        policy.free();
+        const next = engine.load(JSON.stringify(event.policy));
+        engine.free(policy);
         policy = next;
         result = "ok";
       } catch (e) {
@@ -44,7 +53,7 @@ export function runScenario(scenario) {
       }
     } else {
       try {
-        const { decision, state } = policy.evaluate(directory[user] ?? [], states[user], event);
+        const { decision, state } = engine.evaluate(policy, directory[user] ?? [], states[user], event);
         states[user] = state;
         result = { decision };
       } catch (e) {
@@ -53,7 +62,7 @@ export function runScenario(scenario) {
     }
     trace.push({ event, result, state: states[user] ?? empty });
   }
-  policy.free();
+  engine.free(policy);
   return trace;
 }
 

@@ -36,3 +36,21 @@ const ttl: number = policy.document().assigned.approval_ttl_hours;
 const platforms: string[] = policy.document().requirements.platforms;
 void ttl;
 void platforms;
+// Version 2.
+const v2 = new Policy('{"schema":"mdm.policy/v2","enrollment":{"required":true}}');
+const enrolled: Event = { type: "enrolled", user: "alice", device_id: "A1", at: "2026-11-22T10:00:00Z", method: "ios_profile" };
+const selfApproval: Event = { type: "approve", user: "alice", device_id: "A2", at: "2026-11-22T10:00:00Z", by: "self", from_device: "A1" };
+const withApps: Event = { type: "login", user: "alice", at: "2026-11-22T10:00:00Z",
+  device: { device_id: "A1", os_type: "android", manufacturer: "samsung", apps: [{ id: "com.box", managed: false }] } };
+const decided = v2.evaluate([], undefined, withApps).decision;
+if ("outcome" in decided) {
+  const method: string | undefined = decided.enroll?.method;
+  const status: string | undefined = decided.apps?.[0]?.status;
+  void method;
+  void status;
+}
+void enrolled;
+void selfApproval;
+// @ts-expect-error: not an enrollment method.
+const badMethod: Event = { type: "enrolled", user: "a", device_id: "A", at: "t", method: "bluetooth" };
+void badMethod;
