@@ -531,7 +531,7 @@ impl Policy {
     /// their status on a device that reports `installed` (app id index, managed).
     pub(crate) fn store(
         &self,
-        principals: impl Iterator<Item = u32> + Clone,
+        principals: &[u32],
         os: Option<OsType>,
         installed: &[(u32, bool)],
     ) -> Vec<OfferedApp> {
@@ -547,7 +547,7 @@ impl Policy {
             .iter()
             .enumerate()
             .filter(|(_, a)| os.is_none_or(|os| a.platform.os() == os))
-            .filter(|(_, a)| a.everyone || principals.clone().any(|p| a.audience.binary_search(&p).is_ok()))
+            .filter(|(_, a)| a.everyone || principals.iter().any(|p| a.audience.binary_search(p).is_ok()))
             .map(|(i, a)| OfferedApp {
                 index: i as u32,
                 id: a.id.clone(),
@@ -583,15 +583,18 @@ impl Policy {
 
     /// Decides a login of the user who is `principals`, with ids of any kind (strings
     /// natively, tokens in the component).
-    pub(crate) fn login<K: Clone + PartialEq, P: Iterator<Item = u32> + Clone>(
+    pub(crate) fn login<K: Clone + PartialEq>(
         &self,
-        principals: P,
+        principals: impl Iterator<Item = u32>,
         state: &UserState<K>,
         device: &Device<K>,
         installed: &[(u32, bool)],
         at: Timestamp,
     ) -> LoginDecision<K> {
-        let scope = self.scope(self.subject(principals.clone()));
+        // Looked up once (natively, each is a hash lookup) and read by scope and the store; a
+        // user is rarely named by more than a few ids, so they stay on the stack.
+        let principals: Principals = principals.collect();
+        let scope = self.scope(self.subject(principals.iter().copied()));
         let mut login = Steps {
             policy: self,
             assigned: scope.assigned(),
@@ -700,6 +703,9 @@ impl Policy {
     }
 }
 
+/// The principals of one user that a policy names.
+type Principals = smallvec::SmallVec<[u32; 16]>;
+
 /// A step of a login: `Break` when it decided, `Continue` to the next step.
 type Step = ControlFlow<()>;
 const DECIDED: Step = ControlFlow::Break(());
@@ -707,20 +713,20 @@ const NEXT: Step = ControlFlow::Continue(());
 
 /// A login being decided: its inputs, and the decision so far (a deny with the scope's
 /// reason until a step says otherwise).
-struct Steps<'a, K, P> {
+struct Steps<'a, K> {
     policy: &'a Policy,
     assigned: bool,
     state: &'a UserState<K>,
     device: &'a Device<K>,
     installed: &'a [(u32, bool)],
-    principals: P,
+    principals: Principals,
     at: Timestamp,
     /// An effect of step 3 (grace), which applies after those of steps 4 to 8.
     last: Option<Effect<K>>,
     d: LoginDecision<K>,
 }
 
-impl<K: Clone + PartialEq, P: Iterator<Item = u32> + Clone> Steps<'_, K, P> {
+impl<K: Clone + PartialEq> Steps<'_, K> {
     /// "Login, in this order" of spec section 3, steps 1 to 8, one method per step.
     fn steps(&mut self) -> Step {
         self.rejected()?;
@@ -919,7 +925,7 @@ impl<K: Clone + PartialEq, P: Iterator<Item = u32> + Clone> Steps<'_, K, P> {
         if self.d.outcome != Outcome::Allow {
             return;
         }
-        let apps = self.policy.store(self.principals.clone(), Some(self.device.os_type), self.installed);
+        let apps = self.policy.store(&self.principals, Some(self.device.os_type), self.installed);
         for app in apps.iter().filter(|a| a.status == AppStatus::Unmanaged) {
             self.d.reasons.insert(Reason::AppsUnmanaged);
             self.d

@@ -226,8 +226,9 @@ fn user_view<G: AsRef<str>>(
         NewDevice::Deny
     };
     let mut apps: Vec<AppKey> = if scope.assigned() {
+        let principals: Vec<u32> = principals.collect();
         policy
-            .store(principals, None, &[])
+            .store(&principals, None, &[])
             .into_iter()
             .map(|a| AppKey { platform: policy.app_platform(a.index), id: a.id })
             .collect()

@@ -1,7 +1,8 @@
 //! One login decision: natively, through the wasmtime host with a warm instance, and
 //! with a fresh instance per call. Workload of the host issue: a policy naming 10k users
 //! and 1k groups; the user is in 20 groups and has 3 registered devices; the login is
-//! from one of them.
+//! from one of them. `login_with_apps`: the same under a version 2 policy with a store of
+//! 20 apps, the device reporting 6 installed ones.
 
 // Bench code: a panic is a failed setup.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
@@ -14,10 +15,41 @@ use mdm_host::{Config, Runtime};
 
 struct Workload {
     policy: String,
+    login: Login,
     groups: Vec<String>,
     state: UserState,
-    device: Device,
-    at: Timestamp,
+}
+
+/// The same workload under a version 2 policy with a store of 20 apps (10 per platform,
+/// half of them for one of the user's groups), the device reporting 6 installed apps of
+/// which 4 the policy names.
+fn workload_with_apps() -> Workload {
+    let mut w = workload();
+    let mut policy: serde_json::Value = serde_json::from_str(&w.policy).unwrap();
+    policy["schema"] = "mdm.policy/v2".into();
+    let apps: Vec<serde_json::Value> = (0..20)
+        .map(|i| {
+            let platform = if i % 2 == 0 { "ios" } else { "android" };
+            let groups = if i % 4 < 2 { vec!["group-0450"] } else { Vec::new() };
+            serde_json::json!({ "id": format!("com.example.app{}", i / 2), "name": format!("App {i}"),
+                                "platform": platform, "groups": groups })
+        })
+        .collect();
+    policy["apps"] = apps.into();
+    w.policy = policy.to_string();
+    w.login.apps = [
+        "com.example.app0",
+        "com.example.app1",
+        "com.example.app2",
+        "com.example.app3",
+        "org.game",
+        "org.chat",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, id)| mdm_engine::InstalledApp { id: (*id).into(), managed: i % 3 != 0 })
+    .collect();
+    w
 }
 
 fn workload() -> Workload {
@@ -55,46 +87,51 @@ fn workload() -> Workload {
         ],
         ..UserState::default()
     };
+    let at = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
     Workload {
+        login: Login::new(USER, mk("phone-2", OsType::Android), at),
         policy,
         groups: user_groups,
         state,
-        device: mk("phone-2", OsType::Android),
-        at: Timestamp::parse("2026-11-22T10:00:00Z").unwrap(),
     }
 }
 
 const USER: &str = "user-12345";
 
 fn bench(c: &mut Criterion) {
-    let w = workload();
-    let native = Policy::from_json(&w.policy).unwrap();
-    let runtime = Runtime::new(Config::default()).unwrap();
-    let gateway = runtime.gateway(&w.policy).unwrap();
-    // Same answer everywhere before timing anything.
-    let login = Login::new(USER, w.device.clone(), w.at);
-    let expected = native.decide_login(&login, &w.groups, &w.state);
-    let got = gateway.decide_login(&login, &w.groups, &w.state).into_result().unwrap();
-    assert_eq!(expected, got);
-    assert_eq!(expected.outcome, mdm_engine::Outcome::Allow);
+    for (group, w, fresh) in [("login", workload(), true), ("login_with_apps", workload_with_apps(), false)] {
+        let native = Policy::from_json(&w.policy).unwrap();
+        let runtime = Runtime::new(Config::default()).unwrap();
+        let gateway = runtime.gateway(&w.policy).unwrap();
+        // Same answer everywhere before timing anything.
+        let login = &w.login;
+        let expected = native.decide_login(login, &w.groups, &w.state);
+        let got = gateway.decide_login(login, &w.groups, &w.state).into_result().unwrap();
+        assert_eq!(expected, got);
+        assert_eq!(expected.outcome, mdm_engine::Outcome::Allow);
+        let apps = expected.apps.as_deref().unwrap_or_default();
+        assert_eq!(apps.len(), if group == "login" { 0 } else { 10 }, "{apps:?}");
 
-    let mut g = c.benchmark_group("login");
-    g.bench_function("native", |b| {
-        b.iter(|| {
-            black_box(native.decide_login(black_box(&login), black_box(&w.groups), black_box(&w.state)))
-        })
-    });
-    g.bench_function("wasmtime_warm", |b| {
-        b.iter(|| black_box(gateway.decide_login(black_box(&login), black_box(&w.groups), &w.state)))
-    });
-    g.sample_size(20);
-    g.bench_function("wasmtime_fresh_instance", |b| {
-        b.iter(|| {
-            let fresh = runtime.gateway(black_box(&w.policy)).unwrap();
-            black_box(fresh.decide_login(&login, &w.groups, &w.state))
-        })
-    });
-    g.finish();
+        let mut g = c.benchmark_group(group);
+        g.bench_function("native", |b| {
+            b.iter(|| {
+                black_box(native.decide_login(black_box(login), black_box(&w.groups), black_box(&w.state)))
+            })
+        });
+        g.bench_function("wasmtime_warm", |b| {
+            b.iter(|| black_box(gateway.decide_login(black_box(login), black_box(&w.groups), &w.state)))
+        });
+        if fresh {
+            g.sample_size(20);
+            g.bench_function("wasmtime_fresh_instance", |b| {
+                b.iter(|| {
+                    let fresh = runtime.gateway(black_box(&w.policy)).unwrap();
+                    black_box(fresh.decide_login(login, &w.groups, &w.state))
+                })
+            });
+        }
+        g.finish();
+    }
 }
 
 /// Cold start: a `Runtime` compiling the component, or loading it from the cache.
