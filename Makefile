@@ -2,6 +2,7 @@
 CARGO ?= cargo
 MDM := target/release/mdm
 CONFORMANCE ?= ../shared/conformance
+CONFORMANCE_V2 ?= ../shared/conformance-v2
 
 .PHONY: demo test build toolchain js js-deps chromium console budgets bench differential hostile fuzz fuzz-smoke
 
@@ -32,8 +33,11 @@ demo: build
 js: toolchain
 	js/build.sh
 
+## `npm install`, not `npm ci`: the lockfile pins every version, but jco's optional native
+## packages for other platforms are not all published, and `npm ci` refuses a lockfile
+## without them.
 js-deps:
-	cd js && npm ci --no-audit --no-fund
+	cd js && npm install --no-audit --no-fund
 
 ## Debian's Chromium for the browser test, when the machine has none.
 chromium:
@@ -62,8 +66,10 @@ test: build js-deps js chromium
 	cd js && node --test --test-concurrency=1 test/
 	node bench/hostile.mjs
 	$(MDM) test tests/scenarios
-	@if [ -d "$(CONFORMANCE)" ]; then $(MDM) test "$(CONFORMANCE)"; \
-	else echo "no $(CONFORMANCE): the shared conformance copy in tests/scenarios/conformance ran above"; fi
+	@for suite in "$(CONFORMANCE)" "$(CONFORMANCE_V2)"; do \
+		if [ -d "$$suite" ]; then echo "$$suite:"; $(MDM) test "$$suite" || exit 1; \
+		else echo "no $$suite: its copy under tests/scenarios ran above"; fi; \
+	done
 
 ## Benchmarks: mdm-policy against Cedar and Rego on the same logins (checked equal first),
 ## one login natively / warm / fresh instance / cold start, then the table with ratios.

@@ -3,7 +3,7 @@
 # of exactly the crate's version, tools/), shrunk by npm's wasm-opt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -x js/node_modules/.bin/wasm-opt ] || (cd js && npm ci --no-audit --no-fund)
+[ -x js/node_modules/.bin/wasm-opt ] || (cd js && npm install --no-audit --no-fund)
 cargo build --quiet -p mdm-js --target wasm32-unknown-unknown --profile web
 # Built with the whole workspace (`make build`), so its dependencies are compiled once.
 cargo build --quiet --release --workspace --exclude mdm-component
