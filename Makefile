@@ -52,16 +52,17 @@ budgets: js
 	node js/budgets.mjs
 
 ## Every test: format, lints, Rust tests (native and wasmtime: scenarios, bad inputs, the
-## differential run, doc examples and the README's Rust snippet), the JS package's Node and
-## Chromium tests and its types, the benches' compilation (without Cedar and regorus),
+## differential run, doc examples and the README's Rust snippet), the benches run once each
+## as tests (without Cedar and regorus; in the release profile, so nothing is built twice),
+## the JS package's Node and Chromium tests and its types,
 ## hostile inputs through the CLI, and the scenario corpus via the CLI. Everything the
 ## tests write goes under target/, the CLI's compiled-code cache included.
 test: export MDM_CACHE_DIR = $(CURDIR)/target/mdm-cache
 test: build js-deps js chromium
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
-	$(CARGO) bench --workspace --no-run
 	$(CARGO) test --release --workspace
+	$(CARGO) test --release --workspace --benches
 	cd js && node_modules/.bin/tsc -p test/tsconfig.json
 	cd js && node --test --test-concurrency=1 test/
 	node bench/hostile.mjs

@@ -594,6 +594,17 @@ pub fn validate(text: &str) -> Validation {
     }
 }
 
+/// A list of user or group ids, at `pointer`: each 1 to [`MAX_ID_BYTES`] bytes.
+fn check_ids(pointer: &str, ids: &[String], err: &mut impl FnMut(String, String)) {
+    for (i, id) in ids.iter().enumerate() {
+        if id.is_empty() {
+            err(format!("{pointer}/{i}"), "must not be an empty id".into());
+        } else if id.len() > MAX_ID_BYTES {
+            err(format!("{pointer}/{i}"), format!("must be at most {MAX_ID_BYTES} bytes, got {}", id.len()));
+        }
+    }
+}
+
 /// Version 2's rules serde cannot express: empty or repeated lists, app ids and names.
 fn check_v2(doc: &PolicyDoc, err: &mut impl FnMut(String, String)) {
     fn distinct<T: PartialEq + Copy>(
@@ -637,16 +648,7 @@ fn check_v2(doc: &PolicyDoc, err: &mut impl FnMut(String, String)) {
             );
         }
         for (list, ids) in [("users", &app.users), ("groups", &app.groups)] {
-            for (j, id) in ids.iter().enumerate() {
-                if id.is_empty() {
-                    err(format!("/apps/{i}/{list}/{j}"), "must not be an empty id".into());
-                } else if id.len() > MAX_ID_BYTES {
-                    err(
-                        format!("/apps/{i}/{list}/{j}"),
-                        format!("must be at most {MAX_ID_BYTES} bytes, got {}", id.len()),
-                    );
-                }
-            }
+            check_ids(&format!("/apps/{i}/{list}"), ids, err);
         }
     }
 }
@@ -680,16 +682,7 @@ fn check(doc: &PolicyDoc) -> Validation {
         ("exclude_users", &a.exclude_users),
         ("exclude_groups", &a.exclude_groups),
     ] {
-        for (i, id) in ids.iter().enumerate() {
-            if id.is_empty() {
-                err(format!("/assignment/{list}/{i}"), "must not be an empty id".into());
-            } else if id.len() > MAX_ID_BYTES {
-                err(
-                    format!("/assignment/{list}/{i}"),
-                    format!("must be at most {MAX_ID_BYTES} bytes, got {}", id.len()),
-                );
-            }
-        }
+        check_ids(&format!("/assignment/{list}"), ids, &mut err);
     }
     for (side, n) in [("assigned", doc.assigned.max_devices), ("unassigned", doc.unassigned.max_devices)] {
         if n < 1 {

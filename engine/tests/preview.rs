@@ -121,3 +121,45 @@ fn population_errors_point_into_the_state() {
     assert_eq!(e.code().as_str(), "invalid_state");
     assert_eq!(e.pointer(), "/state/al~1ice/devices/0/device_id");
 }
+
+/// Version 2's four figures, and the rule that a scope reason changing alone lists nobody.
+#[test]
+fn version_2_figures_and_who_is_listed() {
+    let population = Population::from_json(
+        r#"{
+      "directory": { "alice": ["sales"], "bob": ["sales"], "carol": ["support"], "dave": [] },
+      "state": {
+        "alice": { "devices": [ { "device_id": "A1", "os_type": "ios", "os_version": "17.0", "registered_at": "2026-01-05T09:00:00Z",
+                                  "enrollment": { "method": "ios_profile", "at": "2026-01-05T09:05:00Z" } } ] },
+        "bob":   { "devices": [ { "device_id": "B1", "os_type": "ios", "os_version": "16.0", "registered_at": "2026-01-05T09:00:00Z" },
+                                { "device_id": "B2", "os_type": "android", "registered_at": "2026-01-06T09:00:00Z" } ] }
+      }
+    }"#,
+    )
+    .expect("population");
+    let current = policy(
+        r#"{"schema":"mdm.policy/v2","assignment":{"groups":["sales"]},"assigned":{"max_devices":2},
+            "apps":[{"id":"mail","name":"Mail","platform":"ios"},{"id":"crm","name":"CRM","platform":"ios","groups":["support"]}]}"#,
+    );
+    let proposed = policy(
+        r#"{"schema":"mdm.policy/v2","assignment":{"groups":["sales"],"exclude_groups":["support"]},"assigned":{"max_devices":2},
+            "enrollment":{"required":true},"requirements":{"min_os_version":{"ios":"17.0"},"grace_hours":24},
+            "apps":[{"id":"mail","name":"Mail","platform":"ios"},{"id":"mail","name":"Mail","platform":"android","groups":["sales"]}]}"#,
+    );
+    let r = preview(&current, &proposed, &population, at());
+    let s = r.summary;
+    // bob's B1 (iOS 16, never enrolled) goes into grace and must enroll; B2 must enroll.
+    // alice's A1 is enrolled and up to date: neither.
+    assert_eq!(s.devices_need_enrollment, 2, "{s:?}");
+    assert_eq!(s.devices_in_grace, 1, "{s:?}");
+    // alice and bob gain Android mail; nobody assigned had CRM (carol is not assigned), so
+    // nothing is lost.
+    assert_eq!((s.apps_gained, s.apps_lost), (2, 0), "{s:?}");
+    // carol: scope.none -> scope.excluded_group, unassigned both times, same access: not
+    // listed. dave: nothing changes.
+    let users: Vec<&str> = r.changes.iter().map(|c| c.user.as_str()).collect();
+    assert_eq!(users, ["alice", "bob"]);
+    let bob = &r.changes[1];
+    assert_eq!(bob.after.devices[0].outcome, Outcome::Limited);
+    assert!(bob.after.apps.iter().any(|a| &*a.id == "mail"));
+}

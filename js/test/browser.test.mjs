@@ -77,6 +77,36 @@ test("the console's preview is the engine's", async () => {
     assert.equal(note, "must be at least 1, got 0");
     assert.deepEqual(errors, [], "no script errors in the page");
 
+    // Version 2 policies loaded from files: the simulated login shows the app store with the
+    // unmanaged copy flagged, then, when enrollment is required, the method to enroll with.
+    const loadPolicy = async (doc, name) => {
+      const before = await page.evaluate(() => Number(document.body.dataset.previews));
+      writeFileSync(`${repo}target/${name}`, JSON.stringify(doc));
+      await page.setInputFiles("#file-policy", `${repo}target/${name}`);
+      await page.waitForFunction((n) => Number(document.body.dataset.previews) > n, before);
+    };
+    const simulate = async () => {
+      await page.fill('#login-form input[name="device_id"]', "v2-phone");
+      await page.selectOption('#login-form select[name="os_type"]', "ios");
+      await page.fill('#login-form input[name="apps"]', "com.box:unmanaged, com.other");
+      await page.click('#login-form button[type="submit"]');
+    };
+    const store = { schema: "mdm.policy/v2", assignment: { organization: true }, assigned: { max_devices: 1000 },
+      apps: [{ id: "com.box", name: "Box", platform: "ios" }] };
+    await loadPolicy(store, "console-v2-store.json");
+    assert.equal(await page.inputValue('input[name="assigned.max_devices"]'), "1000");
+    await simulate();
+    await page.waitForSelector('#login-result [data-app="com.box"].unmanaged');
+    assert.match(await page.textContent("#login-result"), /remove the unmanaged copy of Box/);
+    await loadPolicy({ ...store, enrollment: { required: true } }, "console-v2-enroll.json");
+    await simulate();
+    await page.waitForSelector('#login-result [data-enroll="ios_profile"]');
+    assert.match(await page.textContent("#login-result"), /limited/);
+    const cards = await summaryOnScreen(page);
+    for (const key of ["devices_need_enrollment", "devices_in_grace", "apps_gained", "apps_lost"]) {
+      assert.equal(typeof cards[key], "number", `the summary shows ${key}`);
+    }
+
     // The README's JS snippet, as written, in the browser: `mdm-policy` is the package's
     // browser entry, where `init()` fetches the module.
     const readme = readFileSync(`${repo}README.md`, "utf8");
