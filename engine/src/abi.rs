@@ -19,6 +19,12 @@ pub fn app_ids(policy: &Policy) -> &[Box<str>] {
     policy.app_ids.names()
 }
 
+/// The policy's store in policy order: platform, id, name, and the index of the id among
+/// [`app_ids`].
+pub fn apps(policy: &Policy) -> impl Iterator<Item = (crate::AppPlatform, &str, &str, u32)> {
+    policy.apps.iter().map(|a| (a.platform, &*a.id, &*a.name, a.id_index))
+}
+
 /// Decides a login of the user who is `principals` (the user and the groups the policy
 /// names, interned; see [`principals`]), on a device that reports `installed` (app id
 /// index, managed).

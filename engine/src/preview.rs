@@ -197,18 +197,19 @@ fn user_view<G: AsRef<str>>(
     state: &UserState,
     at: Timestamp,
 ) -> UserView {
-    let principals = policy.principals(user, groups);
-    let scope = policy.scope(policy.subject(principals.clone()));
+    // Looked up once for the user, then read by every device's login and by the store.
+    let principals: Vec<u32> = policy.principals(user, groups).collect();
+    let scope = policy.scope(policy.subject(principals.iter().copied()));
     let devices = state
         .devices
         .iter()
         .map(|r| {
-            let d = policy.login(principals.clone(), state, &r.device, &[], at);
+            let d = policy.login(principals.iter().copied(), state, &r.device, &[], at);
             DeviceOutcome { device_id: r.device.device_id.clone(), outcome: d.outcome, reasons: d.reasons }
         })
         .collect();
     let probe = compliant_probe(policy, fresh_id(state));
-    let d = policy.login(principals.clone(), state, &probe, &[], at);
+    let d = policy.login(principals.iter().copied(), state, &probe, &[], at);
     let r = d.reasons;
     let new_device = if r.contains(Reason::DeviceFirst) {
         NewDevice::Register
@@ -226,7 +227,6 @@ fn user_view<G: AsRef<str>>(
         NewDevice::Deny
     };
     let mut apps: Vec<AppKey> = if scope.assigned() {
-        let principals: Vec<u32> = principals.collect();
         policy
             .store(&principals, None, &[])
             .into_iter()

@@ -95,12 +95,11 @@ fn engine_method(m: t::EnrollmentMethod) -> e::EnrollmentMethod {
 
 /// An admin event as the guest reads it: ids as tokens.
 pub(crate) fn admin_request<'a>(
-    a: &'a e::Admin,
+    r: &'a e::abi::AdminRequest<e::Text>,
     tok: &mut Tokens<'a>,
-    from: Option<&'a e::Text>,
 ) -> t::AdminRequest {
     t::AdminRequest {
-        action: match a.action {
+        action: match r.action {
             e::AdminAction::Approve => t::AdminAction::Approve,
             e::AdminAction::Reject => t::AdminAction::Reject,
             e::AdminAction::Unblock => t::AdminAction::Unblock,
@@ -109,18 +108,18 @@ pub(crate) fn admin_request<'a>(
             e::AdminAction::Deprovision => t::AdminAction::Deprovision,
             e::AdminAction::Wipe => t::AdminAction::Wipe,
         },
-        target: tok.token(&a.device_id),
-        at: a.at.as_millis(),
-        by: match a.by {
+        target: tok.token(&r.device_id),
+        at: r.at.as_millis(),
+        by: match r.by {
             e::Approver::Admin => t::Approver::Admin,
             e::Approver::User => t::Approver::User,
         },
-        from_device: match (&a.from_device, from) {
-            (None, _) => t::FromDevice::Missing,
-            (Some(_), None) => t::FromDevice::NotADevice,
-            (Some(_), Some(id)) => t::FromDevice::Device(tok.token(id)),
+        from_device: match &r.from_device {
+            e::abi::FromDevice::Missing => t::FromDevice::Missing,
+            e::abi::FromDevice::NotADevice => t::FromDevice::NotADevice,
+            e::abi::FromDevice::Device(id) => t::FromDevice::Device(tok.token(id)),
         },
-        method: a.method.map(method),
+        method: r.method.map(method),
     }
 }
 

@@ -3,9 +3,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
+use mdm_engine::abi::AdminRequest;
 use mdm_engine::{
     Access, Admin, Command, Configuration, Decision, Effect, Enroll, Event, Issue, Login, LoginDecision,
-    OfferedApp, Outcome, Text, Timestamp, UserState,
+    OfferedApp, Outcome, Timestamp, UserState,
 };
 use rustc_hash::FxHashMap;
 use wasmtime::component::ResourceAny;
@@ -271,11 +272,11 @@ impl Gateway {
         state: &UserState,
         admin: &Admin,
     ) -> Result<(Vec<Effect>, Vec<Command>), HostError> {
-        // A string that cannot be a device id names no device; the engine says so.
-        let from = admin.from_device.as_deref().and_then(|s| Text::new(s).ok());
+        // The engine reads the event; only its ids become tokens here.
+        let request = AdminRequest::of(admin);
         self.with_slot(|slot, _| {
             let mut tok = Tokens::default();
-            let request = convert::admin_request(admin, &mut tok, from.as_ref());
+            let request = convert::admin_request(&request, &mut tok);
             slot.context.clear();
             convert::state(state, &mut tok, &mut slot.context);
             let (instance, policy, context) = (&mut slot.instance, slot.policy, &slot.context);

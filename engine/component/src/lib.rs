@@ -76,20 +76,15 @@ impl GuestPolicy for Policy {
     }
 
     fn apps(&self) -> Vec<t::AppInfo> {
-        let ids = e::abi::app_ids(&self.0);
-        self.0
-            .doc()
-            .apps
-            .iter()
-            .flatten()
-            .map(|a| t::AppInfo {
-                platform: match a.platform {
+        e::abi::apps(&self.0)
+            .map(|(platform, id, name, id_index)| t::AppInfo {
+                platform: match platform {
                     e::AppPlatform::Ios => t::AppPlatform::Ios,
                     e::AppPlatform::Android => t::AppPlatform::Android,
                 },
-                id: a.id.clone(),
-                name: a.name.clone(),
-                id_index: ids.iter().position(|i| **i == *a.id).unwrap_or_default() as u32,
+                id: id.to_string(),
+                name: name.to_string(),
+                id_index,
             })
             .collect()
     }
