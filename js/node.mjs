@@ -5,6 +5,7 @@ import { initSync } from "./pkg/mdm_js.js";
 initSync({ module: readFileSync(new URL("./pkg/mdm_js_bg.wasm", import.meta.url)) });
 
 export * from "./pkg/mdm_js.js";
+export { isMdmError } from "./errors.mjs";
 
 /**
  * Node instantiates the module on import, so there is nothing to wait for; `init` is here

@@ -188,8 +188,14 @@ export interface MdmError extends Error {
   pointer: string;
 }
 
+/** What kind of finding a validation issue is. */
+export type IssueCode =
+  | "syntax" | "unknown_field" | "missing_field" | "invalid_type" | "invalid_value" | "out_of_range"
+  | "invalid_id" | "invalid_version" | "duplicate" | "empty" | "unsupported_schema" | "included_and_excluded";
+
 /** A validation finding. */
 export interface Issue {
+  code: IssueCode;
   pointer: string;
   message: string;
 }

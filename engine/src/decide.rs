@@ -241,6 +241,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in the order of the contract.
+    pub const ALL: [Outcome; 4] = [Outcome::Allow, Outcome::Limited, Outcome::PendingApproval, Outcome::Deny];
+
     /// As the contract spells it.
     pub const fn as_str(self) -> &'static str {
         match self {

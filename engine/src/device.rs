@@ -17,6 +17,7 @@ pub const MAX_DEVICE_ID_CHARS: usize = 128;
 /// An operating system type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum OsType {
     /// Apple iOS and iPadOS.
     Ios,
@@ -140,6 +141,7 @@ fn label<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
 /// implementation serves both.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(bound(deserialize = "K: Deserialize<'de>"))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Device<K = Text> {
     /// The app's id for the device.
     pub device_id: K,
@@ -153,10 +155,12 @@ pub struct Device<K = Text> {
     pub serial_number: Option<K>,
     /// The model (`iPhone15,2`), if reported; at most [`MAX_LABEL_CHARS`] characters.
     #[serde(default, deserialize_with = "label", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub model: Option<String>,
     /// The name the owner gave the device, if reported; at most [`MAX_LABEL_CHARS`]
     /// characters.
     #[serde(default, deserialize_with = "label", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub name: Option<String>,
     /// The length of the device PIN or passcode, if reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -169,6 +173,7 @@ pub struct Device<K = Text> {
     pub compromised: Option<bool>,
     /// The manufacturer (`samsung`), if reported; at most [`MAX_LABEL_CHARS`] characters.
     #[serde(default, deserialize_with = "label", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub manufacturer: Option<String>,
     /// Whether the device has an Android work profile, if reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -206,6 +211,7 @@ impl<K> Device<K> {
 /// An active registered device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(bound(deserialize = "K: Deserialize<'de>"), from = "RegisteredDoc<K>")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Registered<K = Text> {
     /// The device as it was when registered.
     #[serde(flatten)]
@@ -232,6 +238,7 @@ impl<K> Registered<K> {
 /// error inside the device.
 #[derive(Deserialize)]
 #[serde(bound(deserialize = "K: Deserialize<'de>"))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct RegisteredDoc<K> {
     device_id: K,
     os_type: OsType,
@@ -240,8 +247,10 @@ struct RegisteredDoc<K> {
     #[serde(default)]
     serial_number: Option<K>,
     #[serde(default, deserialize_with = "label")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     model: Option<String>,
     #[serde(default, deserialize_with = "label")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     name: Option<String>,
     #[serde(default)]
     pin_length: Option<u32>,
@@ -250,6 +259,7 @@ struct RegisteredDoc<K> {
     #[serde(default)]
     compromised: Option<bool>,
     #[serde(default, deserialize_with = "label")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     manufacturer: Option<String>,
     #[serde(default)]
     work_profile: Option<bool>,
@@ -286,6 +296,7 @@ impl<K> From<RegisteredDoc<K>> for Registered<K> {
 /// A request for the admin to approve a further device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, bound(deserialize = "K: Deserialize<'de>"))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Pending<K = Text> {
     /// The device that asked.
     pub device: Device<K>,
@@ -296,6 +307,7 @@ pub struct Pending<K = Text> {
 /// A device the admin rejected for this user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, bound(deserialize = "K: Deserialize<'de>"))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Rejected<K = Text> {
     /// The rejected device's id.
     pub device_id: K,
@@ -306,6 +318,7 @@ pub struct Rejected<K = Text> {
 /// One user's state, which the gateway stores and passes back in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, bound(deserialize = "K: Deserialize<'de>"))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserState<K = Text> {
     /// Active registered devices, in registration order.
     #[serde(default)]

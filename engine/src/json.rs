@@ -263,3 +263,92 @@ impl<'de> MapAccess<'de> for Map<'de> {
         Some(self.entries.len())
     }
 }
+
+/// The most errors one validation reports: a document that is wrong everywhere is
+/// re-read once per error.
+pub(crate) const MAX_ISSUES: usize = 100;
+
+/// What [`collect`] did to the document to read past an error.
+#[derive(Debug, Default)]
+pub(crate) struct Patches {
+    /// Removed array elements, each as (the array's pointer, the index), in the
+    /// coordinates of the document at the time.
+    removed: Vec<(String, usize)>,
+}
+
+impl Patches {
+    /// A pointer into the patched document, as a pointer into the original one.
+    pub(crate) fn original(&self, pointer: &str) -> String {
+        let mut pointer = pointer.to_string();
+        for (array, index) in self.removed.iter().rev() {
+            let Some(rest) = pointer.strip_prefix(array.as_str()).and_then(|r| r.strip_prefix('/')) else {
+                continue;
+            };
+            let (token, tail) = rest.split_once('/').map_or((rest, ""), |(t, tail)| (t, tail));
+            if let Ok(n) = token.parse::<usize>()
+                && n >= *index
+            {
+                let sep = if tail.is_empty() { "" } else { "/" };
+                pointer = format!("{array}/{}{sep}{tail}", n + 1);
+            }
+        }
+        pointer
+    }
+}
+
+/// Removes the value at `pointer` from its parent; `None` if there is no such value (or
+/// `pointer` is the root). An array element's removal is returned for [`Patches`].
+fn remove(value: &mut Value, pointer: &str) -> Option<Option<(String, usize)>> {
+    let (parent, token) = pointer.rsplit_once('/')?;
+    let token = token.replace("~1", "/").replace("~0", "~");
+    match value.pointer_mut(parent)? {
+        Value::Object(map) => map.remove(&token).map(|_| None),
+        Value::Array(items) => {
+            let i = token.parse::<usize>().ok().filter(|i| *i < items.len())?;
+            items.remove(i);
+            Some(Some((parent.to_string(), i)))
+        }
+        _ => None,
+    }
+}
+
+/// Decodes `value` as far as it can: every decoding error, each at its pointer into
+/// `value`, and the decoded document once the erroneous parts are taken out.
+///
+/// serde stops at the first error, so each error's value is removed and decoding
+/// starts again: a field falls back to its default, an array element is dropped (and
+/// the later errors' pointers are mapped back to the original indices). When a removal
+/// leaves an object without a required field, the object goes too; the missing field
+/// is not reported when it was itself a removed value.
+pub(crate) fn collect<T: DeserializeOwned>(
+    mut value: Value,
+    kind: DocumentKind,
+) -> (Option<T>, Vec<Error>, Patches) {
+    let mut errors: Vec<Error> = Vec::new();
+    let mut patches = Patches::default();
+    let mut removed: Vec<String> = Vec::new();
+    while errors.len() < MAX_ISSUES {
+        let e = match from_value::<T>(&value, kind) {
+            Ok(doc) => return (Some(doc), errors, patches),
+            Err(e) => e,
+        };
+        let at = patches.original(e.pointer());
+        let mut target = e.pointer().to_string();
+        if e.message().starts_with("missing field ") {
+            if !removed.contains(&at) {
+                errors.push(kind.error(at, e.message()));
+            }
+            // The object that lacks the field cannot be decoded: it goes.
+            target = target.rsplit_once('/').map_or(String::new(), |(parent, _)| parent.to_string());
+        } else {
+            errors.push(kind.error(at, e.message()));
+        }
+        removed.push(patches.original(&target));
+        match remove(&mut value, &target) {
+            Some(Some(element)) => patches.removed.push(element),
+            Some(None) => {}
+            None => break,
+        }
+    }
+    (None, errors, patches)
+}

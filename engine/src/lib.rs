@@ -25,6 +25,8 @@ mod json;
 mod manage;
 mod policy;
 pub mod preview;
+#[cfg(feature = "schema")]
+pub mod schema;
 mod time;
 mod version;
 
@@ -41,12 +43,16 @@ pub use manage::{
 };
 pub use policy::{
     AppDoc, AssignedOnNewDevice, AssignedSettings, Assignment, ConfigurationSettings, DeviceMatch,
-    EnrollmentSettings, Issue, MAX_APPS, MAX_DEVICES_LIMIT, MAX_ID_BYTES, MAX_PIN_LENGTH, OnApprove, Policy,
-    PolicyDoc, Requirements, SCHEMA, SCHEMA_V2, SchemaVersion, UnassignedAccess, UnassignedOnNewDevice,
-    UnassignedSettings, Validation, validate,
+    EnrollmentSettings, Issue, IssueCode, MAX_APPS, MAX_DEVICES_LIMIT, MAX_ID_BYTES, MAX_PIN_LENGTH,
+    OnApprove, Policy, PolicyDoc, Requirements, SCHEMA, SCHEMA_V2, SchemaVersion, UnassignedAccess,
+    UnassignedOnNewDevice, UnassignedSettings, Validation, validate,
 };
 pub use time::{TimeError, Timestamp};
 pub use version::{Version, VersionError};
+
+/// The engine's version, as its crate is numbered: what a host reports beside its
+/// decisions, so a log says which rules decided.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 use serde::Serialize;
 

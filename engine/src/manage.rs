@@ -11,6 +11,7 @@ use crate::time::Timestamp;
 /// An enrollment path of the Okta document, in the order a device is fitted to one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum EnrollmentMethod {
     /// iOS: the over-the-air attribute request, then the MDM profile.
     IosProfile,
@@ -122,6 +123,7 @@ impl Fit {
 /// That a registered device finished enrolling: how, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Enrollment {
     /// The method it enrolled with.
     pub method: EnrollmentMethod,
@@ -131,6 +133,7 @@ pub struct Enrollment {
 
 /// Who may approve a pending request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Approver {
     /// The admin, from the console.
     #[serde(rename = "admin")]
@@ -179,6 +182,7 @@ pub struct Enroll {
 /// A platform a managed app belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum AppPlatform {
     /// An iOS bundle id.
     Ios,
@@ -199,6 +203,7 @@ impl AppPlatform {
 /// An app installed on the login device, as the device reports it. Read for this login
 /// only, never stored; unknown attributes are ignored, as a device's are.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InstalledApp {
     /// The bundle id or package name.
     pub id: String,

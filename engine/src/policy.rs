@@ -39,6 +39,7 @@ pub const MAX_ID_BYTES: usize = 256;
 /// What makes a login device the same as a registered one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum DeviceMatch {
     /// Equal `device_id`.
     #[default]
@@ -51,6 +52,7 @@ pub enum DeviceMatch {
 /// What a further device of an assigned user gets once `max_devices` are active.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum AssignedOnNewDevice {
     /// The admin is asked; the device waits.
     #[default]
@@ -64,6 +66,7 @@ pub enum AssignedOnNewDevice {
 /// What an approval does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum OnApprove {
     /// The oldest device(s) make room, so the count stays at `max_devices`.
     #[default]
@@ -75,6 +78,7 @@ pub enum OnApprove {
 /// What a further device of an unassigned user gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum UnassignedOnNewDevice {
     /// The oldest device(s) make room (the seeds' behaviour).
     #[default]
@@ -86,6 +90,7 @@ pub enum UnassignedOnNewDevice {
 /// What an unassigned user's allowed login gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum UnassignedAccess {
     /// The app only, no SSO apps.
     #[default]
@@ -98,13 +103,16 @@ pub enum UnassignedAccess {
 /// value of its struct's `Default`, the one place each default is written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(description = "An mdm-policy policy: who is assigned to MDM, and what their mobile logins get. Every field but `schema` is optional.", transform = crate::schema::require_schema))]
 pub struct PolicyDoc {
     /// An editor's hint to a JSON Schema; ignored.
     #[serde(rename = "$schema", skip_serializing_if = "Option::is_none")]
     pub json_schema: Option<String>,
-    /// `mdm.policy/v1` or `mdm.policy/v2`: the one field a document must give (`None`
-    /// when it does not, which validation refuses).
+    /// `mdm.policy/v1` or `mdm.policy/v2`: the contract version the policy is written for,
+    /// and the one field a document must give.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::SchemaName"))]
     pub schema: Option<String>,
     /// `false`: MDM is off and no user is assigned.
     pub enabled: bool,
@@ -126,6 +134,7 @@ pub struct PolicyDoc {
     pub configuration: Option<ConfigurationSettings>,
     /// The managed app store (version 2).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 2000)))]
     pub apps: Option<Vec<AppDoc>>,
 }
 
@@ -187,10 +196,12 @@ impl PolicyDoc {
 /// Enrollment in management (version 2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EnrollmentSettings {
     /// Assigned users' devices must be enrolled before they get SSO and push MFA.
     pub required: bool,
     /// The methods the organisation allows.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub methods: Vec<EnrollmentMethod>,
 }
 
@@ -203,6 +214,7 @@ impl Default for EnrollmentSettings {
 /// What a managed device must apply besides the requirements (version 2).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ConfigurationSettings {
     /// Documents in managed apps open only in other managed apps.
     pub data_separation: bool,
@@ -211,42 +223,54 @@ pub struct ConfigurationSettings {
 /// An app of the managed store (version 2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AppDoc {
     /// The bundle id (iOS) or package name (Android).
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Id"))]
     pub id: String,
     /// What the store shows.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 256)))]
     pub name: String,
     /// The platform the id belongs to.
     pub platform: AppPlatform,
     /// Users who get the app.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::Id>"))]
     pub users: Vec<String>,
     /// Members of these groups get the app. Both lists empty: every assigned user.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::Id>"))]
     pub groups: Vec<String>,
 }
 
 /// Who is assigned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Assignment {
     /// Every user is assigned (exclusions still apply).
     pub organization: bool,
     /// Assigned users.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::Id>"))]
     pub users: Vec<String>,
     /// Members of these groups are assigned.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::Id>"))]
     pub groups: Vec<String>,
     /// Never assigned.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::Id>"))]
     pub exclude_users: Vec<String>,
     /// Members are never assigned.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::Id>"))]
     pub exclude_groups: Vec<String>,
 }
 
 /// Settings for assigned users.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AssignedSettings {
     /// Devices registered without approval.
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 1000)))]
     pub max_devices: u32,
     /// What a further device gets.
     pub on_new_device: AssignedOnNewDevice,
@@ -258,6 +282,7 @@ pub struct AssignedSettings {
     pub push_mfa: bool,
     /// Who may approve a pending request (version 2; the admin alone when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub approvers: Option<Vec<Approver>>,
 }
 
@@ -277,8 +302,10 @@ impl Default for AssignedSettings {
 /// Settings for unassigned users.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UnassignedSettings {
     /// Devices kept.
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 1000)))]
     pub max_devices: u32,
     /// What a further device gets.
     pub on_new_device: UnassignedOnNewDevice,
@@ -302,12 +329,15 @@ impl Default for UnassignedSettings {
 /// Device posture rules.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Requirements {
     /// Allowed OS types; empty: all.
     pub platforms: Vec<OsType>,
     /// Lowest OS version per OS type.
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::MinOsVersion"))]
     pub min_os_version: BTreeMap<String, String>,
     /// PIN at least this long; 0 not checked.
+    #[cfg_attr(feature = "schema", schemars(range(max = 16)))]
     pub min_pin_length: u32,
     /// Storage must be encrypted.
     pub require_encryption: bool,
@@ -319,9 +349,103 @@ pub struct Requirements {
     pub grace_hours: Option<u32>,
 }
 
-/// A finding about a policy document: where, and what.
+/// What kind of finding an [`Issue`] is: a stable code a tool can act on, beside the
+/// message a person reads. Every error is `invalid_policy` in the contract; this says
+/// which rule of section 1 it breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueCode {
+    /// The text is not JSON (or not UTF-8); nothing past it can be read.
+    Syntax,
+    /// A field the schema does not have (a version 2 field in a version 1 policy, too).
+    UnknownField,
+    /// A required field is absent.
+    MissingField,
+    /// A value of the wrong JSON type.
+    InvalidType,
+    /// A value of the right type that is not one of the allowed ones.
+    InvalidValue,
+    /// A number or a list outside its bounds.
+    OutOfRange,
+    /// An empty or too long user, group or app id.
+    InvalidId,
+    /// An OS version that is not `N(.N){0,3}`.
+    InvalidVersion,
+    /// An entry listed twice.
+    Duplicate,
+    /// A list that must not be empty is.
+    Empty,
+    /// `schema` names no contract version this engine knows.
+    UnsupportedSchema,
+    /// Warning: an id both included and excluded (the exclusion wins).
+    IncludedAndExcluded,
+}
+
+impl IssueCode {
+    /// Every code.
+    pub const ALL: [IssueCode; 12] = [
+        IssueCode::Syntax,
+        IssueCode::UnknownField,
+        IssueCode::MissingField,
+        IssueCode::InvalidType,
+        IssueCode::InvalidValue,
+        IssueCode::OutOfRange,
+        IssueCode::InvalidId,
+        IssueCode::InvalidVersion,
+        IssueCode::Duplicate,
+        IssueCode::Empty,
+        IssueCode::UnsupportedSchema,
+        IssueCode::IncludedAndExcluded,
+    ];
+
+    /// The code as tools read it (`unknown_field`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            IssueCode::Syntax => "syntax",
+            IssueCode::UnknownField => "unknown_field",
+            IssueCode::MissingField => "missing_field",
+            IssueCode::InvalidType => "invalid_type",
+            IssueCode::InvalidValue => "invalid_value",
+            IssueCode::OutOfRange => "out_of_range",
+            IssueCode::InvalidId => "invalid_id",
+            IssueCode::InvalidVersion => "invalid_version",
+            IssueCode::Duplicate => "duplicate",
+            IssueCode::Empty => "empty",
+            IssueCode::UnsupportedSchema => "unsupported_schema",
+            IssueCode::IncludedAndExcluded => "included_and_excluded",
+        }
+    }
+
+    /// Parses a code as [`IssueCode::as_str`] spells it.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The code of a decoding error, from serde's wording (the one place it is read).
+    fn of_decoding(message: &str) -> Self {
+        if message.starts_with("unknown field ") {
+            IssueCode::UnknownField
+        } else if message.starts_with("missing field ") {
+            IssueCode::MissingField
+        } else if message.starts_with("invalid type: ") {
+            IssueCode::InvalidType
+        } else {
+            IssueCode::InvalidValue
+        }
+    }
+}
+
+impl std::fmt::Display for IssueCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A finding about a policy document: what kind, where, and what a person should know.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Issue {
+    /// The kind of finding.
+    pub code: IssueCode,
     /// JSON Pointer to the field.
     pub pointer: String,
     /// What a person should know.
@@ -335,6 +459,15 @@ pub struct Validation {
     pub errors: Vec<Issue>,
     /// Warnings.
     pub warnings: Vec<Issue>,
+}
+
+impl Validation {
+    /// The validation of a document that cannot be read at all (not JSON, not UTF-8):
+    /// one `syntax` error at the root.
+    pub fn syntax(message: impl Into<String>) -> Validation {
+        let issue = Issue { code: IssueCode::Syntax, pointer: String::new(), message: message.into() };
+        Validation { errors: vec![issue], warnings: Vec::new() }
+    }
 }
 
 /// How the policy names a user or group, folded into bits so that scope is a few ORs.
@@ -583,42 +716,73 @@ impl Policy {
     }
 }
 
-/// Validates a policy document without compiling it: every error and warning found.
+/// Validates a policy document without compiling it: every error and warning found, up
+/// to 100 errors. A syntax error stops it (the rest of the text cannot be read); a field
+/// of the wrong type or an unknown field does not: it is reported, left out, and the rest
+/// of the document is checked as if it were absent.
+///
+/// The first error is the one [`Policy::from_json`] returns.
 pub fn validate(text: &str) -> Validation {
-    match json::from_str::<PolicyDoc>(text, DocumentKind::Policy) {
-        Ok(doc) => check(&doc),
-        Err(e) => Validation {
-            errors: vec![Issue { pointer: e.pointer().to_string(), message: e.message() }],
-            warnings: Vec::new(),
-        },
-    }
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return Validation::syntax(DocumentKind::Policy.error("", e.to_string()).message()),
+    };
+    let (doc, decoding, patches) = json::collect::<PolicyDoc>(value, DocumentKind::Policy);
+    let mut v = Validation {
+        errors: decoding
+            .into_iter()
+            .map(|e| {
+                let message = e.message();
+                Issue { code: IssueCode::of_decoding(&message), pointer: e.pointer().to_string(), message }
+            })
+            .collect(),
+        warnings: Vec::new(),
+    };
+    let Some(doc) = doc else { return v };
+    let checked = check(&doc);
+    // A rule broken by what stood in for a removed value is no news.
+    let reported: Vec<String> = v.errors.iter().map(|i| i.pointer.clone()).collect();
+    let news =
+        |i: &Issue| !reported.iter().any(|r| i.pointer == *r || i.pointer.starts_with(&format!("{r}/")));
+    let original = |i: Issue| Issue { pointer: patches.original(&i.pointer), ..i };
+    v.errors.extend(checked.errors.into_iter().map(original).filter(news));
+    v.warnings.extend(checked.warnings.into_iter().map(original).filter(news));
+    v
 }
 
 /// A list of user or group ids, at `pointer`: each 1 to [`MAX_ID_BYTES`] bytes.
-fn check_ids(pointer: &str, ids: &[String], err: &mut impl FnMut(String, String)) {
+fn check_ids(pointer: &str, ids: &[String], err: &mut impl FnMut(IssueCode, String, String)) {
     for (i, id) in ids.iter().enumerate() {
         if id.is_empty() {
-            err(format!("{pointer}/{i}"), "must not be an empty id".into());
+            err(IssueCode::InvalidId, format!("{pointer}/{i}"), "must not be an empty id".into());
         } else if id.len() > MAX_ID_BYTES {
-            err(format!("{pointer}/{i}"), format!("must be at most {MAX_ID_BYTES} bytes, got {}", id.len()));
+            err(
+                IssueCode::InvalidId,
+                format!("{pointer}/{i}"),
+                format!("must be at most {MAX_ID_BYTES} bytes, got {}", id.len()),
+            );
         }
     }
 }
 
 /// Version 2's rules serde cannot express: empty or repeated lists, app ids and names.
-fn check_v2(doc: &PolicyDoc, err: &mut impl FnMut(String, String)) {
+fn check_v2(doc: &PolicyDoc, err: &mut impl FnMut(IssueCode, String, String)) {
     fn distinct<T: PartialEq + Copy>(
         items: &[T],
         list: &str,
         name: impl Fn(T) -> &'static str,
-        err: &mut impl FnMut(String, String),
+        err: &mut impl FnMut(IssueCode, String, String),
     ) {
         if items.is_empty() {
-            err(list.into(), "must not be empty".into());
+            err(IssueCode::Empty, list.into(), "must not be empty".into());
         }
         for (i, item) in items.iter().enumerate() {
             if items.get(..i).is_some_and(|before| before.contains(item)) {
-                err(format!("{list}/{i}"), format!("`{}` is listed twice", name(*item)));
+                err(
+                    IssueCode::Duplicate,
+                    format!("{list}/{i}"),
+                    format!("`{}` is listed twice", name(*item)),
+                );
             }
         }
     }
@@ -630,19 +794,32 @@ fn check_v2(doc: &PolicyDoc, err: &mut impl FnMut(String, String)) {
     }
     let apps = doc.apps.as_deref().unwrap_or_default();
     if apps.len() > MAX_APPS {
-        err("/apps".into(), format!("must hold at most {MAX_APPS} apps, got {}", apps.len()));
+        err(
+            IssueCode::OutOfRange,
+            "/apps".into(),
+            format!("must hold at most {MAX_APPS} apps, got {}", apps.len()),
+        );
     }
     let mut seen = rustc_hash::FxHashSet::default();
     for (i, app) in apps.iter().enumerate() {
         if app.id.is_empty() || app.id.len() > MAX_ID_BYTES {
-            err(format!("/apps/{i}/id"), format!("must be 1 to {MAX_ID_BYTES} bytes, got {}", app.id.len()));
+            err(
+                IssueCode::InvalidId,
+                format!("/apps/{i}/id"),
+                format!("must be 1 to {MAX_ID_BYTES} bytes, got {}", app.id.len()),
+            );
         }
         let chars = app.name.chars().count();
         if chars == 0 || chars > MAX_ID_BYTES {
-            err(format!("/apps/{i}/name"), format!("must be 1 to {MAX_ID_BYTES} characters, got {chars}"));
+            err(
+                IssueCode::InvalidValue,
+                format!("/apps/{i}/name"),
+                format!("must be 1 to {MAX_ID_BYTES} characters, got {chars}"),
+            );
         }
         if !seen.insert((app.platform, app.id.as_str())) {
             err(
+                IssueCode::Duplicate,
                 format!("/apps/{i}"),
                 format!("app `{}` is listed twice for `{}`", app.id, app.platform.os().as_str()),
             );
@@ -656,10 +833,12 @@ fn check_v2(doc: &PolicyDoc, err: &mut impl FnMut(String, String)) {
 /// The rules serde cannot express: bounds, id and version syntax, overlaps.
 fn check(doc: &PolicyDoc) -> Validation {
     let mut v = Validation::default();
-    let mut err = |pointer: String, message: String| v.errors.push(Issue { pointer, message });
+    let mut err =
+        |code: IssueCode, pointer: String, message: String| v.errors.push(Issue { code, pointer, message });
     match (&doc.schema, doc.version()) {
-        (None, _) => err("/schema".into(), "missing field `schema`".into()),
+        (None, _) => err(IssueCode::MissingField, "/schema".into(), "missing field `schema`".into()),
         (Some(schema), None) => err(
+            IssueCode::UnsupportedSchema,
             "/schema".into(),
             format!("unsupported schema `{schema}`, expected `{SCHEMA}` or `{SCHEMA_V2}`"),
         ),
@@ -667,6 +846,7 @@ fn check(doc: &PolicyDoc) -> Validation {
             for pointer in doc.v2_fields() {
                 let field = pointer.rsplit('/').next().unwrap_or(pointer);
                 err(
+                    IssueCode::UnknownField,
                     pointer.into(),
                     format!("unknown field `{field}` in a `{SCHEMA}` policy (it is a `{SCHEMA_V2}` field)"),
                 );
@@ -686,14 +866,23 @@ fn check(doc: &PolicyDoc) -> Validation {
     }
     for (side, n) in [("assigned", doc.assigned.max_devices), ("unassigned", doc.unassigned.max_devices)] {
         if n < 1 {
-            err(format!("/{side}/max_devices"), format!("must be at least 1, got {n}"));
+            err(
+                IssueCode::OutOfRange,
+                format!("/{side}/max_devices"),
+                format!("must be at least 1, got {n}"),
+            );
         } else if n > MAX_DEVICES_LIMIT {
-            err(format!("/{side}/max_devices"), format!("must be at most {MAX_DEVICES_LIMIT}, got {n}"));
+            err(
+                IssueCode::OutOfRange,
+                format!("/{side}/max_devices"),
+                format!("must be at most {MAX_DEVICES_LIMIT}, got {n}"),
+            );
         }
     }
     let r = &doc.requirements;
     if r.min_pin_length > MAX_PIN_LENGTH {
         err(
+            IssueCode::OutOfRange,
             "/requirements/min_pin_length".into(),
             format!("must be at most {MAX_PIN_LENGTH}, got {}", r.min_pin_length),
         );
@@ -701,9 +890,13 @@ fn check(doc: &PolicyDoc) -> Validation {
     for (os, version) in &r.min_os_version {
         let pointer = format!("/requirements/min_os_version/{}", json::escape_pointer(os));
         if OsType::parse(os).is_none() {
-            err(pointer, format!("unknown OS type `{os}`, expected `ios`, `android` or `other`"));
+            err(
+                IssueCode::InvalidValue,
+                pointer,
+                format!("unknown OS type `{os}`, expected `ios`, `android` or `other`"),
+            );
         } else if let Err(e) = version.parse::<Version>() {
-            err(pointer, e.to_string());
+            err(IssueCode::InvalidVersion, pointer, e.to_string());
         }
     }
     for (inc, exc, what) in [
@@ -714,6 +907,7 @@ fn check(doc: &PolicyDoc) -> Validation {
         for (i, id) in exc.iter().enumerate() {
             if included.contains(id.as_str()) {
                 v.warnings.push(Issue {
+                    code: IssueCode::IncludedAndExcluded,
                     pointer: format!("/assignment/{}/{i}", what.1),
                     message: format!(
                         "{} `{id}` is both in `{}` and in `{}`; the exclusion wins",

@@ -18,6 +18,7 @@ use crate::time::Timestamp;
 /// either map is in the population.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Population {
     /// User id to group ids.
     #[serde(default)]

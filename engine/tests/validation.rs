@@ -217,3 +217,93 @@ fn unknown_device_attributes_are_not_kept() {
     let kept = serde_json::to_value(&l.device).expect("serialises");
     assert_eq!(kept, serde_json::json!({"device_id":"A","os_type":"ios"}));
 }
+
+fn findings(v: &[mdm_engine::Issue]) -> Vec<(&str, &str)> {
+    v.iter().map(|i| (i.code.as_str(), i.pointer.as_str())).collect()
+}
+
+#[test]
+fn validate_reads_past_decoding_errors() {
+    // Three independent mistakes: a misspelt field, a value of the wrong type and a
+    // rule serde cannot express. serde alone stops at the first.
+    let text = r#"{"schema":"mdm.policy/v1","asigned":{},"requirements":{"min_pin_length":"six"},
+        "unassigned":{"max_devices":0}}"#;
+    let v = validate(text);
+    assert_eq!(
+        findings(&v.errors),
+        [
+            ("unknown_field", "/asigned"),
+            ("invalid_type", "/requirements/min_pin_length"),
+            ("out_of_range", "/unassigned/max_devices"),
+        ]
+    );
+    let first = Policy::from_json(text).expect_err("invalid");
+    assert_eq!(
+        (first.pointer(), first.message()),
+        (v.errors[0].pointer.as_str(), v.errors[0].message.clone())
+    );
+}
+
+#[test]
+fn errors_in_array_elements_keep_their_indices() {
+    let v = validate(
+        r#"{"schema":"mdm.policy/v2",
+            "requirements":{"platforms":["ios","symbian","android","palm"]},
+            "apps":[{"id":"a","name":"A","platform":"beos"},{"id":"b","name":"B"},{"id":"","name":"C","platform":"ios"},
+                    {"id":"d","name":"D","platform":"ios","colour":1}]}"#,
+    );
+    assert_eq!(
+        findings(&v.errors),
+        [
+            ("invalid_value", "/apps/0/platform"),
+            ("missing_field", "/apps/1/platform"),
+            ("unknown_field", "/apps/3/colour"),
+            ("invalid_value", "/requirements/platforms/1"),
+            ("invalid_value", "/requirements/platforms/3"),
+            ("invalid_id", "/apps/2/id"),
+        ],
+        "{v:#?}"
+    );
+}
+
+#[test]
+fn a_removed_value_is_not_reported_again() {
+    // `schema` of the wrong type is one error, not also "missing field `schema`".
+    let v = validate(r#"{"schema":1,"assignment":{"users":[""]}}"#);
+    assert_eq!(findings(&v.errors), [("invalid_type", "/schema"), ("invalid_id", "/assignment/users/0")]);
+    // A syntax error stops validation: nothing after it can be read.
+    let v = validate(r#"{"schema":"mdm.policy/v1","enabled":tru}"#);
+    assert_eq!(findings(&v.errors), [("syntax", "")]);
+    assert!(v.errors[0].message.contains("line 1 column"), "{}", v.errors[0].message);
+}
+
+#[test]
+fn validation_stops_at_a_hundred_errors() {
+    let users: Vec<String> = (0..300).map(|i| format!(r#""u{i}":1"#)).collect();
+    let v = validate(&format!(r#"{{"schema":"mdm.policy/v1",{}}}"#, users.join(",")));
+    assert_eq!(v.errors.len(), 100);
+    assert!(v.errors.iter().all(|i| i.code == mdm_engine::IssueCode::UnknownField));
+}
+
+#[test]
+fn every_warning_and_error_has_a_code() {
+    let v = validate(
+        r#"{"schema":"mdm.policy/v2","assignment":{"users":["a"],"exclude_users":["a"]},
+            "assigned":{"approvers":[]},"enrollment":{"methods":["ios_profile","ios_profile"]},
+            "requirements":{"min_os_version":{"ios":"x","beos":"1"}}}"#,
+    );
+    assert_eq!(
+        findings(&v.errors),
+        [
+            ("empty", "/assigned/approvers"),
+            ("duplicate", "/enrollment/methods/1"),
+            ("invalid_value", "/requirements/min_os_version/beos"),
+            ("invalid_version", "/requirements/min_os_version/ios"),
+        ]
+    );
+    assert_eq!(findings(&v.warnings), [("included_and_excluded", "/assignment/exclude_users/0")]);
+    let v = validate(r#"{"schema":"mdm.policy/v9"}"#);
+    assert_eq!(findings(&v.errors), [("unsupported_schema", "/schema")]);
+    let v = validate(r#"{"schema":"mdm.policy/v1","apps":[]}"#);
+    assert_eq!(findings(&v.errors), [("unknown_field", "/apps")]);
+}

@@ -272,7 +272,22 @@ pub(crate) fn document_error(x: t::Error) -> HostError {
 }
 
 pub(crate) fn issue(i: t::Issue) -> e::Issue {
-    e::Issue { pointer: i.pointer, message: i.message }
+    use t::IssueCode as C;
+    let code = match i.code {
+        C::Syntax => e::IssueCode::Syntax,
+        C::UnknownField => e::IssueCode::UnknownField,
+        C::MissingField => e::IssueCode::MissingField,
+        C::InvalidType => e::IssueCode::InvalidType,
+        C::InvalidValue => e::IssueCode::InvalidValue,
+        C::OutOfRange => e::IssueCode::OutOfRange,
+        C::InvalidId => e::IssueCode::InvalidId,
+        C::InvalidVersion => e::IssueCode::InvalidVersion,
+        C::Duplicate => e::IssueCode::Duplicate,
+        C::Empty => e::IssueCode::Empty,
+        C::UnsupportedSchema => e::IssueCode::UnsupportedSchema,
+        C::IncludedAndExcluded => e::IssueCode::IncludedAndExcluded,
+    };
+    e::Issue { code, pointer: i.pointer, message: i.message }
 }
 
 pub(crate) fn validation(v: t::Validation) -> e::Validation {

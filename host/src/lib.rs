@@ -254,6 +254,12 @@ impl Runtime {
         Ok(convert::validation(v))
     }
 
+    /// The version of the engine inside the sandbox (not of this host): what decided.
+    pub fn engine_version(&self) -> Result<String, HostError> {
+        let mut i = self.instantiate()?;
+        i.call(|g, s| g.mdm_policy_engine().call_version(s))
+    }
+
     /// The what-if preview (spec section 5), as the JSON report.
     pub fn preview(
         &self,

@@ -106,11 +106,16 @@ pub struct Population(e::preview::Population);
 
 #[wasm_bindgen]
 impl Population {
-    /// Parses `{ "directory": {...}, "state": {...} }` (JSON text); throws `invalid_state`.
+    /// Parses `{ "directory": {...}, "state": {...} }` (JSON text, or its bytes); throws
+    /// `invalid_state`.
     #[wasm_bindgen(constructor)]
-    pub fn new(document: &str) -> Result<Population, JsValue> {
-        reserve(document.len().saturating_mul(8));
-        e::preview::Population::from_json(document).map(Population).map_err(throw)
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] doc: JsValue,
+    ) -> Result<Population, JsValue> {
+        let bytes = document(&doc, e::DocumentKind::State)?;
+        reserve(bytes.len().saturating_mul(8));
+        let text = e::DocumentKind::State.text(&bytes).map_err(throw)?;
+        e::preview::Population::from_json(text).map(Population).map_err(throw)
     }
 
     /// How many users it holds.
@@ -120,10 +125,24 @@ impl Population {
     }
 }
 
-/// Validates a policy document: every error and warning with its JSON Pointer.
+/// Validates a policy document (JSON text, or its bytes): every error and warning (up to
+/// 100 errors), each with its code and JSON Pointer. Bytes that are not UTF-8 are one
+/// `syntax` error, as text that is not JSON is.
 #[wasm_bindgen(unchecked_return_type = "Validation")]
-pub fn validate(document: &str) -> Result<JsValue, JsValue> {
-    to_js(&e::validate(document))
+pub fn validate(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] doc: JsValue,
+) -> Result<JsValue, JsValue> {
+    let bytes = document(&doc, e::DocumentKind::Policy)?;
+    match e::DocumentKind::Policy.text(&bytes) {
+        Ok(text) => to_js(&e::validate(text)),
+        Err(err) => to_js(&e::Validation::syntax(err.message())),
+    }
+}
+
+/// The engine's version (`MAJOR.MINOR.PATCH`).
+#[wasm_bindgen]
+pub fn version() -> String {
+    e::VERSION.to_string()
 }
 
 /// The what-if preview of spec section 5 at `at` (RFC 3339).

@@ -47,7 +47,7 @@ function contractError(e) {
 }
 
 function engineOf(mod) {
-  const engine = mod.engine ?? mod["mdm:policy/engine@0.2.0"];
+  const engine = mod.engine ?? mod["mdm:policy/engine@0.3.0"];
   assert.ok(engine?.Policy, `the component exports the engine: ${Object.keys(mod)}`);
   const call = (f) => {
     try {

@@ -11,9 +11,11 @@
 //! - [`invariants`]: the contract's invariants, checked on any decided event.
 //! - `generate`: seeded random worlds for the differential test (feature `generate`).
 //! - [`corpus`]: finding the JSON files of a corpus.
+//! - [`coverage`]: which reasons, outcomes, errors, events and settings a suite exercised.
 
 pub mod bad;
 pub mod corpus;
+pub mod coverage;
 #[cfg(feature = "generate")]
 pub mod generate;
 pub mod invariants;

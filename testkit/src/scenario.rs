@@ -13,17 +13,23 @@ use crate::{Failure, UnderTest};
 
 /// A scenario file.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// An editor's hint to a JSON Schema; ignored.
+    #[serde(rename = "$schema", default)]
+    pub json_schema: Option<String>,
     /// What it shows.
     pub name: String,
     /// The policy at the start.
+    #[cfg_attr(feature = "schema", schemars(with = "mdm_engine::PolicyDoc"))]
     pub policy: Value,
     /// User id to group ids.
     #[serde(default)]
     pub directory: BTreeMap<String, Vec<String>>,
     /// User id to initial state.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "BTreeMap<String, mdm_engine::UserState>"))]
     pub state: BTreeMap<String, Value>,
     /// The steps, in order.
     pub steps: Vec<Step>,
@@ -31,10 +37,12 @@ pub struct Scenario {
 
 /// One event and what must follow.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// The event (or `set_policy` / `set_groups`), as written: an event the engine must
     /// refuse is a step too.
+    #[cfg_attr(feature = "schema", schemars(with = "schema::StepEvent"))]
     pub event: Value,
     /// What must hold after it.
     #[serde(default)]
@@ -43,6 +51,7 @@ pub struct Step {
 
 /// What must hold after a step; every key is optional.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// The login's outcome.
@@ -63,14 +72,17 @@ pub struct Expect {
     pub rejected: Option<Vec<String>>,
     /// The method in the decision's `enroll`; `null`: none.
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub enroll: Option<Option<String>>,
     /// The decision's `grace_until` (RFC 3339); `null`: none.
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub grace_until: Option<Option<String>>,
     /// App id to status: the decision's store exactly (`{}`: none).
     pub apps: Option<BTreeMap<String, String>>,
     /// The decision's configuration, exactly; `null`: none.
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Value>"))]
     pub configuration: Option<Option<Value>>,
     /// The decision's commands, exactly (`[]`: none).
     pub commands: Option<Vec<Value>>,
@@ -89,6 +101,7 @@ fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
 
 /// Expected access flags.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExpectAccess {
     /// The mobile app.
@@ -97,6 +110,49 @@ pub struct ExpectAccess {
     pub sso: bool,
     /// Push MFA.
     pub push_mfa: bool,
+}
+
+/// The scenario file's JSON Schema.
+#[cfg(feature = "schema")]
+pub fn schema() -> schemars::Schema {
+    mdm_engine::schema::root::<Scenario>("mdm-policy scenario")
+}
+
+#[cfg(feature = "schema")]
+mod schema {
+    #![allow(dead_code)]
+    use mdm_engine::schema::{EventDoc, Id};
+
+    /// An event of the contract, a change of the world, or any other object: an event the
+    /// engine must refuse is a step too.
+    #[derive(schemars::JsonSchema)]
+    #[serde(untagged)]
+    pub(super) enum StepEvent {
+        /// An event for the engine.
+        Event(EventDoc),
+        /// A change of the world.
+        World(World),
+        /// An event the engine must refuse.
+        Refused(serde_json::Map<String, serde_json::Value>),
+    }
+
+    /// A change of the world between events.
+    #[derive(schemars::JsonSchema)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    pub(super) enum World {
+        /// The admin saves another policy.
+        SetPolicy {
+            /// The new policy (an invalid one is refused, and the old one stays).
+            policy: serde_json::Value,
+        },
+        /// The directory changes a user's groups.
+        SetGroups {
+            /// Whose.
+            user: Id,
+            /// The new groups.
+            groups: Vec<Id>,
+        },
+    }
 }
 
 /// A step's event as the runner reads it.

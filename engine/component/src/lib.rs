@@ -43,6 +43,10 @@ impl wit::Guest for Component {
         validation(e::validate(&document))
     }
 
+    fn version() -> String {
+        e::VERSION.to_string()
+    }
+
     fn preview(
         current: String,
         proposed: String,
@@ -346,7 +350,22 @@ fn error(x: e::Error) -> t::Error {
 }
 
 fn issue(i: &e::Issue) -> t::Issue {
-    t::Issue { pointer: i.pointer.clone(), message: i.message.clone() }
+    use e::IssueCode as C;
+    let code = match i.code {
+        C::Syntax => t::IssueCode::Syntax,
+        C::UnknownField => t::IssueCode::UnknownField,
+        C::MissingField => t::IssueCode::MissingField,
+        C::InvalidType => t::IssueCode::InvalidType,
+        C::InvalidValue => t::IssueCode::InvalidValue,
+        C::OutOfRange => t::IssueCode::OutOfRange,
+        C::InvalidId => t::IssueCode::InvalidId,
+        C::InvalidVersion => t::IssueCode::InvalidVersion,
+        C::Duplicate => t::IssueCode::Duplicate,
+        C::Empty => t::IssueCode::Empty,
+        C::UnsupportedSchema => t::IssueCode::UnsupportedSchema,
+        C::IncludedAndExcluded => t::IssueCode::IncludedAndExcluded,
+    };
+    t::Issue { code, pointer: i.pointer.clone(), message: i.message.clone() }
 }
 
 fn validation(v: e::Validation) -> t::Validation {

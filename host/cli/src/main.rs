@@ -1,20 +1,41 @@
-//! `mdm`: run scenario files, decide one event, validate a policy, preview a change.
-//! Every decision runs in the wasmtime-hosted component, as the gateway's do.
+//! `mdm`: run scenario files, decide one event, validate, format and describe documents,
+//! preview a change. Every decision runs in the wasmtime-hosted component, as the
+//! gateway's do (`--native` for a scenario run is the exception, for comparing).
+//!
+//! Exit codes: 0 ok; 1 a negative result; 2 usage; 3 unreadable or invalid input, or a
+//! sandbox fault (see `output`).
+
+mod fmt;
+mod output;
+mod test;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use mdm_engine::{Decision, DocumentKind, Event, UserState};
-use mdm_host::{Config, HostError, Runtime};
-use mdm_testkit::scenario::{self, Run, StepEvent, StepResult, TraceStep};
-use mdm_testkit::{Native, Wasm, corpus};
+use mdm_host::{Config, Runtime};
+use mdm_testkit::Wasm;
+use mdm_testkit::scenario::{StepEvent, StepResult, TraceStep};
+
+use output::{CliError, Format, Outcome, out, outln, print_json};
 
 #[derive(Parser)]
-#[command(name = "mdm", version, about = "mdm-policy: decide mobile logins under an MDM policy")]
+#[command(
+    name = "mdm",
+    version,
+    about = "mdm-policy: decide mobile logins under an MDM policy",
+    after_help = "Exit codes: 0 ok; 1 a negative result (validation errors, failed scenarios, files not in \
+                  canonical form, an `eval --fail-on` outcome); 2 usage; 3 unreadable or invalid input, or a \
+                  sandbox fault."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How results and errors are printed: `pretty` for a person, `json` for a program
+    /// (errors as `{ "code", "pointer", "message" }` on stderr), `junit` for `mdm test`.
+    #[arg(long, global = true, value_enum, env = "MDM_FORMAT", default_value = "pretty")]
+    format: Format,
     #[command(flatten)]
     limits: Limits,
 }
@@ -37,7 +58,7 @@ struct Limits {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run every `*.json` scenario under the paths; ends with `N passed, N failed`.
+    /// Run every `*.json` scenario under the paths; exit 1 if any fails.
     Test {
         /// Scenario files or directories (searched recursively).
         #[arg(required = true)]
@@ -45,19 +66,33 @@ enum Command {
         /// Run the engine natively instead of in the wasmtime component.
         #[arg(long)]
         native: bool,
+        /// Only the scenarios whose name or path matches this regular expression.
+        #[arg(long, value_name = "REGEX")]
+        run: Option<String>,
+        /// List every scenario with its result and time (and, with `--coverage`, each
+        /// policy's table).
+        #[arg(short, long)]
+        verbose: bool,
+        /// Report which reason codes, outcomes, error codes, events and policy settings
+        /// the scenarios exercised, and which they never did.
+        #[arg(long)]
+        coverage: bool,
+        /// Fail (exit 1) when the coverage is below this percentage; implies `--coverage`.
+        #[arg(long, value_name = "PCT", value_parser = percentage)]
+        coverage_min: Option<f64>,
     },
     /// Run one scenario and show every step's decision and the state after it.
     Run {
         /// The scenario file.
         scenario: PathBuf,
-        /// Print the trace as JSON.
+        /// Print the trace as JSON (same as `--format json`).
         #[arg(long)]
         json: bool,
         /// Run the engine natively instead of in the wasmtime component.
         #[arg(long)]
         native: bool,
     },
-    /// Decide one event; prints the decision and the user's new state as JSON.
+    /// Decide one event; prints the decision and the user's new state.
     Eval {
         /// The policy document.
         #[arg(long)]
@@ -74,13 +109,18 @@ enum Command {
         /// The event document.
         #[arg(long)]
         event: PathBuf,
+        /// Exit 1 when a login gets one of these outcomes (`deny`, `pending_approval`,
+        /// `limited`, `allow`), or when an admin event is refused (`error`).
+        #[arg(long, value_delimiter = ',', value_name = "OUTCOME", value_parser = ["allow", "limited", "pending_approval", "deny", "error"])]
+        fail_on: Vec<String>,
     },
-    /// Validate a policy: errors and warnings with JSON Pointers; exit 1 on errors.
+    /// Validate a policy: every error and warning with its code and JSON Pointer; exit 1
+    /// on errors.
     Validate {
         /// The policy document.
         policy: PathBuf,
     },
-    /// What-if preview: what the proposed policy changes for a population, as JSON.
+    /// What-if preview: what the proposed policy changes for a population.
     Preview {
         /// The policy in force.
         #[arg(long)]
@@ -95,25 +135,30 @@ enum Command {
         #[arg(long)]
         at: String,
     },
+    /// Put policy and scenario files in canonical form (key order, indentation).
+    Fmt {
+        /// Files or directories (every `*.json` under them, recursively).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// List the files that are not in canonical form; exit 1 if any.
+        #[arg(long, conflicts_with = "write")]
+        check: bool,
+        /// Rewrite the files in place.
+        #[arg(long)]
+        write: bool,
+    },
+    /// Print the JSON Schema of a document, for editors and validators.
+    Schema {
+        /// Which document.
+        #[arg(value_parser = ["policy", "state", "event", "population", "scenario"])]
+        document: String,
+    },
 }
 
-/// A failure the user reads on stderr.
-struct CliError(String);
-
-impl From<HostError> for CliError {
-    fn from(e: HostError) -> Self {
-        match &e {
-            HostError::Engine(inner) => {
-                CliError(format!("{} at `{}`: {}", inner.code(), inner.pointer(), inner.message()))
-            }
-            other => CliError(format!("{}: {other}", other.code())),
-        }
-    }
-}
-
-impl From<mdm_engine::Error> for CliError {
-    fn from(e: mdm_engine::Error) -> Self {
-        CliError::from(HostError::Engine(e))
+fn percentage(s: &str) -> Result<f64, String> {
+    match s.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("`{s}` is not a percentage from 0 to 100")),
     }
 }
 
@@ -130,35 +175,83 @@ fn runtime(limits: &Limits) -> Result<Runtime, CliError> {
     })?)
 }
 
-fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
-    let text =
-        serde_json::to_string_pretty(value).map_err(|e| CliError(format!("cannot print the result: {e}")))?;
-    println!("{text}");
-    Ok(())
+/// Whether the raw command line or the environment asks for JSON: a usage error is
+/// found before the arguments are parsed, and is still printed as asked.
+fn json_requested() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = args.windows(2).any(|w| w[0] == "--format" && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json");
+    flag || (std::env::var("MDM_FORMAT").is_ok_and(|v| v == "json")
+        && !args.iter().any(|a| a.starts_with("--format")))
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli.command, &cli.limits) {
-        Ok(code) => code,
-        Err(CliError(message)) => {
-            eprintln!("mdm: {message}");
-            ExitCode::from(2)
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) if json_requested() => {
+            let message = e.kind().to_string();
+            let detail = e.to_string();
+            let first = detail.lines().next().unwrap_or(&message).trim_start_matches("error: ");
+            CliError::usage(first).print(Format::Json);
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli.command, cli.format, &cli.limits) {
+        Ok(outcome) => outcome.into(),
+        Err(e) => {
+            e.print(cli.format);
+            e.exit_code()
         }
     }
 }
 
-fn run(command: Command, limits: &Limits) -> Result<ExitCode, CliError> {
+fn not_junit(format: Format) -> Result<Format, CliError> {
+    match format {
+        Format::Junit => Err(CliError::usage("`--format junit` is for `mdm test` only")),
+        other => Ok(other),
+    }
+}
+
+fn run(command: Command, format: Format, limits: &Limits) -> Result<Outcome, CliError> {
     match command {
-        Command::Test { paths, native } => test(&paths, native, limits),
-        Command::Run { scenario, json, native } => run_one(&scenario, json, native, limits),
-        Command::Eval { policy, state, groups, groups_file, event } => {
+        Command::Test { paths, native, run, verbose, coverage, coverage_min } => {
+            let filter = run
+                .map(|r| regex::Regex::new(&r).map_err(|e| CliError::usage(format!("`--run {r}`: {e}"))))
+                .transpose()?;
+            let wasm = if native { None } else { Some(Wasm(runtime(limits)?)) };
+            let options = test::Options {
+                paths: &paths,
+                filter: filter.as_ref(),
+                verbose,
+                coverage: coverage || coverage_min.is_some(),
+                coverage_min,
+                format,
+            };
+            test::test(&options, wasm)
+        }
+        Command::Run { scenario, json, native } => {
+            let format = if json { Format::Json } else { not_junit(format)? };
+            run_one(&scenario, format, native, limits)
+        }
+        Command::Eval { policy, state, groups, groups_file, event, fail_on } => {
+            let format = not_junit(format)?;
             let runtime = runtime(limits)?;
             let gateway = runtime.gateway(&runtime.read_document(&policy, DocumentKind::Policy)?)?;
             let groups = match groups_file {
                 Some(path) => serde_json::from_str(&runtime.read_document(&path, DocumentKind::Event)?)
-                    .map_err(|e| {
-                        CliError(format!("`{}` is not a JSON list of group ids: {e}", path.display()))
+                    .map_err(|e| CliError {
+                        code: "invalid_event".into(),
+                        pointer: String::new(),
+                        message: format!("`{}` is not a JSON list of group ids: {e}", path.display()),
                     })?,
                 None => groups,
             };
@@ -167,32 +260,63 @@ fn run(command: Command, limits: &Limits) -> Result<ExitCode, CliError> {
                 None => UserState::default(),
             };
             let event = Event::from_json(&runtime.read_document(&event, DocumentKind::Event)?)?;
-            let decision = gateway.decide(&groups, &state, &event)?;
+            let decision = match gateway.decide(&groups, &state, &event) {
+                Ok(d) => d,
+                // A refused admin event is an answer, not bad input: with `--fail-on
+                // error` it is the negative result.
+                Err(mdm_host::HostError::Engine(e))
+                    if fail_on.iter().any(|f| f == "error") && !is_document_error(&e) =>
+                {
+                    CliError::from(e).print(format);
+                    return Ok(Outcome::Negative);
+                }
+                Err(e) => return Err(e.into()),
+            };
             state.apply(decision.effects());
-            print_json(&serde_json::json!({ "decision": decision, "state": state }))?;
-            Ok(ExitCode::SUCCESS)
+            let failed = decision.login().is_some_and(|d| fail_on.iter().any(|f| f == d.outcome.as_str()));
+            match format {
+                Format::Json => {
+                    print_json(&serde_json::json!({ "decision": decision, "state": state }), format)?
+                }
+                _ => {
+                    outln!("{}", describe_result(&StepResult::Decision(decision)));
+                    outln!("state: {}", describe_state(&state));
+                }
+            }
+            Ok(if failed { Outcome::Negative } else { Outcome::Ok })
         }
         Command::Validate { policy } => {
+            let format = not_junit(format)?;
             let runtime = runtime(limits)?;
             let v = runtime.validate(&runtime.read_document(&policy, DocumentKind::Policy)?)?;
-            for i in &v.errors {
-                println!("error   {}: {}", display_pointer(&i.pointer), i.message);
+            match format {
+                Format::Json => print_json(
+                    &serde_json::json!({ "valid": v.errors.is_empty(), "errors": v.errors, "warnings": v.warnings }),
+                    format,
+                )?,
+                _ => {
+                    for (kind, list) in [("error", &v.errors), ("warning", &v.warnings)] {
+                        for i in list {
+                            outln!("{kind:<7} {} {}: {}", i.code, display_pointer(&i.pointer), i.message);
+                        }
+                    }
+                    let plural =
+                        |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+                    if v.errors.is_empty() {
+                        outln!("valid ({})", plural(v.warnings.len(), "warning"));
+                    } else {
+                        outln!(
+                            "invalid ({}, {})",
+                            plural(v.errors.len(), "error"),
+                            plural(v.warnings.len(), "warning")
+                        );
+                    }
+                }
             }
-            for i in &v.warnings {
-                println!("warning {}: {}", display_pointer(&i.pointer), i.message);
-            }
-            if v.errors.is_empty() {
-                println!(
-                    "valid ({} warning{})",
-                    v.warnings.len(),
-                    if v.warnings.len() == 1 { "" } else { "s" }
-                );
-                Ok(ExitCode::SUCCESS)
-            } else {
-                Ok(ExitCode::from(1))
-            }
+            Ok(if v.errors.is_empty() { Outcome::Ok } else { Outcome::Negative })
         }
         Command::Preview { current, proposed, population, at } => {
+            let format = not_junit(format)?;
             let runtime = runtime(limits)?;
             let read = |path: &Path, code| runtime.read_document(path, code);
             let report = runtime.preview(
@@ -201,91 +325,144 @@ fn run(command: Command, limits: &Limits) -> Result<ExitCode, CliError> {
                 &read(&population, DocumentKind::State)?,
                 &at,
             )?;
-            let value: serde_json::Value = serde_json::from_str(&report)
-                .map_err(|e| CliError(format!("the engine's report is not JSON: {e}")))?;
-            print_json(&value)?;
-            Ok(ExitCode::SUCCESS)
+            let value: serde_json::Value = serde_json::from_str(&report).map_err(|e| {
+                CliError::from(mdm_host::HostError::Protocol(format!("the report is not JSON: {e}")))
+            })?;
+            match format {
+                Format::Json => print_json(&value, format)?,
+                _ => print_preview(&value),
+            }
+            Ok(Outcome::Ok)
+        }
+        Command::Fmt { paths, check, write } => format_files(&paths, check, write, not_junit(format)?),
+        Command::Schema { document } => {
+            let schema = match mdm_engine::schema::Document::parse(&document) {
+                Some(d) => d.schema(),
+                None => mdm_testkit::scenario::schema(),
+            };
+            // Pretty-printed either way: a schema is read by people and committed.
+            print_json(&schema, Format::Pretty)?;
+            Ok(Outcome::Ok)
         }
     }
+}
+
+/// Whether an engine error is about a document (bad input, exit 3) rather than a refused
+/// admin event (an answer).
+fn is_document_error(e: &mdm_engine::Error) -> bool {
+    use mdm_engine::ErrorCode as C;
+    matches!(e.code(), C::InvalidPolicy | C::InvalidEvent | C::InvalidState)
 }
 
 fn display_pointer(p: &str) -> &str {
     if p.is_empty() { "/" } else { p }
 }
 
-/// Every `*.json` under the paths, recursively, sorted per path.
-fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
-    let mut out = Vec::new();
-    for root in paths {
-        out.extend(
-            corpus::json_files(root)
-                .map_err(|e| CliError(format!("cannot read `{}`: {e}", root.display())))?,
-        );
+fn print_preview(report: &serde_json::Value) {
+    let summary = report.get("summary").and_then(|s| s.as_object());
+    for (key, value) in summary.into_iter().flatten() {
+        outln!("{:<24} {value}", key.replace('_', " "));
     }
-    Ok(out)
-}
-
-fn run_file(path: &Path, wasm: Option<&mut Wasm>) -> Run {
-    let name = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => match wasm {
-            Some(w) => scenario::run(w, &name, &text),
-            None => scenario::run(&mut Native, &name, &text),
-        },
-        Err(e) => Run {
-            name: name.clone(),
-            failures: vec![format!("cannot read `{name}`: {e}")],
-            trace: Vec::new(),
-        },
+    let changes = report.get("changes").and_then(|c| c.as_array()).map_or(&[][..], Vec::as_slice);
+    if !changes.is_empty() {
+        outln!("changes:");
+    }
+    for c in changes {
+        let side = |k: &str| {
+            let v = &c[k];
+            let a = &v["access"];
+            format!(
+                "{} (app {}, sso {}, push {})",
+                v["scope"].as_str().unwrap_or("-"),
+                a["app"],
+                a["sso"],
+                a["push_mfa"]
+            )
+        };
+        outln!("  {}: {} → {}", c["user"].as_str().unwrap_or("?"), side("before"), side("after"));
     }
 }
 
-fn test(paths: &[PathBuf], native: bool, limits: &Limits) -> Result<ExitCode, CliError> {
-    let files = scenario_files(paths)?;
-    let mut wasm = if native { None } else { Some(Wasm(runtime(limits)?)) };
-    let (mut passed, mut failed) = (0usize, 0usize);
+fn format_files(paths: &[PathBuf], check: bool, write: bool, format: Format) -> Result<Outcome, CliError> {
+    let files = test::scenario_files(paths)?;
+    let mut results = Vec::new();
+    let mut changed = 0usize;
     for file in &files {
-        let run = run_file(file, wasm.as_mut());
-        if run.passed() {
-            passed += 1;
-        } else {
-            failed += 1;
-            println!("FAIL {} ({})", run.name, file.display());
-            for f in &run.failures {
-                println!("  {f}");
+        let path = file.display().to_string();
+        let text =
+            std::fs::read_to_string(file).map_err(|e| CliError::io(format!("cannot read `{path}`: {e}")))?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| CliError {
+            code: "syntax".into(),
+            pointer: String::new(),
+            message: format!("`{path}` is not JSON: {e}"),
+        })?;
+        let Some(kind) = fmt::Kind::of(&value) else {
+            // Named on the command line, it is a mistake; found in a directory, it is
+            // another kind of document (a state, an event) and is left alone.
+            if paths.contains(file) {
+                return Err(CliError::usage(format!(
+                    "`{path}` is neither a policy (`schema`) nor a scenario (`steps`)"
+                )));
             }
+            continue;
+        };
+        let canonical = fmt::canonical(&value, kind);
+        let is_canonical = canonical == text;
+        if !is_canonical {
+            changed += 1;
         }
+        if write && !is_canonical {
+            std::fs::write(file, &canonical)
+                .map_err(|e| CliError::io(format!("cannot write `{path}`: {e}")))?;
+        }
+        if !check && !write && format == Format::Pretty {
+            out!("{canonical}");
+        } else if format == Format::Pretty && !is_canonical {
+            outln!("{} {path}", if write { "formatted" } else { "not canonical:" });
+        }
+        results.push(serde_json::json!({
+            "file": path, "canonical": is_canonical, "written": write && !is_canonical,
+            "text": (!check && !write).then_some(canonical),
+        }));
     }
-    println!("{passed} passed, {failed} failed");
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    if format == Format::Json {
+        print_json(&serde_json::json!({ "files": results, "changed": changed }), format)?;
+    }
+    Ok(if check && changed > 0 { Outcome::Negative } else { Outcome::Ok })
 }
 
-fn run_one(path: &Path, json: bool, native: bool, limits: &Limits) -> Result<ExitCode, CliError> {
+fn run_one(path: &Path, format: Format, native: bool, limits: &Limits) -> Result<Outcome, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::io(format!("cannot read `{}`: {e}", path.display())))?;
     let mut wasm = if native { None } else { Some(Wasm(runtime(limits)?)) };
-    let run = run_file(path, wasm.as_mut());
-    if json {
-        print_json(&serde_json::json!({ "name": run.name, "trace": run.trace, "failures": run.failures }))?;
+    let run = test::run_text(&path.display().to_string(), &text, wasm.as_mut());
+    if format == Format::Json {
+        print_json(
+            &serde_json::json!({ "name": run.name, "trace": run.trace, "failures": run.failures }),
+            Format::Pretty,
+        )?;
     } else {
-        println!("{}", run.name);
+        outln!("{}", run.name);
         for (i, step) in run.trace.iter().enumerate() {
-            println!("  {i}. {}", describe_event(step));
-            println!("     → {}", describe_result(&step.result));
-            let s = &step.state;
-            let ids = |ids: Vec<&str>| {
-                if ids.is_empty() { "-".to_string() } else { format!("[{}]", ids.join(", ")) }
-            };
-            println!(
-                "     state: devices {} · pending {} · rejected {}",
-                ids(s.devices.iter().map(|d| d.device.device_id.as_str()).collect()),
-                ids(s.pending.iter().map(|p| p.device.device_id.as_str()).collect()),
-                ids(s.rejected.iter().map(|r| r.device_id.as_str()).collect()),
-            );
+            outln!("  {i}. {}", describe_event(step));
+            outln!("     → {}", describe_result(&step.result));
+            outln!("     state: {}", describe_state(&step.state));
         }
         for f in &run.failures {
-            println!("  FAIL {f}");
+            outln!("  FAIL {f}");
         }
     }
-    Ok(if run.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if run.passed() { Outcome::Ok } else { Outcome::Negative })
+}
+
+fn describe_state(s: &UserState) -> String {
+    let ids = |ids: Vec<&str>| if ids.is_empty() { "-".to_string() } else { format!("[{}]", ids.join(", ")) };
+    format!(
+        "devices {} · pending {} · rejected {}",
+        ids(s.devices.iter().map(|d| d.device.device_id.as_str()).collect()),
+        ids(s.pending.iter().map(|p| p.device.device_id.as_str()).collect()),
+        ids(s.rejected.iter().map(|r| r.device_id.as_str()).collect()),
+    )
 }
 
 fn describe_event(step: &TraceStep) -> String {

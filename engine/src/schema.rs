@@ -1,0 +1,271 @@
+//! JSON Schemas of the documents (JSON Schema 2020-12), generated from the types the
+//! engine decodes them into, so they cannot drift from what it accepts. An editor uses them
+//! to complete and check a document as it is typed; the engine stays the judge (a schema
+//! cannot say "at most 256 bytes" or "an OS version the policy names").
+//!
+//! Behind the `schema` feature: native tools only, so the wasm modules stay small.
+
+use std::borrow::Cow;
+
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+use crate::UserState;
+use crate::device::{Device, MAX_DEVICE_ID_CHARS, Text};
+use crate::manage::{Approver, EnrollmentMethod, InstalledApp};
+use crate::policy::{MAX_ID_BYTES, PolicyDoc, SCHEMA, SCHEMA_V2};
+use crate::preview::Population;
+use crate::time::Timestamp;
+use crate::version::Version;
+
+/// The documents with a schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    /// A policy (`mdm.policy/v1` or `v2`).
+    Policy,
+    /// One user's stored state.
+    State,
+    /// An event: a login or an admin's action.
+    Event,
+    /// A population for the what-if preview.
+    Population,
+}
+
+impl Document {
+    /// Every document, in the order of the contract.
+    pub const ALL: [Document; 4] = [Document::Policy, Document::State, Document::Event, Document::Population];
+
+    /// Its name on the command line and in `schemas/NAME.schema.json`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Document::Policy => "policy",
+            Document::State => "state",
+            Document::Event => "event",
+            Document::Population => "population",
+        }
+    }
+
+    /// The document named `name`.
+    pub fn parse(name: &str) -> Option<Document> {
+        Self::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// Its schema.
+    pub fn schema(self) -> Schema {
+        match self {
+            Document::Policy => root::<PolicyDoc>("mdm-policy policy"),
+            Document::State => root::<UserState>("mdm-policy user state"),
+            Document::Event => root::<EventDoc>("mdm-policy event"),
+            Document::Population => root::<Population>("mdm-policy population"),
+        }
+    }
+}
+
+/// The schema of `T` as a document of its own, for what the engine reads (defaults and
+/// optional fields as a reader sees them).
+pub fn root<T: JsonSchema>(title: &str) -> Schema {
+    let mut schema =
+        SchemaSettings::draft2020_12().for_deserialize().into_generator().into_root_schema_for::<T>();
+    schema.insert("title".into(), title.into());
+    schema
+}
+
+impl JsonSchema for Text {
+    fn schema_name() -> Cow<'static, str> {
+        "DeviceId".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A device id or serial number.",
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_DEVICE_ID_CHARS,
+        })
+    }
+}
+
+impl JsonSchema for Timestamp {
+    fn schema_name() -> Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An RFC 3339 time with an offset, like `2026-11-22T10:00:00Z`.",
+            "type": "string",
+            "format": "date-time",
+        })
+    }
+}
+
+impl JsonSchema for Version {
+    fn schema_name() -> Cow<'static, str> {
+        "Version".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An OS version: 1 to 4 numbers separated by dots, like `16.4`.",
+            "type": "string",
+            "pattern": "^[0-9]+(\\.[0-9]+){0,3}$",
+        })
+    }
+}
+
+/// A user, group or app id (the engine counts bytes; a schema can only count characters).
+pub struct Id;
+
+impl JsonSchema for Id {
+    fn schema_name() -> Cow<'static, str> {
+        "Id".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": format!("A user, group or app id: 1 to {MAX_ID_BYTES} bytes of UTF-8."),
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_ID_BYTES,
+        })
+    }
+}
+
+/// The `schema` of a policy: the contract versions this engine reads.
+pub(crate) struct SchemaName;
+
+impl JsonSchema for SchemaName {
+    fn schema_name() -> Cow<'static, str> {
+        "SchemaName".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "enum": [SCHEMA, SCHEMA_V2],
+        })
+    }
+}
+
+/// A policy must give its `schema`: the one field that is not optional (the type holds
+/// an `Option` so that validation, not decoding, words its absence).
+pub(crate) fn require_schema(schema: &mut Schema) {
+    schema.insert("required".into(), serde_json::json!(["schema"]));
+}
+
+/// `min_os_version`: the lowest OS version per OS type.
+pub(crate) struct MinOsVersion;
+
+impl JsonSchema for MinOsVersion {
+    fn schema_name() -> Cow<'static, str> {
+        "MinOsVersion".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let version = generator.subschema_for::<Version>();
+        json_schema!({
+            "type": "object",
+            "properties": { "ios": version, "android": version, "other": version },
+            "additionalProperties": false,
+        })
+    }
+}
+
+/// The event document as written, for its schema (a scenario's steps refer to it).
+///
+/// The engine reads an event field by field (`Event::from_json`), so that a wrong field
+/// of one event type is reported at its pointer; this type exists for the schema only,
+/// and every valid event of the corpus is checked against the schema (`js/test`).
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventDoc {
+    /// A mobile login.
+    Login {
+        /// Who logs in.
+        user: Id,
+        /// When.
+        at: Timestamp,
+        /// The device, as the mobile app reports it.
+        device: LoginDevice,
+    },
+    /// The admin (or, under version 2's `approvers`, the user) approves a pending request.
+    Approve {
+        /// Whose request.
+        user: Id,
+        /// The waiting device.
+        device_id: Text,
+        /// When.
+        at: Timestamp,
+        /// Who approves (version 2; `admin` when absent).
+        #[serde(default)]
+        by: Option<Approver>,
+        /// The user's active device that approves a self-approval (version 2).
+        #[serde(default)]
+        from_device: Option<String>,
+    },
+    /// The admin rejects a pending request.
+    Reject(DeviceEvent),
+    /// The admin lifts a rejection.
+    Unblock(DeviceEvent),
+    /// The admin removes an active device.
+    RemoveDevice(DeviceEvent),
+    /// A device finished enrolling in management (version 2).
+    Enrolled {
+        /// Whose device.
+        user: Id,
+        /// The device.
+        device_id: Text,
+        /// When.
+        at: Timestamp,
+        /// The enrollment path it took.
+        method: EnrollmentMethod,
+    },
+    /// The admin ends management of a device and removes it (version 2).
+    Deprovision(DeviceEvent),
+    /// The admin erases a device and removes it (version 2).
+    Wipe(DeviceEvent),
+}
+
+/// An admin's action on one device of one user.
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+pub struct DeviceEvent {
+    /// Whose device.
+    user: Id,
+    /// The device.
+    device_id: Text,
+    /// When.
+    at: Timestamp,
+}
+
+/// The login device: what a rule reads, and the apps installed on it (version 2).
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+pub struct LoginDevice {
+    #[serde(flatten)]
+    device: Device,
+    /// The apps installed on the device, read for this login only.
+    #[serde(default)]
+    apps: Vec<InstalledApp>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_document_has_a_titled_schema_of_the_2020_12_draft() {
+        for d in Document::ALL {
+            let s = d.schema();
+            assert_eq!(Document::parse(d.name()), Some(d));
+            assert_eq!(
+                s.get("$schema").and_then(|v| v.as_str()),
+                Some("https://json-schema.org/draft/2020-12/schema")
+            );
+            assert!(s.get("title").is_some());
+        }
+        let policy = serde_json::to_value(Document::Policy.schema()).unwrap();
+        assert_eq!(policy["required"], serde_json::json!(["schema"]), "{policy:#}");
+        assert_eq!(policy["additionalProperties"], serde_json::json!(false));
+    }
+}

@@ -1,0 +1,397 @@
+//! Rule coverage of a scenario suite: which reason codes, outcomes, error codes, events
+//! and policy settings its steps exercised, and which they never did, overall and per
+//! policy.
+//!
+//! A step counts once it is answered: a login's outcome and each of its reasons, a decided
+//! event's type, a refused event's error code. A policy setting counts when a step is decided under a
+//! policy that has it: a setting no decision ever ran under is one the suite cannot have
+//! tested. (Per policy the settings are fixed, so a policy's own table leaves them out.)
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mdm_engine::{AdminAction, Decision, ErrorCode, Outcome, Policy, PolicyDoc, Reason, SchemaVersion};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::scenario::{Run, Scenario, StepEvent, StepResult};
+
+/// What a suite is measured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// The contract's reason codes.
+    Reasons,
+    /// A login's outcomes.
+    Outcomes,
+    /// The contract's error codes.
+    Errors,
+    /// The event types: `login` and the admin's actions.
+    Events,
+    /// The policy settings that change a decision, as `path=value`.
+    Settings,
+}
+
+impl Category {
+    /// Every category, in the order a report shows them.
+    pub const ALL: [Category; 5] =
+        [Category::Reasons, Category::Outcomes, Category::Errors, Category::Events, Category::Settings];
+
+    /// Its name in a report.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Category::Reasons => "reasons",
+            Category::Outcomes => "outcomes",
+            Category::Errors => "errors",
+            Category::Events => "events",
+            Category::Settings => "settings",
+        }
+    }
+
+    /// Every item of the category, as a report names it.
+    pub fn universe(self) -> Vec<String> {
+        match self {
+            Category::Reasons => Reason::ALL.iter().map(|r| r.as_str().to_string()).collect(),
+            Category::Outcomes => Outcome::ALL.iter().map(|o| o.as_str().to_string()).collect(),
+            // A scenario's states are checked when the file is read, so no step can give
+            // `invalid_state`: it is not counted against a suite.
+            Category::Errors => ErrorCode::ALL
+                .iter()
+                .filter(|c| **c != ErrorCode::InvalidState)
+                .map(|c| c.as_str().to_string())
+                .collect(),
+            Category::Events => std::iter::once("login")
+                .chain(AdminAction::ALL.iter().map(|a| a.as_str()))
+                .map(str::to_string)
+                .collect(),
+            Category::Settings => SETTINGS
+                .iter()
+                .flat_map(|(path, values)| values.iter().map(move |v| format!("{path}={v}")))
+                .collect(),
+        }
+    }
+}
+
+/// The settings that change a decision, with every value they take. A number counts as
+/// `off` (0, or absent) or `on`.
+const SETTINGS: &[(&str, &[&str])] = &[
+    ("schema", &["mdm.policy/v1", "mdm.policy/v2"]),
+    ("enabled", &["true", "false"]),
+    ("assignment.organization", &["true", "false"]),
+    ("device_match", &["device_id", "device_id_and_serial"]),
+    ("assigned.on_new_device", &["approval", "replace", "deny"]),
+    ("assigned.on_approve", &["replace", "add"]),
+    ("assigned.approval_ttl_hours", &["off", "on"]),
+    ("assigned.push_mfa", &["true", "false"]),
+    ("assigned.approvers", &["admin", "self"]),
+    ("unassigned.on_new_device", &["replace", "add"]),
+    ("unassigned.access", &["limited", "full"]),
+    ("unassigned.push_mfa", &["true", "false"]),
+    ("requirements.platforms", &["off", "on"]),
+    ("requirements.min_os_version", &["off", "on"]),
+    ("requirements.min_pin_length", &["off", "on"]),
+    ("requirements.require_encryption", &["true", "false"]),
+    ("requirements.block_compromised", &["true", "false"]),
+    ("requirements.grace_hours", &["off", "on"]),
+    ("enrollment.required", &["true", "false"]),
+    ("configuration.data_separation", &["true", "false"]),
+    ("apps", &["off", "on"]),
+];
+
+/// The setting values of a (resolved) policy document.
+fn settings_of(doc: &PolicyDoc) -> Vec<String> {
+    let on = |b: bool| if b { "on" } else { "off" }.to_string();
+    let mut out = vec![
+        ("schema", doc.schema.clone().unwrap_or_default()),
+        ("enabled", doc.enabled.to_string()),
+        ("assignment.organization", doc.assignment.organization.to_string()),
+        ("device_match", text(&doc.device_match)),
+        ("assigned.on_new_device", text(&doc.assigned.on_new_device)),
+        ("assigned.on_approve", text(&doc.assigned.on_approve)),
+        ("assigned.approval_ttl_hours", on(doc.assigned.approval_ttl_hours > 0)),
+        ("assigned.push_mfa", doc.assigned.push_mfa.to_string()),
+        ("unassigned.on_new_device", text(&doc.unassigned.on_new_device)),
+        ("unassigned.access", text(&doc.unassigned.access)),
+        ("unassigned.push_mfa", doc.unassigned.push_mfa.to_string()),
+        ("requirements.platforms", on(!doc.requirements.platforms.is_empty())),
+        ("requirements.min_os_version", on(!doc.requirements.min_os_version.is_empty())),
+        ("requirements.min_pin_length", on(doc.requirements.min_pin_length > 0)),
+        ("requirements.require_encryption", doc.requirements.require_encryption.to_string()),
+        ("requirements.block_compromised", doc.requirements.block_compromised.to_string()),
+    ];
+    if doc.version() == Some(SchemaVersion::V2) {
+        for a in doc.assigned.approvers.iter().flatten() {
+            out.push(("assigned.approvers", text(a)));
+        }
+        out.push(("requirements.grace_hours", on(doc.requirements.grace_hours.unwrap_or_default() > 0)));
+        let required = doc.enrollment.as_ref().is_some_and(|e| e.required);
+        out.push(("enrollment.required", required.to_string()));
+        let separation = doc.configuration.as_ref().is_some_and(|c| c.data_separation);
+        out.push(("configuration.data_separation", separation.to_string()));
+        out.push(("apps", on(doc.apps.as_ref().is_some_and(|a| !a.is_empty()))));
+    }
+    out.into_iter().map(|(path, value)| format!("{path}={value}")).collect()
+}
+
+/// The JSON spelling of a settings enum (`device_id_and_serial`).
+fn text<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
+}
+
+/// How often each item was exercised.
+#[derive(Debug, Clone, Default)]
+struct Hits(BTreeMap<Category, BTreeMap<String, usize>>);
+
+impl Hits {
+    fn add(&mut self, category: Category, item: &str) {
+        *self.0.entry(category).or_default().entry(item.to_string()).or_default() += 1;
+    }
+
+    fn table(&self, categories: &[Category]) -> Table {
+        let rows = categories
+            .iter()
+            .map(|&c| {
+                let hits = self.0.get(&c);
+                let (mut covered, mut never) = (BTreeMap::new(), Vec::new());
+                for item in c.universe() {
+                    match hits.and_then(|h| h.get(&item)) {
+                        Some(&n) => {
+                            covered.insert(item, n);
+                        }
+                        None => never.push(item),
+                    }
+                }
+                Row { category: c, covered, never }
+            })
+            .collect();
+        Table { rows }
+    }
+}
+
+/// One category's line of a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// The category.
+    pub category: Category,
+    /// Each exercised item, with how many steps exercised it.
+    pub covered: BTreeMap<String, usize>,
+    /// The items no step exercised.
+    pub never: Vec<String>,
+}
+
+/// A coverage table: one row per category.
+#[derive(Debug, Clone, Serialize)]
+pub struct Table {
+    /// The rows.
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    /// Items exercised, and items in all.
+    pub fn counts(&self) -> (usize, usize) {
+        self.rows.iter().fold((0, 0), |(c, t), r| (c + r.covered.len(), t + r.covered.len() + r.never.len()))
+    }
+
+    /// The share of items exercised, in percent.
+    pub fn percent(&self) -> f64 {
+        let (covered, total) = self.counts();
+        if total == 0 { 100.0 } else { 100.0 * covered as f64 / total as f64 }
+    }
+}
+
+/// One distinct policy of a suite (equal resolved documents are one policy).
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyReport {
+    /// Where it first appears: `FILE` (the scenario's policy) or `FILE step N`.
+    pub label: String,
+    /// The scenarios that decided under it.
+    pub scenarios: BTreeSet<String>,
+    /// What its decisions exercised (settings left out: they are the policy's own).
+    pub table: Table,
+}
+
+/// A suite's coverage report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Scenarios counted.
+    pub scenarios: usize,
+    /// The share of all items exercised, in percent.
+    pub percent: f64,
+    /// Every category over the whole suite.
+    pub total: Table,
+    /// Each policy, in the order first seen.
+    pub policies: Vec<PolicyReport>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Tracked {
+    label: String,
+    scenarios: BTreeSet<String>,
+    hits: Hits,
+}
+
+/// Collects coverage over the runs of a suite.
+#[derive(Debug, Clone, Default)]
+pub struct Coverage {
+    scenarios: usize,
+    total: Hits,
+    /// By resolved document (JSON).
+    index: BTreeMap<String, usize>,
+    policies: Vec<Tracked>,
+}
+
+impl Coverage {
+    /// A report with nothing counted yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts one scenario's run: `scenario` gives the policies, `run` what each step gave.
+    pub fn add(&mut self, file: &str, scenario: &Scenario, run: &Run) {
+        self.scenarios += 1;
+        let mut current = self.policy(&scenario.policy, file.to_string());
+        for (index, step) in run.trace.iter().enumerate() {
+            match (StepEvent::read(&step.event), &step.result) {
+                (Ok(StepEvent::SetPolicy(p)), StepResult::Ok) => {
+                    current = self.policy(&p, format!("{file} step {index}"));
+                }
+                (Ok(StepEvent::Decide { .. }), result)
+                | (Ok(StepEvent::SetPolicy(_)), result @ StepResult::Error(_)) => {
+                    let Some(i) = current else { continue };
+                    self.step(i, &run.name, &step.event, result);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The index of the policy `document`, added if new; `None` when it does not compile.
+    fn policy(&mut self, document: &Value, label: String) -> Option<usize> {
+        let policy = Policy::from_value(document).ok()?;
+        let key = serde_json::to_string(policy.doc()).ok()?;
+        let next = self.policies.len();
+        let i = *self.index.entry(key).or_insert(next);
+        if i == next {
+            self.policies.push(Tracked { label, ..Tracked::default() });
+            for s in settings_of(policy.doc()) {
+                // Counted once per decision below; remembered here as the policy's own.
+                self.policies.get_mut(i)?.hits.add(Category::Settings, &s);
+            }
+        }
+        Some(i)
+    }
+
+    fn step(&mut self, policy: usize, scenario: &str, event: &Value, result: &StepResult) {
+        let Some(tracked) = self.policies.get_mut(policy) else { return };
+        tracked.scenarios.insert(scenario.to_string());
+        let mut items: Vec<(Category, String)> = Vec::new();
+        // An event counts when it was decided: a refused one is its error's.
+        if let (StepResult::Decision(_), Some(t)) = (result, event.get("type").and_then(Value::as_str)) {
+            items.push((Category::Events, t.to_string()));
+        }
+        match result {
+            StepResult::Decision(Decision::Login(d)) => {
+                items.push((Category::Outcomes, d.outcome.as_str().to_string()));
+                items.extend(d.reasons.iter().map(|r| (Category::Reasons, r.as_str().to_string())));
+            }
+            StepResult::Decision(Decision::Admin { .. }) | StepResult::Ok => {}
+            StepResult::Error(f) => {
+                if ErrorCode::parse(&f.code).is_some() {
+                    items.push((Category::Errors, f.code.clone()));
+                }
+            }
+        }
+        if let Some(settings) = tracked.hits.0.get(&Category::Settings) {
+            items.extend(settings.keys().map(|s| (Category::Settings, s.clone())));
+        }
+        for (category, item) in &items {
+            if *category != Category::Settings {
+                tracked.hits.add(*category, item);
+            }
+            self.total.add(*category, item);
+        }
+    }
+
+    /// The report.
+    pub fn report(&self) -> Report {
+        let total = self.total.table(&Category::ALL);
+        let own = [Category::Reasons, Category::Outcomes, Category::Errors, Category::Events];
+        Report {
+            scenarios: self.scenarios,
+            percent: total.percent(),
+            policies: self
+                .policies
+                .iter()
+                .filter(|p| !p.scenarios.is_empty())
+                .map(|p| PolicyReport {
+                    label: p.label.clone(),
+                    scenarios: p.scenarios.clone(),
+                    table: p.hits.table(&own),
+                })
+                .collect(),
+            total,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Native;
+
+    fn run(text: &str) -> Report {
+        let scenario = crate::scenario::parse(text).unwrap();
+        let run = crate::scenario::run(&mut Native, "t", text);
+        let mut c = Coverage::new();
+        c.add("t.json", &scenario, &run);
+        c.report()
+    }
+
+    fn row<'r>(t: &'r Table, c: Category) -> &'r Row {
+        t.rows.iter().find(|r| r.category == c).unwrap()
+    }
+
+    #[test]
+    fn a_login_counts_its_outcome_reasons_event_and_the_settings_it_ran_under() {
+        let r = run(r#"{"name":"t","policy":{"schema":"mdm.policy/v1","assignment":{"users":["a"]}},
+            "steps":[{"event":{"type":"login","user":"a","at":"2026-01-01T00:00:00Z","device":{"device_id":"d","os_type":"ios"}}},
+                     {"event":{"type":"approve","user":"a","device_id":"x","at":"2026-01-01T00:00:00Z"}}]}"#);
+        assert_eq!(row(&r.total, Category::Outcomes).covered.keys().collect::<Vec<_>>(), ["allow"]);
+        assert_eq!(row(&r.total, Category::Events).covered.get("login"), Some(&1));
+        assert_eq!(
+            row(&r.total, Category::Events).covered.get("approve"),
+            None,
+            "an approve that failed is an error"
+        );
+        assert_eq!(
+            row(&r.total, Category::Errors).covered.keys().collect::<Vec<_>>(),
+            ["no_pending_request"]
+        );
+        assert!(row(&r.total, Category::Reasons).covered.contains_key("scope.user"));
+        let settings = row(&r.total, Category::Settings);
+        assert_eq!(settings.covered.get("assigned.on_new_device=approval"), Some(&2));
+        assert!(settings.never.contains(&"schema=mdm.policy/v2".to_string()));
+        assert_eq!(r.policies.len(), 1);
+        assert_eq!(r.policies[0].label, "t.json");
+        assert!(r.percent > 0.0 && r.percent < 50.0, "{}", r.percent);
+    }
+
+    #[test]
+    fn every_setting_value_is_one_a_policy_can_have() {
+        for item in Category::Settings.universe() {
+            let (path, value) = item.split_once('=').unwrap();
+            assert!(!path.is_empty() && !value.is_empty());
+        }
+        let doc =
+            Policy::from_json(r#"{"schema":"mdm.policy/v2","assigned":{"approvers":["admin","self"]}}"#)
+                .unwrap()
+                .doc()
+                .clone();
+        let universe = Category::Settings.universe();
+        for s in settings_of(&doc) {
+            assert!(universe.contains(&s), "`{s}` is not in the universe");
+        }
+    }
+}
