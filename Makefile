@@ -4,7 +4,7 @@ MDM := target/release/mdm
 CONFORMANCE ?= ../shared/conformance
 CONFORMANCE_V2 ?= ../shared/conformance-v2
 
-.PHONY: demo test build toolchain js js-deps chromium console budgets bench differential hostile fuzz fuzz-smoke
+.PHONY: demo test build toolchain js js-deps chromium console budgets bench differential hostile fuzz fuzz-smoke schemas
 
 ## The wasm32 target the guest and the JS package are built for. rustup installs the
 ## targets of rust-toolchain.toml only with the toolchain itself, so a machine that already
@@ -28,6 +28,11 @@ demo: build
 		--event examples/login-second-phone.json
 	$(MDM) preview --current examples/policy.json --proposed examples/policy-engineering.json \
 		--population examples/population.json --at 2026-11-22T10:00:00Z
+
+## The JSON Schemas in schemas/, generated from the engine's types (`mdm schema`); a test
+## fails when the committed ones are stale.
+schemas: build
+	@for d in policy state event population scenario; do $(MDM) schema $$d > schemas/$$d.schema.json; done
 
 ## The npm package in js/pkg (wasm-bindgen of the crate's version from tools/, wasm-opt).
 js: toolchain
@@ -55,7 +60,9 @@ budgets: js
 ## differential run, doc examples and the README's Rust snippet), the benches run once each
 ## as tests (without Cedar and regorus; in the release profile, so nothing is built twice),
 ## the JS package's Node and Chromium tests and its types,
-## hostile inputs through the CLI, and the scenario corpus via the CLI. Everything the
+## hostile inputs through the CLI, the examples in canonical form (`mdm fmt --check`), and
+## the scenario corpus via the CLI, which must exercise every reason, outcome, error,
+## event and setting (`--coverage-min 100`). Everything the
 ## tests write goes under target/, the CLI's compiled-code cache included.
 test: export MDM_CACHE_DIR = $(CURDIR)/target/mdm-cache
 test: build js-deps js chromium
@@ -66,7 +73,8 @@ test: build js-deps js chromium
 	cd js && node_modules/.bin/tsc -p test/tsconfig.json
 	cd js && node --test --test-concurrency=1 test/
 	node bench/hostile.mjs
-	$(MDM) test tests/scenarios
+	$(MDM) fmt --check examples
+	$(MDM) test --coverage --coverage-min 100 tests/scenarios
 	@for suite in "$(CONFORMANCE)" "$(CONFORMANCE_V2)"; do \
 		if [ -d "$$suite" ]; then echo "$$suite:"; $(MDM) test "$$suite" || exit 1; \
 		else echo "no $$suite: its copy under tests/scenarios ran above"; fi; \

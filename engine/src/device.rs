@@ -322,12 +322,15 @@ pub struct Rejected<K = Text> {
 pub struct UserState<K = Text> {
     /// Active registered devices, in registration order.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(extend("default" = [])))]
     pub devices: Vec<Registered<K>>,
     /// Pending approval requests, at most one per device id.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(extend("default" = [])))]
     pub pending: Vec<Pending<K>>,
     /// Rejected devices.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(extend("default" = [])))]
     pub rejected: Vec<Rejected<K>>,
 }
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Policy, Population, parseState, preview, validate } from "../node.mjs";
+import { Policy, Population, isMdmError, parseState, preview, validate, version } from "../node.mjs";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const example = (name) => readFileSync(`${repo}examples/${name}`, "utf8");
@@ -52,7 +52,8 @@ test("a bad state throws invalid_state", () => {
 
 test("validate lists errors and warnings", () => {
   const v = validate('{"schema":"mdm.policy/v1","assignment":{"users":["a"],"exclude_users":["a"]},"requirements":{"min_pin_length":20}}');
-  assert.deepEqual(v.errors, [{ pointer: "/requirements/min_pin_length", message: "must be at most 16, got 20" }]);
+  assert.deepEqual(v.errors, [{ code: "out_of_range", pointer: "/requirements/min_pin_length", message: "must be at most 16, got 20" }]);
+  assert.equal(v.warnings[0].code, "included_and_excluded");
   assert.equal(v.warnings.length, 1);
   assert.equal(v.warnings[0].pointer, "/assignment/exclude_users/0");
 });
@@ -71,7 +72,7 @@ test("the preview equals the wasmtime host's", () => {
   const at = "2026-11-22T10:00:00Z";
   const js = preview(new Policy(example("policy.json")), new Policy(example("policy-engineering.json")), new Population(example("population.json")), at);
   const host = JSON.parse(execFileSync(`${repo}target/release/mdm`, [
-    "preview", "--current", `${repo}examples/policy.json`, "--proposed", `${repo}examples/policy-engineering.json`,
+    "--format", "json", "preview", "--current", `${repo}examples/policy.json`, "--proposed", `${repo}examples/policy-engineering.json`,
     "--population", `${repo}examples/population.json`, "--at", at,
   ], { encoding: "utf8" }));
   assert.deepEqual(js, host);
@@ -95,4 +96,36 @@ test("the default export is an init that Node does not need but accepts", async 
   const { default: init } = await import("../node.mjs");
   await init();
   assert.equal(new Policy('{"schema":"mdm.policy/v1"}').document().enabled, true);
+});
+
+test("validate reports every error in one run, from text or bytes", () => {
+  const text = '{"schema":"mdm.policy/v1","asigned":{},"requirements":{"min_pin_length":"six"},"unassigned":{"max_devices":0}}';
+  const codes = (v) => v.errors.map((e) => [e.code, e.pointer]);
+  const want = [["unknown_field", "/asigned"], ["invalid_type", "/requirements/min_pin_length"], ["out_of_range", "/unassigned/max_devices"]];
+  assert.deepEqual(codes(validate(text)), want);
+  assert.deepEqual(codes(validate(new TextEncoder().encode(text))), want);
+  const notText = validate(new Uint8Array([0x7b, 0xff, 0x7d]));
+  assert.deepEqual(codes(notText), [["syntax", ""]]);
+  assert.match(notText.errors[0].message, /not UTF-8/);
+});
+
+test("a population is read from text or bytes alike", () => {
+  const text = example("population.json");
+  assert.equal(new Population(text).users, new Population(new TextEncoder().encode(text)).users);
+  assert.ok(new Population(text).users > 0);
+});
+
+test("isMdmError tells the engine's errors from anything else", () => {
+  const e = thrown(() => new Policy("{}"));
+  assert.equal(isMdmError(e), true);
+  assert.equal(e.code, "invalid_policy");
+  for (const other of [new Error("x"), new RangeError("y"), { name: "MdmError", code: "x", pointer: "" }, null, undefined, "MdmError"]) {
+    assert.equal(isMdmError(other), false, String(other));
+  }
+});
+
+test("version is the engine's, as the CLI and the WIT report it", () => {
+  assert.match(version(), /^\d+\.\d+\.\d+$/);
+  const cargo = readFileSync(`${repo}Cargo.toml`, "utf8").match(/^version = "(.+)"$/m)[1];
+  assert.equal(version(), cargo);
 });

@@ -124,3 +124,40 @@ test("the console's preview is the engine's", async () => {
     server.close();
   }
 });
+
+test("js/README.md's Web Worker example previews off the page's thread", async () => {
+  const server = await serve(0);
+  const browser = await chromium.launch({ executablePath, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const origin = `http://127.0.0.1:${server.address().port}`;
+    await page.goto(`${origin}/`);
+    const readme = readFileSync(`${repo}js/README.md`, "utf8");
+    const worker = readme.match(/```js worker\n([\s\S]*?)```/)[1].replace('"mdm-policy"', JSON.stringify(`${origin}/index.mjs`));
+    const proposed = structuredClone(sample.policy);
+    proposed.assignment.groups.push("engineering");
+    const docs = { current: JSON.stringify(sample.policy), proposed: JSON.stringify(proposed), population: JSON.stringify(sample.population), at: sample.at };
+    const summary = await page.evaluate(async ({ worker, docs }) => {
+      const url = URL.createObjectURL(new Blob([worker], { type: "text/javascript" }));
+      const w = new Worker(url, { type: "module" });
+      const population = new TextEncoder().encode(docs.population);
+      const answer = new Promise((resolve, reject) => {
+        w.onmessage = ({ data }) => resolve(data);
+        w.onerror = (e) => reject(new Error(e.message));
+      });
+      // The population's bytes are transferred to the worker, not copied.
+      w.postMessage({ ...docs, population }, [population.buffer]);
+      const data = await answer;
+      return data.report?.summary ?? data.error;
+    }, { worker, docs });
+    const expected = preview(new Policy(docs.current), new Policy(docs.proposed), new Population(docs.population), sample.at).summary;
+    assert.deepEqual(summary, expected);
+    assert.ok(expected.became_assigned > 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});

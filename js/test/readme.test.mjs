@@ -23,3 +23,30 @@ test("the README's JS snippet runs in Node as written", () => {
   assert.equal(out.trim(), promised);
   assert.equal(out.trim(), "allow 1 1");
 });
+
+const jsReadme = () => readFileSync(`${repo}js/README.md`, "utf8");
+const block = (tag) => {
+  const m = jsReadme().match(new RegExp("```js " + tag + "\\n([\\s\\S]*?)```"));
+  assert.ok(m, `js/README.md has a \`js ${tag}\` block`);
+  return m[1];
+};
+
+test("js/README.md's Node example runs as written and prints what it says", () => {
+  const snippet = block("node");
+  const dir = `${repo}target/readme`;
+  mkdirSync(dir, { recursive: true });
+  const entry = pathToFileURL(`${repo}js/node.mjs`).href;
+  writeFileSync(`${dir}/js-node.mjs`, snippet.replace('"mdm-policy"', JSON.stringify(entry)));
+  const out = execFileSync(process.execPath, [`${dir}/js-node.mjs`], { encoding: "utf8" });
+  const promised = snippet.match(/\/\/ (.*)\n$/)[1].trim();
+  assert.equal(out.trim(), promised);
+});
+
+test("js/README.md's bundler and worker examples are valid modules", () => {
+  const dir = `${repo}target/readme`;
+  mkdirSync(dir, { recursive: true });
+  for (const tag of ["vite", "worker", "page"]) {
+    writeFileSync(`${dir}/js-${tag}.mjs`, block(tag));
+    execFileSync(process.execPath, ["--check", `${dir}/js-${tag}.mjs`]);
+  }
+});

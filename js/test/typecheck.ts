@@ -54,3 +54,21 @@ void selfApproval;
 // @ts-expect-error: not an enrollment method.
 const badMethod: Event = { type: "enrolled", user: "a", device_id: "A", at: "t", method: "bluetooth" };
 void badMethod;
+
+// The guard narrows `unknown` to the engine's error; `version()` is a string; validation
+// takes bytes and reports codes.
+import { isMdmError, version } from "mdm-policy";
+import type { IssueCode } from "mdm-policy";
+try {
+  validate(new TextEncoder().encode("{}"));
+} catch (e: unknown) {
+  if (isMdmError(e)) {
+    const pointer: string = e.pointer;
+    void pointer;
+  }
+}
+const codes: IssueCode[] = validate("{}").errors.map((i) => i.code);
+const engineVersion: string = version();
+new Population(new Uint8Array());
+void codes;
+void engineVersion;
