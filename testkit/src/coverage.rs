@@ -349,7 +349,7 @@ mod tests {
         c.report()
     }
 
-    fn row<'r>(t: &'r Table, c: Category) -> &'r Row {
+    fn row(t: &Table, c: Category) -> &Row {
         t.rows.iter().find(|r| r.category == c).unwrap()
     }
 

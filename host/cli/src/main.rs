@@ -179,7 +179,7 @@ fn runtime(limits: &Limits) -> Result<Runtime, CliError> {
 /// found before the arguments are parsed, and is still printed as asked.
 fn json_requested() -> bool {
     let args: Vec<String> = std::env::args().collect();
-    let flag = args.windows(2).any(|w| w[0] == "--format" && w[1] == "json")
+    let flag = args.windows(2).any(|w| matches!(w, [a, b] if a == "--format" && b == "json"))
         || args.iter().any(|a| a == "--format=json");
     flag || (std::env::var("MDM_FORMAT").is_ok_and(|v| v == "json")
         && !args.iter().any(|a| a.starts_with("--format")))

@@ -1,6 +1,9 @@
 //! The `mdm` binary as a CI pipeline runs it: every flag, every exit code, and the JSON
 //! and JUnit outputs read back by a parser.
 
+// The helpers below are outside `#[test]` functions, where clippy.toml does not reach.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
