@@ -252,18 +252,20 @@ fn errors_in_array_elements_keep_their_indices() {
             "apps":[{"id":"a","name":"A","platform":"beos"},{"id":"b","name":"B"},{"id":"","name":"C","platform":"ios"},
                     {"id":"d","name":"D","platform":"ios","colour":1}]}"#,
     );
-    assert_eq!(
-        findings(&v.errors),
-        [
-            ("invalid_value", "/apps/0/platform"),
-            ("missing_field", "/apps/1/platform"),
-            ("unknown_field", "/apps/3/colour"),
-            ("invalid_value", "/requirements/platforms/1"),
-            ("invalid_value", "/requirements/platforms/3"),
-            ("invalid_id", "/apps/2/id"),
-        ],
-        "{v:#?}"
-    );
+    // Objects are decoded in `serde_json`'s key order, which a feature of it changes
+    // (sorted, or as written): the set of findings is what holds.
+    let mut found = findings(&v.errors);
+    found.sort();
+    let mut want = vec![
+        ("invalid_value", "/apps/0/platform"),
+        ("missing_field", "/apps/1/platform"),
+        ("unknown_field", "/apps/3/colour"),
+        ("invalid_value", "/requirements/platforms/1"),
+        ("invalid_value", "/requirements/platforms/3"),
+        ("invalid_id", "/apps/2/id"),
+    ];
+    want.sort();
+    assert_eq!(found, want, "{v:#?}");
 }
 
 #[test]
