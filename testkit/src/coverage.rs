@@ -229,6 +229,8 @@ pub struct Report {
 struct Tracked {
     label: String,
     scenarios: BTreeSet<String>,
+    /// The policy's own setting values, counted in the total once per decision.
+    settings: Vec<String>,
     hits: Hits,
 }
 
@@ -274,11 +276,7 @@ impl Coverage {
         let next = self.policies.len();
         let i = *self.index.entry(key).or_insert(next);
         if i == next {
-            self.policies.push(Tracked { label, ..Tracked::default() });
-            for s in settings_of(policy.doc()) {
-                // Counted once per decision below; remembered here as the policy's own.
-                self.policies.get_mut(i)?.hits.add(Category::Settings, &s);
-            }
+            self.policies.push(Tracked { label, settings: settings_of(policy.doc()), ..Tracked::default() });
         }
         Some(i)
     }
@@ -303,14 +301,12 @@ impl Coverage {
                 }
             }
         }
-        if let Some(settings) = tracked.hits.0.get(&Category::Settings) {
-            items.extend(settings.keys().map(|s| (Category::Settings, s.clone())));
-        }
         for (category, item) in &items {
-            if *category != Category::Settings {
-                tracked.hits.add(*category, item);
-            }
+            tracked.hits.add(*category, item);
             self.total.add(*category, item);
+        }
+        for setting in &tracked.settings {
+            self.total.add(Category::Settings, setting);
         }
     }
 
