@@ -4,8 +4,7 @@ use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor,
 };
-use serde_json::Value;
-use serde_path_to_error::{Path, Segment};
+use serde_json::{Number, Value};
 
 use crate::error::{DocumentKind, Error};
 
@@ -14,19 +13,107 @@ pub fn escape_pointer(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
-fn pointer_of(path: &Path) -> String {
-    let mut out = String::new();
-    for seg in path.iter() {
-        match seg {
-            Segment::Seq { index } => out.push_str(&format!("/{index}")),
-            Segment::Map { key } => {
-                out.push('/');
-                out.push_str(&escape_pointer(key));
+/// A decoding failure and where it happened: the path is built as the error travels out
+/// of the nested values, so it holds the innermost step first.
+///
+/// [`Strict`] tracks the path itself instead of wrapping every visitor (as
+/// `serde_path_to_error` does), which compiled each document's decoder twice.
+#[derive(Debug)]
+pub(crate) struct DecodeError {
+    message: String,
+    path: Vec<Step>,
+}
+
+#[derive(Debug)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+impl DecodeError {
+    fn at(mut self, step: Step) -> Self {
+        self.path.push(step);
+        self
+    }
+
+    fn pointer(&self) -> String {
+        let mut out = String::new();
+        for step in self.path.iter().rev() {
+            out.push('/');
+            match step {
+                Step::Key(key) => out.push_str(&escape_pointer(key)),
+                Step::Index(i) => out.push_str(&i.to_string()),
             }
-            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+impl de::Error for DecodeError {
+    fn custom<T: std::fmt::Display>(message: T) -> Self {
+        DecodeError { message: message.to_string(), path: Vec::new() }
+    }
+
+    fn invalid_type(unexpected: Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        Self::custom(format_args!("invalid type: {}, expected {expected}", Shown(unexpected)))
+    }
+
+    fn invalid_value(unexpected: Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        Self::custom(format_args!("invalid value: {}, expected {expected}", Shown(unexpected)))
+    }
+}
+
+/// serde's own wording for an unexpected value, with floats written by `serde_json`'s
+/// shortest-form formatter: `core`'s float formatting alone is about 20 KB of the
+/// browser module, and no document field is a float.
+struct Shown<'a>(Unexpected<'a>);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Unexpected::Float(x) => match Number::from_f64(x) {
+                Some(n) => write!(f, "floating point `{n}`"),
+                None => f.write_str("floating point"),
+            },
+            Unexpected::Bool(b) => write!(f, "boolean `{b}`"),
+            Unexpected::Unsigned(i) => write!(f, "integer `{i}`"),
+            Unexpected::Signed(i) => write!(f, "integer `{i}`"),
+            Unexpected::Char(c) => write!(f, "character `{c}`"),
+            Unexpected::Str(s) => write!(f, "string {s:?}"),
+            Unexpected::Bytes(_) => f.write_str("byte array"),
+            Unexpected::Unit => f.write_str("unit value"),
+            Unexpected::Option => f.write_str("Option value"),
+            Unexpected::NewtypeStruct => f.write_str("newtype struct"),
+            Unexpected::Seq => f.write_str("sequence"),
+            Unexpected::Map => f.write_str("map"),
+            Unexpected::Enum => f.write_str("enum"),
+            Unexpected::UnitVariant => f.write_str("unit variant"),
+            Unexpected::NewtypeVariant => f.write_str("newtype variant"),
+            Unexpected::TupleVariant => f.write_str("tuple variant"),
+            Unexpected::StructVariant => f.write_str("struct variant"),
+            Unexpected::Other(other) => f.write_str(other),
         }
     }
-    out
+}
+
+/// Visits a number as the narrowest of `u64`, `i64` and `f64` that holds it, as
+/// `serde_json` does, with this module's error type.
+fn number<'de, V: Visitor<'de>>(n: &Number, visitor: V) -> Result<V::Value, DecodeError> {
+    if let Some(u) = n.as_u64() {
+        visitor.visit_u64(u)
+    } else if let Some(i) = n.as_i64() {
+        visitor.visit_i64(i)
+    } else {
+        visitor.visit_f64(n.as_f64().unwrap_or(f64::NAN))
+    }
 }
 
 /// The field a serde message names in backticks after `prefix`, as in
@@ -80,10 +167,7 @@ pub(crate) fn from_value<T: DeserializeOwned>(
     value: &serde_json::Value,
     kind: DocumentKind,
 ) -> Result<T, Error> {
-    serde_path_to_error::deserialize(Strict(value)).map_err(|e| {
-        let inner = e.inner().to_string();
-        to_error(pointer_of(e.path()), &inner, kind)
-    })
+    T::deserialize(Strict(value)).map_err(|e| to_error(e.pointer(), &e.message, kind))
 }
 
 /// A `serde_json::Value` deserializer that only builds a struct from a JSON object.
@@ -125,17 +209,17 @@ fn unexpected(value: &Value) -> Unexpected<'_> {
 }
 
 impl<'de> Deserializer<'de> for Strict<'de> {
-    type Error = serde_json::Error;
+    type Error = DecodeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match self.0 {
-            Value::Array(items) => visitor.visit_seq(Seq(items.iter())),
+            Value::Array(items) => visitor.visit_seq(Seq(items.iter().enumerate())),
             Value::Object(map) => visitor.visit_map(Map { entries: map.iter(), value: None }),
             // Visited directly rather than through `Value`'s own deserializer, whose
             // array and object paths would be compiled again for every visitor.
             Value::Null => visitor.visit_unit(),
             Value::Bool(b) => visitor.visit_bool(*b),
-            Value::Number(n) => n.deserialize_any(visitor),
+            Value::Number(n) => number(n, visitor),
             Value::String(s) => visitor.visit_borrowed_str(s),
         }
     }
@@ -150,7 +234,7 @@ impl<'de> Deserializer<'de> for Strict<'de> {
             Value::Object(map) => visitor.visit_map(Map { entries: map.iter(), value: None }),
             other => Err(de::Error::custom(format_args!(
                 "invalid type: {}, expected a JSON object",
-                unexpected(other)
+                Shown(unexpected(other))
             ))),
         }
     }
@@ -185,16 +269,16 @@ impl<'de> Deserializer<'de> for Strict<'de> {
 
     only! {
         deserialize_bool: Value::Bool(b) => |v| v.visit_bool(*b);
-        deserialize_i8: Value::Number(n) => |v| n.deserialize_any(v);
-        deserialize_i16: Value::Number(n) => |v| n.deserialize_any(v);
-        deserialize_i32: Value::Number(n) => |v| n.deserialize_any(v);
-        deserialize_i64: Value::Number(n) => |v| n.deserialize_any(v);
-        deserialize_u8: Value::Number(n) => |v| n.deserialize_any(v);
-        deserialize_u16: Value::Number(n) => |v| n.deserialize_any(v);
-        deserialize_u32: Value::Number(n) => |v| n.deserialize_any(v);
-        deserialize_u64: Value::Number(n) => |v| n.deserialize_any(v);
-        deserialize_f32: Value::Number(n) => |v| n.deserialize_any(v);
-        deserialize_f64: Value::Number(n) => |v| n.deserialize_any(v);
+        deserialize_i8: Value::Number(n) => |v| number(n, v);
+        deserialize_i16: Value::Number(n) => |v| number(n, v);
+        deserialize_i32: Value::Number(n) => |v| number(n, v);
+        deserialize_i64: Value::Number(n) => |v| number(n, v);
+        deserialize_u8: Value::Number(n) => |v| number(n, v);
+        deserialize_u16: Value::Number(n) => |v| number(n, v);
+        deserialize_u32: Value::Number(n) => |v| number(n, v);
+        deserialize_u64: Value::Number(n) => |v| number(n, v);
+        deserialize_f32: Value::Number(n) => |v| number(n, v);
+        deserialize_f64: Value::Number(n) => |v| number(n, v);
         deserialize_char: Value::String(s) => |v| v.visit_borrowed_str(s);
         deserialize_str: Value::String(s) => |v| v.visit_borrowed_str(s);
         deserialize_string: Value::String(s) => |v| v.visit_borrowed_str(s);
@@ -202,7 +286,7 @@ impl<'de> Deserializer<'de> for Strict<'de> {
         deserialize_bytes: Value::String(s) => |v| v.visit_borrowed_str(s);
         deserialize_byte_buf: Value::String(s) => |v| v.visit_borrowed_str(s);
         deserialize_unit: Value::Null => |v| v.visit_unit();
-        deserialize_seq: Value::Array(items) => |v| v.visit_seq(Seq(items.iter()));
+        deserialize_seq: Value::Array(items) => |v| v.visit_seq(Seq(items.iter().enumerate()));
         deserialize_map: Value::Object(map) => |v| v.visit_map(Map { entries: map.iter(), value: None });
     }
 
@@ -221,16 +305,17 @@ impl<'de> Deserializer<'de> for Strict<'de> {
     serde::forward_to_deserialize_any! { i128 u128 tuple tuple_struct }
 }
 
-struct Seq<'a>(std::slice::Iter<'a, Value>);
+struct Seq<'a>(std::iter::Enumerate<std::slice::Iter<'a, Value>>);
 
 impl<'de> SeqAccess<'de> for Seq<'de> {
-    type Error = serde_json::Error;
+    type Error = DecodeError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Self::Error> {
-        self.0.next().map(|v| seed.deserialize(Strict(v))).transpose()
+        let Some((i, v)) = self.0.next() else { return Ok(None) };
+        seed.deserialize(Strict(v)).map(Some).map_err(|e| e.at(Step::Index(i)))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -240,21 +325,21 @@ impl<'de> SeqAccess<'de> for Seq<'de> {
 
 struct Map<'a> {
     entries: serde_json::map::Iter<'a>,
-    value: Option<&'a Value>,
+    value: Option<(&'a String, &'a Value)>,
 }
 
 impl<'de> MapAccess<'de> for Map<'de> {
-    type Error = serde_json::Error;
+    type Error = DecodeError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Self::Error> {
         let Some((key, value)) = self.entries.next() else { return Ok(None) };
-        self.value = Some(value);
+        self.value = Some((key, value));
         seed.deserialize(BorrowedStrDeserializer::new(key)).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Self::Error> {
         match self.value.take() {
-            Some(value) => seed.deserialize(Strict(value)),
+            Some((key, value)) => seed.deserialize(Strict(value)).map_err(|e| e.at(Step::Key(key.clone()))),
             None => Err(de::Error::custom("a map value was asked for before its key")),
         }
     }

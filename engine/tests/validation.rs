@@ -309,3 +309,28 @@ fn every_warning_and_error_has_a_code() {
     let v = validate(r#"{"schema":"mdm.policy/v1","apps":[]}"#);
     assert_eq!(findings(&v.errors), [("unknown_field", "/apps")]);
 }
+
+#[test]
+fn wrong_json_kinds_are_named_as_serde_names_them() {
+    for (value, unexpected) in [
+        ("1.5", "type: floating point `1.5`"),
+        ("1e300", "type: floating point `1e+300`"),
+        ("-3", "value: integer `-3`"),
+        ("true", "type: boolean `true`"),
+        (r#""six""#, r#"type: string "six""#),
+        ("[6]", "type: sequence"),
+        ("{}", "type: map"),
+    ] {
+        let doc = format!(r#"{{"schema":"mdm.policy/v1","requirements":{{"min_pin_length":{value}}}}}"#);
+        let (p, m) = policy_error(&doc);
+        assert_eq!(p, "/requirements/min_pin_length", "{value}");
+        assert_eq!(m, format!("invalid {unexpected}, expected u32"), "{value}");
+    }
+}
+
+#[test]
+fn errors_deep_in_arrays_point_at_the_element() {
+    let (p, m) = policy_error(r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales",7]}}"#);
+    assert_eq!(p, "/assignment/groups/1");
+    assert!(m.starts_with("invalid type: integer `7`"), "{m}");
+}
