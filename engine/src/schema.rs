@@ -14,7 +14,7 @@ use crate::UserState;
 use crate::device::{Device, MAX_DEVICE_ID_CHARS, Text};
 use crate::manage::{Approver, EnrollmentMethod, InstalledApp};
 use crate::policy::{MAX_ID_BYTES, PolicyDoc, SCHEMA, SCHEMA_V2};
-use crate::preview::Population;
+use crate::preview::PopulationDoc;
 use crate::time::Timestamp;
 use crate::version::Version;
 
@@ -56,7 +56,7 @@ impl Document {
             Document::Policy => root::<PolicyDoc>("mdm-policy policy"),
             Document::State => root::<UserState>("mdm-policy user state"),
             Document::Event => root::<EventDoc>("mdm-policy event"),
-            Document::Population => root::<Population>("mdm-policy population"),
+            Document::Population => root::<PopulationDoc>("mdm-policy population"),
         }
     }
 }

@@ -163,3 +163,35 @@ fn version_2_figures_and_who_is_listed() {
     assert_eq!(bob.after.devices[0].outcome, Outcome::Limited);
     assert!(bob.after.apps.iter().any(|a| &*a.id == "mail"));
 }
+
+/// The fast decoder and the path-tracking one accept the same documents: a record given
+/// as an array is an error in both, at the same pointer.
+#[test]
+fn population_records_must_be_objects() {
+    for (doc, pointer) in [
+        (r#"{"state":{"a":[]}}"#, "/state/a"),
+        (r#"{"state":{"a":{"devices":[["A1","ios","17.0"]]}}}"#, "/state/a/devices/0"),
+        (r#"{"state":{"a":{"pending":[["A1"]]}}}"#, "/state/a/pending/0"),
+        (r#"{"state":{"a":{"rejected":[["A1","2026-01-05T09:00:00Z"]]}}}"#, "/state/a/rejected/0"),
+        (r#"[{},{}]"#, ""),
+    ] {
+        let e = Population::from_json(doc).expect_err(doc);
+        assert_eq!(e.code().as_str(), "invalid_state", "{doc}");
+        assert_eq!(e.pointer(), pointer, "{doc}: {}", e.message());
+    }
+}
+
+#[test]
+fn population_keys_repeated_keep_the_last_and_users_come_sorted() {
+    let p = Population::from_json(
+        r#"{"directory":{"u10":["a"],"u2":["b"],"u10":["c"]},"state":{"u1":{},"u2":{"devices":[]}}}"#,
+    )
+    .expect("population");
+    assert_eq!(p.users().collect::<Vec<_>>(), ["u1", "u10", "u2"]);
+    assert_eq!(p.get("u10").map(|(g, _)| g.to_vec()), Some(vec!["c".to_string()]));
+    assert_eq!(p.get("u1").map(|(g, _)| g.len()), Some(0));
+    assert!(p.get("u3").is_none());
+    // A repeated field of the document is read as a JSON object reads: the last one.
+    let p = Population::from_json(r#"{"directory":{"a":["g"]},"directory":{"b":[]}}"#).expect("population");
+    assert_eq!(p.users().collect::<Vec<_>>(), ["b"]);
+}

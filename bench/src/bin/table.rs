@@ -29,18 +29,28 @@ fn human(ns: f64) -> String {
     }
 }
 
+/// The budgets' population of `n` users (`js/budgets.mjs` writes the same one), written
+/// straight to text so that building it leaves no garbage for the parse to pay for.
 fn population(n: usize) -> String {
-    let mut directory = serde_json::Map::new();
-    let mut state = serde_json::Map::new();
+    use std::fmt::Write;
+    let mut out = String::with_capacity(n * 190);
+    out.push_str("{\"directory\":{");
     for i in 0..n {
-        let u = format!("u{i}");
-        directory
-            .insert(u.clone(), serde_json::json!([format!("g{}", i % 30), format!("g{}", (i * 7) % 30)]));
-        state.insert(u.clone(), serde_json::json!({ "devices": [{ "device_id": format!("{u}-1"),
-            "os_type": if i % 2 == 0 { "android" } else { "ios" }, "os_version": if i % 3 == 0 { "11" } else { "17.1" },
-            "pin_length": 6, "registered_at": "2026-01-01T00:00:00Z" }] }));
+        let sep = if i == 0 { "" } else { "," };
+        let _ = write!(out, "{sep}\"u{i}\":[\"g{}\",\"g{}\"]", i % 30, (i * 7) % 30);
     }
-    serde_json::json!({ "directory": directory, "state": state }).to_string()
+    out.push_str("},\"state\":{");
+    for i in 0..n {
+        let sep = if i == 0 { "" } else { "," };
+        let os = if i % 2 == 1 { "ios" } else { "android" };
+        let version = if i % 3 == 0 { "11" } else { "17.1" };
+        let _ = write!(
+            out,
+            "{sep}\"u{i}\":{{\"devices\":[{{\"device_id\":\"u{i}-1\",\"os_type\":\"{os}\",\"os_version\":\"{version}\",\"pin_length\":6,\"registered_at\":\"2026-01-01T00:00:00Z\"}}]}}"
+        );
+    }
+    out.push_str("}}");
+    out
 }
 
 fn main() {
