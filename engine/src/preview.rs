@@ -281,18 +281,6 @@ pub struct UserView {
     pub apps: Vec<AppKey>,
 }
 
-impl UserView {
-    /// Whether the edit affects the user: the scope reason alone changing is no change.
-    fn differs(&self, other: &UserView) -> bool {
-        self.assigned != other.assigned
-            || self.access != other.access
-            || self.new_device != other.new_device
-            || self.apps != other.apps
-            || self.devices.len() != other.devices.len()
-            || self.devices.iter().zip(&other.devices).any(|(a, b)| a.outcome != b.outcome)
-    }
-}
-
 /// A user for whom something differs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
@@ -351,26 +339,90 @@ pub struct Report {
     pub changes: Vec<Change>,
 }
 
+/// One user under one policy, as the preview compares it: the device outcomes without
+/// their ids, so that only a user who is listed pays for copying them.
+struct View {
+    assigned: bool,
+    scope: Reason,
+    access: Access,
+    devices: smallvec::SmallVec<[(Outcome, Reasons); 4]>,
+    new_device: NewDevice,
+    apps: Vec<AppKey>,
+}
+
+impl View {
+    /// Whether the edit affects the user: the scope reason alone changing is no change.
+    fn differs(&self, other: &View) -> bool {
+        self.assigned != other.assigned
+            || self.access != other.access
+            || self.new_device != other.new_device
+            || self.apps != other.apps
+            || self.devices.len() != other.devices.len()
+            || self.devices.iter().zip(&other.devices).any(|(a, b)| a.0 != b.0)
+    }
+
+    fn listed(self, state: &UserState) -> UserView {
+        UserView {
+            assigned: self.assigned,
+            scope: self.scope,
+            access: self.access,
+            devices: state
+                .devices
+                .iter()
+                .zip(self.devices)
+                .map(|(r, (outcome, reasons))| DeviceOutcome {
+                    device_id: r.device.device_id.clone(),
+                    outcome,
+                    reasons,
+                })
+                .collect(),
+            new_device: self.new_device,
+            apps: self.apps,
+        }
+    }
+}
+
+/// The probe for "a further device" under `policy`, with an id no device of `state` has.
+/// The usual id is built once per preview; a state that happens to use it gets another.
+struct Probe {
+    device: crate::device::Device,
+}
+
+impl Probe {
+    fn new(policy: &Policy) -> Probe {
+        Probe { device: compliant_probe(policy, fresh_id(&UserState::default())) }
+    }
+
+    fn for_state(&self, policy: &Policy, state: &UserState) -> std::borrow::Cow<'_, crate::device::Device> {
+        if taken(state, &self.device.device_id) {
+            std::borrow::Cow::Owned(compliant_probe(policy, fresh_id(state)))
+        } else {
+            std::borrow::Cow::Borrowed(&self.device)
+        }
+    }
+}
+
 /// How one user fares under `policy`: the same decisions a login would get.
 fn user_view<G: AsRef<str>>(
     policy: &Policy,
+    probe: &Probe,
     user: &str,
     groups: &[G],
     state: &UserState,
     at: Timestamp,
-) -> UserView {
+) -> View {
     // Looked up once for the user, then read by every device's login and by the store.
-    let principals: Vec<u32> = policy.principals(user, groups).collect();
+    let principals: smallvec::SmallVec<[u32; 16]> = policy.principals(user, groups).collect();
     let scope = policy.scope(policy.subject(principals.iter().copied()));
     let devices = state
         .devices
         .iter()
         .map(|r| {
             let d = policy.login(principals.iter().copied(), state, &r.device, &[], at);
-            DeviceOutcome { device_id: r.device.device_id.clone(), outcome: d.outcome, reasons: d.reasons }
+            (d.outcome, d.reasons)
         })
         .collect();
-    let probe = compliant_probe(policy, fresh_id(state));
+    let probe = probe.for_state(policy, state);
     let d = policy.login(principals.iter().copied(), state, &probe, &[], at);
     let r = d.reasons;
     let new_device = if r.contains(Reason::DeviceFirst) {
@@ -398,7 +450,7 @@ fn user_view<G: AsRef<str>>(
         Vec::new()
     };
     apps.sort();
-    UserView {
+    View {
         assigned: scope.assigned(),
         scope: scope.reason(),
         access: policy.allowed(scope.assigned()).1,
@@ -408,19 +460,21 @@ fn user_view<G: AsRef<str>>(
     }
 }
 
+/// Whether a device, request or rejection of `state` has the id `id`.
+fn taken(state: &UserState, id: &str) -> bool {
+    state.devices.iter().any(|d| *d.device.device_id == *id)
+        || state.pending.iter().any(|p| *p.device.device_id == *id)
+        || state.rejected.iter().any(|r| *r.device_id == *id)
+}
+
 /// An id no device of `state` has: the probe for "a further device". The control
 /// character keeps it apart from any id an app reports in practice; the counter makes
 /// sure of it.
 fn fresh_id(state: &UserState) -> Text {
-    let taken = |id: &str| {
-        state.devices.iter().any(|d| *d.device.device_id == *id)
-            || state.pending.iter().any(|p| *p.device.device_id == *id)
-            || state.rejected.iter().any(|r| *r.device_id == *id)
-    };
     let mut n = 0u64;
     loop {
         let id = format!("\u{1}new-device-{n}");
-        if !taken(&id)
+        if !taken(state, &id)
             && let Ok(t) = Text::new(&id)
         {
             return t;
@@ -432,10 +486,11 @@ fn fresh_id(state: &UserState) -> Text {
 /// Compares two policies over a population at time `at`.
 pub fn preview(current: &Policy, proposed: &Policy, population: &Population, at: Timestamp) -> Report {
     let mut report = Report::default();
+    let (probe_before, probe_after) = (Probe::new(current), Probe::new(proposed));
     for Member { user, groups, state } in &population.members {
         let (user, groups) = (&**user, groups.as_slice());
-        let before = user_view(current, user, groups, state, at);
-        let after = user_view(proposed, user, groups, state, at);
+        let before = user_view(current, &probe_before, user, groups, state, at);
+        let after = user_view(proposed, &probe_after, user, groups, state, at);
         let s = &mut report.summary;
         s.users += 1;
         s.assigned_before += u64::from(before.assigned);
@@ -446,10 +501,10 @@ pub fn preview(current: &Policy, proposed: &Policy, population: &Population, at:
         s.push_mfa_lost += u64::from(before.access.push_mfa && !after.access.push_mfa);
         s.sso_gained += u64::from(!before.access.sso && after.access.sso);
         s.sso_lost += u64::from(before.access.sso && !after.access.sso);
-        for (b, a) in before.devices.iter().zip(&after.devices) {
-            s.devices_blocked += u64::from(b.outcome.is_allowed() && a.outcome == Outcome::Deny);
-            s.devices_unblocked += u64::from(b.outcome == Outcome::Deny && a.outcome.is_allowed());
-            let newly = |r: Reason| a.reasons.contains(r) && !b.reasons.contains(r);
+        for (&(b_outcome, b_reasons), &(a_outcome, a_reasons)) in before.devices.iter().zip(&after.devices) {
+            s.devices_blocked += u64::from(b_outcome.is_allowed() && a_outcome == Outcome::Deny);
+            s.devices_unblocked += u64::from(b_outcome == Outcome::Deny && a_outcome.is_allowed());
+            let newly = |r: Reason| a_reasons.contains(r) && !b_reasons.contains(r);
             s.devices_need_enrollment += u64::from(after.assigned && newly(Reason::EnrollmentRequired));
             s.devices_in_grace += u64::from(newly(Reason::PostureGrace));
         }
@@ -458,7 +513,11 @@ pub fn preview(current: &Policy, proposed: &Policy, population: &Population, at:
         s.apps_gained += after.apps.iter().filter(|a| before.apps.binary_search(a).is_err()).count() as u64;
         s.apps_lost += before.apps.iter().filter(|a| after.apps.binary_search(a).is_err()).count() as u64;
         if before.differs(&after) {
-            report.changes.push(Change { user: user.to_string(), before, after });
+            report.changes.push(Change {
+                user: user.to_string(),
+                before: before.listed(state),
+                after: after.listed(state),
+            });
         }
     }
     report

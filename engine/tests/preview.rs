@@ -195,3 +195,31 @@ fn population_keys_repeated_keep_the_last_and_users_come_sorted() {
     let p = Population::from_json(r#"{"directory":{"a":["g"]},"directory":{"b":[]}}"#).expect("population");
     assert_eq!(p.users().collect::<Vec<_>>(), ["b"]);
 }
+
+/// The probe for "a further device" never takes the id of a device the user has, even the
+/// id the preview usually gives it.
+#[test]
+fn the_further_device_probe_avoids_the_users_own_ids() {
+    let population = Population::from_json(
+        r#"{"directory":{"a":["sales"],"b":["sales"]},"state":{
+          "a":{"devices":[{"device_id":"\u0001new-device-0","os_type":"ios","registered_at":"2026-01-05T09:00:00Z"}]},
+          "b":{"devices":[{"device_id":"B1","os_type":"ios","registered_at":"2026-01-05T09:00:00Z"}]}}}"#,
+    )
+    .expect("population");
+    let current = policy(
+        r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"]},"assigned":{"max_devices":2}}"#,
+    );
+    let proposed = policy(
+        r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"]},"assigned":{"max_devices":3}}"#,
+    );
+    // Nothing differs for a further device (both register), so nobody is listed...
+    let report = preview(&current, &proposed, &population, at());
+    assert_eq!(report.summary.new_device_changed, 0);
+    // ...and with room for none, both users' further device needs approval alike.
+    let full = policy(
+        r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"]},"assigned":{"max_devices":1}}"#,
+    );
+    let report = preview(&current, &full, &population, at());
+    let after: Vec<_> = report.changes.iter().map(|c| (c.user.as_str(), c.after.new_device)).collect();
+    assert_eq!(after, [("a", NewDevice::Approval), ("b", NewDevice::Approval)]);
+}
