@@ -52,7 +52,8 @@ chromium:
 console: js
 	node js/serve.mjs 8787
 
-## Module size, preview timings (10k, 100k users) and the console's first render.
+## Module size (fails over 200 KB), population parse and preview for 10k, 100k and 1M users
+## in Node (MDM_BUDGET_USERS=... for fewer), and the console's first render.
 budgets: js
 	node js/budgets.mjs
 
