@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Instant;
 
 use mdm_engine::abi::AdminRequest;
 use mdm_engine::{
@@ -12,6 +13,7 @@ use rustc_hash::FxHashMap;
 use wasmtime::component::ResourceAny;
 
 use crate::bindings::mdm::policy::types as t;
+use crate::record::{self, DecisionRecord, Fault, Ids, ShadowDecision};
 use crate::tokens::Tokens;
 use crate::{HostError, Instance, Runtime, convert};
 
@@ -87,6 +89,10 @@ impl Verdict {
 struct Loaded {
     generation: u64,
     document: Arc<str>,
+    /// What records name the policy by.
+    digest: Arc<str>,
+    /// The version of the engine the instance reported.
+    engine_version: Arc<str>,
     /// User id to principal.
     users: FxHashMap<Box<str>, u32>,
     /// Group id to principal.
@@ -113,6 +119,9 @@ impl Slot {
     }
 }
 
+/// What receives the record of each decision ([`Gateway::on_decision`]).
+type Hook = Arc<dyn Fn(&DecisionRecord) + Send + Sync>;
+
 /// A policy in the sandbox. `Send + Sync`: share it between threads; each decision takes
 /// an instance from a pool (making one when all are busy) and gives it back.
 pub struct Gateway {
@@ -120,6 +129,10 @@ pub struct Gateway {
     current: RwLock<Arc<Loaded>>,
     pool: Mutex<Vec<Slot>>,
     generations: AtomicU64,
+    hook: RwLock<Option<Hook>>,
+    /// The report-only policy, decided beside the live one for the records.
+    shadow: RwLock<Option<Arc<Gateway>>>,
+    ids: Ids,
 }
 
 impl Gateway {
@@ -131,6 +144,9 @@ impl Gateway {
             current: RwLock::new(Arc::new(loaded)),
             pool: Mutex::new(vec![slot]),
             generations,
+            hook: RwLock::new(None),
+            shadow: RwLock::new(None),
+            ids: Ids::new(),
         })
     }
 
@@ -140,12 +156,13 @@ impl Gateway {
         let policy = instance
             .call(|g, s| g.mdm_policy_engine().policy().call_parse(s, document))?
             .map_err(convert::document_error)?;
-        let (principals, warnings, apps) = instance.call(|g, s| {
+        let (principals, warnings, apps, engine_version) = instance.call(|g, s| {
             let p = g.mdm_policy_engine().policy();
             Ok((
                 p.call_principals(&mut *s, policy)?,
                 p.call_warnings(&mut *s, policy)?,
                 p.call_apps(&mut *s, policy)?,
+                g.mdm_policy_engine().call_version(&mut *s)?,
             ))
         })?;
         // Users are principals 0..n, groups n.. (see the WIT `principal`).
@@ -156,6 +173,8 @@ impl Gateway {
         let loaded = Loaded {
             generation,
             document: document.into(),
+            digest: record::digest(document),
+            engine_version: engine_version.into(),
             users: index(principals.users, 0),
             groups: index(principals.groups, offset),
             app_ids: apps.iter().map(|a| (a.id.as_str().into(), a.id_index)).collect(),
@@ -182,6 +201,44 @@ impl Gateway {
         Ok(())
     }
 
+    /// Sends the record of every later decision to `hook`, replacing any hook set before.
+    /// The hook runs on the deciding thread, before the decision is returned: keep it
+    /// short (hand the record to a channel), and never let it block on the gateway.
+    pub fn on_decision(&self, hook: impl Fn(&DecisionRecord) + Send + Sync + 'static) {
+        *self.hook.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(hook));
+    }
+
+    fn hook(&self) -> Option<Hook> {
+        self.hook.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Sets (or with `None` removes) a report-only policy: every recorded login is also
+    /// decided under it, in the same sandbox, and its answer goes into the record
+    /// ([`DecisionRecord::shadow`]); its effects are never returned. An invalid document
+    /// is refused and the shadow set before stays.
+    pub fn set_shadow(&self, document: Option<&str>) -> Result<(), HostError> {
+        let shadow = match document {
+            Some(d) => Some(Arc::new(self.runtime.gateway(d)?)),
+            None => None,
+        };
+        *self.shadow.write().unwrap_or_else(PoisonError::into_inner) = shadow;
+        Ok(())
+    }
+
+    fn shadow(&self) -> Option<Arc<Gateway>> {
+        self.shadow.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The SHA-256 of the live policy's document, as records name it.
+    pub fn policy_digest(&self) -> Arc<str> {
+        self.loaded().digest.clone()
+    }
+
+    /// The SHA-256 of the shadow policy's document, if one is set.
+    pub fn shadow_digest(&self) -> Option<Arc<str>> {
+        self.shadow().map(|s| s.policy_digest())
+    }
+
     /// The current policy's warnings.
     pub fn warnings(&self) -> Vec<Issue> {
         self.loaded().warnings.clone()
@@ -196,8 +253,17 @@ impl Gateway {
     fn with_slot<R>(
         &self,
         f: impl FnOnce(&mut Slot, &Loaded) -> Result<R, HostError>,
-    ) -> Result<R, HostError> {
+    ) -> (Result<R, HostError>, Arc<Loaded>) {
         let loaded = self.loaded();
+        let result = self.on_slot(&loaded, f);
+        (result, loaded)
+    }
+
+    fn on_slot<R>(
+        &self,
+        loaded: &Loaded,
+        f: impl FnOnce(&mut Slot, &Loaded) -> Result<R, HostError>,
+    ) -> Result<R, HostError> {
         let pooled = self.pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let mut slot = match pooled {
             Some(s) if s.generation == loaded.generation => s,
@@ -219,7 +285,7 @@ impl Gateway {
                 Slot::new(instance, policy, loaded.generation)
             }
         };
-        let result = f(&mut slot, &loaded);
+        let result = f(&mut slot, loaded);
         let faulted = matches!(
             result,
             Err(HostError::Deadline
@@ -235,8 +301,68 @@ impl Gateway {
 
     /// Decides `login` of a user in `groups` whose stored state is `state`, in the
     /// sandbox; any fault is a deny ([`Verdict::FailedClosed`]).
+    ///
+    /// With a hook set ([`Gateway::on_decision`]) the hook receives the decision's record
+    /// before this returns.
     pub fn decide_login<G: AsRef<str>>(&self, login: &Login, groups: &[G], state: &UserState) -> Verdict {
-        let result = self.with_slot(|slot, loaded| {
+        match self.hook() {
+            None => self.login(login, groups, state).0,
+            Some(hook) => {
+                let (verdict, record) = self.decide_login_recorded(login, groups, state);
+                hook(&record);
+                verdict
+            }
+        }
+    }
+
+    /// Same as [`Gateway::decide_login`], with the decision's record, and without calling
+    /// the hook: for a caller that stores the record in the same transaction as the state.
+    /// With a shadow policy set, the record carries its answer too.
+    pub fn decide_login_recorded<G: AsRef<str>>(
+        &self,
+        login: &Login,
+        groups: &[G],
+        state: &UserState,
+    ) -> (Verdict, DecisionRecord) {
+        let started = Instant::now();
+        let (verdict, loaded) = self.login(login, groups, state);
+        let elapsed_us = record::micros(started.elapsed());
+        let shadow = self.shadow().map(|shadow| {
+            let (v, l) = shadow.login(login, groups, state);
+            ShadowDecision {
+                policy_digest: l.digest.clone(),
+                outcome: v.outcome(),
+                reasons: v.decision().map(|d| d.reasons).unwrap_or_default(),
+                fault: fault(&v),
+            }
+        });
+        let record = DecisionRecord {
+            id: self.ids.next(),
+            time: record::now(),
+            at: login.at,
+            policy_digest: loaded.digest.clone(),
+            engine_version: loaded.engine_version.clone(),
+            event: "login",
+            user: login.user.clone(),
+            device_id: login.device.device_id.clone(),
+            outcome: Some(verdict.outcome()),
+            reasons: verdict.decision().map(|d| d.reasons).unwrap_or_default(),
+            effects: verdict.decision().map(|d| self.logged(&d.effects)).unwrap_or_default(),
+            commands: Vec::new(),
+            fault: fault(&verdict),
+            elapsed_us,
+            shadow,
+        };
+        (verdict, record)
+    }
+
+    fn logged(&self, effects: &[Effect]) -> Vec<Effect> {
+        record::logged_effects(effects, self.runtime.config().reveal_serial_numbers)
+    }
+
+    /// The login's verdict and the policy that gave it.
+    fn login<G: AsRef<str>>(&self, login: &Login, groups: &[G], state: &UserState) -> (Verdict, Arc<Loaded>) {
+        let (result, loaded) = self.with_slot(|slot, loaded| {
             // Only the principals and app ids the policy names cross: the rest can change
             // nothing.
             let context = &mut slot.context;
@@ -259,19 +385,75 @@ impl Gateway {
             })?;
             convert::decision(d, &tok, &login.device, state, &loaded.apps)
         });
-        match result {
+        let verdict = match result {
             Ok(d) => Verdict::Decided(d),
             Err(e) => Verdict::FailedClosed(e),
-        }
+        };
+        (verdict, loaded)
     }
 
     /// Carries out an admin event in the sandbox: the state changes and the device
     /// commands.
+    ///
+    /// With a hook set ([`Gateway::on_decision`]) the hook receives the event's record
+    /// before this returns.
     pub fn decide_admin(
         &self,
         state: &UserState,
         admin: &Admin,
     ) -> Result<(Vec<Effect>, Vec<Command>), HostError> {
+        match self.hook() {
+            None => self.admin(state, admin).0,
+            Some(hook) => {
+                let (result, record) = self.decide_admin_recorded(state, admin);
+                hook(&record);
+                result
+            }
+        }
+    }
+
+    /// Same as [`Gateway::decide_admin`], with the event's record, and without calling
+    /// the hook. A refused event (nothing pending...) is recorded with its error as the
+    /// fault.
+    #[allow(clippy::type_complexity)]
+    pub fn decide_admin_recorded(
+        &self,
+        state: &UserState,
+        admin: &Admin,
+    ) -> (Result<(Vec<Effect>, Vec<Command>), HostError>, DecisionRecord) {
+        let started = Instant::now();
+        let (result, loaded) = self.admin(state, admin);
+        let elapsed_us = record::micros(started.elapsed());
+        let (effects, commands, fault) = match &result {
+            Ok((effects, commands)) => (self.logged(effects), commands.clone(), None),
+            Err(e) => (Vec::new(), Vec::new(), Some(Fault::from(e))),
+        };
+        let record = DecisionRecord {
+            id: self.ids.next(),
+            time: record::now(),
+            at: admin.at,
+            policy_digest: loaded.digest.clone(),
+            engine_version: loaded.engine_version.clone(),
+            event: admin.action.as_str(),
+            user: admin.user.clone(),
+            device_id: admin.device_id.clone(),
+            outcome: None,
+            reasons: Default::default(),
+            effects,
+            commands,
+            fault,
+            elapsed_us,
+            shadow: None,
+        };
+        (result, record)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn admin(
+        &self,
+        state: &UserState,
+        admin: &Admin,
+    ) -> (Result<(Vec<Effect>, Vec<Command>), HostError>, Arc<Loaded>) {
         // The engine reads the event; only its ids become tokens here.
         let request = AdminRequest::of(admin);
         self.with_slot(|slot, _| {
@@ -305,5 +487,12 @@ impl Gateway {
                 self.decide_admin(state, a).map(|(effects, commands)| Decision::Admin { effects, commands })
             }
         }
+    }
+}
+
+fn fault(verdict: &Verdict) -> Option<Fault> {
+    match verdict {
+        Verdict::Decided(_) => None,
+        Verdict::FailedClosed(e) => Some(Fault::from(e)),
     }
 }

@@ -25,6 +25,7 @@ mod cache;
 mod convert;
 mod error;
 mod gateway;
+mod record;
 mod tokens;
 
 #[cfg(doctest)]
@@ -43,6 +44,7 @@ use wasmtime::{ResourceLimiter, Store, Trap};
 pub use cache::default_dir as default_cache_dir;
 pub use error::HostError;
 pub use gateway::{Gateway, Verdict};
+pub use record::{DecisionRecord, Fault, ShadowDecision};
 
 use mdm_engine::DocumentKind;
 
@@ -66,6 +68,9 @@ pub struct Config {
     /// nothing. [`default_cache_dir`] is the usual place. The directory must be as
     /// trusted as this binary: precompiled code is not validated again.
     pub cache_dir: Option<PathBuf>,
+    /// Whether decision records keep devices' serial numbers whole; by default only their
+    /// last four characters are kept ([`DecisionRecord`]).
+    pub reveal_serial_numbers: bool,
 }
 
 impl Default for Config {
@@ -76,6 +81,7 @@ impl Default for Config {
             tick: Duration::from_millis(5),
             max_document_bytes: 64 << 20,
             cache_dir: None,
+            reveal_serial_numbers: false,
         }
     }
 }
