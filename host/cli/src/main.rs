@@ -147,6 +147,35 @@ enum Command {
         #[arg(long)]
         write: bool,
     },
+    /// Serve decisions over HTTP, with each user's state, the approval inbox, the decision
+    /// log and every policy version in a database (see docs/service.md). Tokens come from
+    /// files (one per line) or from `MDM_GATEWAY_TOKEN` and `MDM_ADMIN_TOKEN`; without
+    /// them the service listens on loopback only, open to every caller there. Decisions
+    /// use a gateway's sandbox limits (64 MiB, 100 ms per call); the global limits apply
+    /// to validation and previews.
+    Serve {
+        /// The policy to decide with; without it, the latest one stored in the database.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// `sqlite://PATH` (created if missing) or `postgres://USER@HOST:PORT/DB`.
+        #[arg(long, default_value = "sqlite://mdm.db")]
+        db: String,
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// A file of the gateway's bearer tokens, one per line.
+        #[arg(long, value_name = "FILE")]
+        gateway_token_file: Option<PathBuf>,
+        /// A file of the admins' bearer tokens, one per line.
+        #[arg(long, value_name = "FILE")]
+        admin_token_file: Option<PathBuf>,
+        /// A directory to serve at `/`: the admin console (`js/`).
+        #[arg(long, value_name = "DIR")]
+        console: Option<PathBuf>,
+        /// How often to look for a policy another replica stored, in milliseconds.
+        #[arg(long, default_value_t = 1000, value_name = "MS")]
+        poll_ms: u64,
+    },
     /// Print the JSON Schema of a document, for editors and validators.
     Schema {
         /// Which document.
@@ -332,6 +361,35 @@ fn run(command: Command, format: Format, limits: &Limits) -> Result<Outcome, Cli
                 Format::Json => print_json(&value, format)?,
                 _ => print_preview(&value),
             }
+            Ok(Outcome::Ok)
+        }
+        Command::Serve { policy, db, listen, gateway_token_file, admin_token_file, console, poll_ms } => {
+            let preview = runtime(limits)?;
+            let runtime =
+                Runtime::new(Config { cache_dir: mdm_host::default_cache_dir(), ..Config::default() })?;
+            let policy = policy.map(|p| runtime.read_document(&p, DocumentKind::Policy)).transpose()?;
+            let tokens = |file: Option<PathBuf>, var: &str| -> Result<Vec<String>, CliError> {
+                let mut list: Vec<String> = std::env::var(var).into_iter().collect();
+                if let Some(f) = file {
+                    let text = std::fs::read_to_string(&f)
+                        .map_err(|e| CliError::io(format!("cannot read `{}`: {e}", f.display())))?;
+                    list.extend(text.lines().map(str::to_string));
+                }
+                Ok(list)
+            };
+            let tokens = mdm_service::Tokens::new(
+                &tokens(gateway_token_file, "MDM_GATEWAY_TOKEN")?,
+                &tokens(admin_token_file, "MDM_ADMIN_TOKEN")?,
+            )?;
+            let options = mdm_service::Options {
+                policy,
+                db,
+                listen,
+                tokens,
+                console,
+                poll: std::time::Duration::from_millis(poll_ms.max(10)),
+            };
+            mdm_service::run(runtime, preview, options)?;
             Ok(Outcome::Ok)
         }
         Command::Fmt { paths, check, write } => format_files(&paths, check, write, not_junit(format)?),

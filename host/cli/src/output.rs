@@ -95,6 +95,12 @@ impl From<HostError> for CliError {
     }
 }
 
+impl From<mdm_service::ServiceError> for CliError {
+    fn from(e: mdm_service::ServiceError) -> Self {
+        CliError { code: e.code().into(), pointer: e.pointer().into(), message: e.to_string() }
+    }
+}
+
 impl From<mdm_engine::Error> for CliError {
     fn from(e: mdm_engine::Error) -> Self {
         CliError { code: e.code().as_str().into(), pointer: e.pointer().into(), message: e.message() }

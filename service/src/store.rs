@@ -1,0 +1,422 @@
+//! The durable state: users (groups as last seen, stored state), the inbox of pending
+//! requests, the decision log and every policy version, in SQLite or PostgreSQL through
+//! one set of queries.
+//!
+//! Every write of a user's state is a compare-and-set on the row's `version`, in the same
+//! transaction as the decision's log row: a decision made on a state another request has
+//! changed since is thrown away and made again, never stored, and an answered decision is
+//! always stored first.
+
+use std::borrow::Cow;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor as _, Row as _, SqlSafeStr as _};
+
+use crate::ServiceError;
+
+/// Which database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+pub(crate) struct Store {
+    /// Reads (any number at once).
+    read: AnyPool,
+    /// Writes. For SQLite one connection, so writers queue in the pool instead of
+    /// sleeping in SQLite's busy handler; for PostgreSQL the same pool as reads.
+    write: AnyPool,
+    kind: Kind,
+}
+
+/// A user's stored row.
+pub(crate) struct UserRow {
+    pub(crate) groups: String,
+    pub(crate) state: String,
+    pub(crate) version: i64,
+    pub(crate) updated_ms: i64,
+}
+
+/// A pending request as the inbox shows it.
+pub(crate) struct PendingRow {
+    pub(crate) user: String,
+    pub(crate) device_id: String,
+    pub(crate) requested_ms: i64,
+    pub(crate) device: String,
+}
+
+/// A policy version.
+pub(crate) struct PolicyRow {
+    pub(crate) version: i64,
+    pub(crate) role: String,
+    pub(crate) document: Option<String>,
+    pub(crate) digest: Option<String>,
+    pub(crate) created_ms: i64,
+    pub(crate) actor: Option<String>,
+}
+
+/// A decision's log row.
+pub(crate) struct LogRow<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) time_ms: i64,
+    pub(crate) user: &'a str,
+    pub(crate) event: &'a str,
+    pub(crate) outcome: Option<&'a str>,
+    pub(crate) shadow_digest: Option<&'a str>,
+    pub(crate) shadow_outcome: Option<&'a str>,
+    pub(crate) actor: Option<&'a str>,
+    pub(crate) record: &'a str,
+}
+
+/// A user's new row, written only if the row is still at `expected` (`None`: absent).
+pub(crate) struct Write<'a> {
+    pub(crate) user: &'a str,
+    pub(crate) expected: Option<i64>,
+    pub(crate) groups: &'a str,
+    pub(crate) state: &'a str,
+    pub(crate) now_ms: i64,
+    /// The user's pending requests after the change, when they changed.
+    pub(crate) pending: Option<Vec<PendingRow>>,
+}
+
+fn migrator(kind: Kind) -> Migrator {
+    let sql = match kind {
+        Kind::Sqlite => include_str!("../migrations/sqlite/0001_initial.sql"),
+        Kind::Postgres => include_str!("../migrations/postgres/0001_initial.sql"),
+    };
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        Cow::Borrowed("initial"),
+        MigrationType::Simple,
+        sql.into_sql_str(),
+        false,
+    )])
+}
+
+impl Store {
+    /// Opens (creating a SQLite file if missing) and migrates.
+    pub(crate) async fn connect(url: &str) -> Result<Store, ServiceError> {
+        sqlx::any::install_default_drivers();
+        let start = |what: &str, e: &dyn std::fmt::Display| ServiceError::Start(format!("{what}: {e}"));
+        let (kind, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            if path.is_empty() {
+                return Err(ServiceError::Start("`--db sqlite://PATH` needs a path".into()));
+            }
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let url = if path.contains("mode=") {
+                format!("sqlite://{path}")
+            } else {
+                format!("sqlite://{path}{sep}mode=rwc")
+            };
+            (Kind::Sqlite, url)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Kind::Postgres, url.to_string())
+        } else {
+            return Err(ServiceError::Start(format!(
+                "`{url}` is not a database URL (sqlite://PATH or postgres://...)"
+            )));
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(|e| start("reading the database URL", &e))?;
+        let (read, write) = match kind {
+            Kind::Sqlite => {
+                let pool = |max: u32| {
+                    AnyPoolOptions::new()
+                        .max_connections(max)
+                        .acquire_timeout(Duration::from_secs(10))
+                        .after_connect(|conn, _| {
+                            Box::pin(async move {
+                                // WAL: readers never wait for the writer. `synchronous =
+                                // NORMAL` in WAL survives a killed process (what the
+                                // durability test checks), not a power cut.
+                                conn.execute(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                                )
+                                .await?;
+                                Ok(())
+                            })
+                        })
+                        .connect_with(options.clone())
+                };
+                let write = pool(1).await.map_err(|e| start("opening the SQLite database", &e))?;
+                let read = pool(4).await.map_err(|e| start("opening the SQLite database", &e))?;
+                (read, write)
+            }
+            Kind::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| start("connecting to PostgreSQL", &e))?;
+                (pool.clone(), pool)
+            }
+        };
+        migrator(kind).run(&write).await.map_err(|e| start("migrating the database", &e))?;
+        Ok(Store { read, write, kind })
+    }
+
+    pub(crate) fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    pub(crate) async fn user(&self, user: &str) -> Result<Option<UserRow>, ServiceError> {
+        let row = sqlx::query("SELECT groups, state, version, updated_ms FROM users WHERE user_id = $1")
+            .bind(user)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| {
+            Ok(UserRow {
+                groups: r.try_get("groups")?,
+                state: r.try_get("state")?,
+                version: r.try_get("version")?,
+                updated_ms: r.try_get("updated_ms")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Writes the user's row if it is still at `write.expected`, and the decision's log
+    /// row, in one transaction; `false` (nothing written) when another request changed the
+    /// row first.
+    pub(crate) async fn commit(&self, write: &Write<'_>, log: &LogRow<'_>) -> Result<bool, ServiceError> {
+        let mut tx = self.write.begin().await?;
+        let written = match write.expected {
+            None => sqlx::query(
+                "INSERT INTO users (user_id, groups, state, version, updated_ms) VALUES ($1, $2, $3, 1, $4) \
+                 ON CONFLICT (user_id) DO NOTHING",
+            )
+            .bind(write.user)
+            .bind(write.groups)
+            .bind(write.state)
+            .bind(write.now_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+            Some(version) => sqlx::query(
+                "UPDATE users SET groups = $2, state = $3, version = version + 1, updated_ms = $4 \
+                 WHERE user_id = $1 AND version = $5",
+            )
+            .bind(write.user)
+            .bind(write.groups)
+            .bind(write.state)
+            .bind(write.now_ms)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+        };
+        if written != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let Some(pending) = &write.pending {
+            sqlx::query("DELETE FROM pending WHERE user_id = $1").bind(write.user).execute(&mut *tx).await?;
+            for p in pending {
+                sqlx::query(
+                    "INSERT INTO pending (user_id, device_id, requested_ms, device) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&p.user)
+                .bind(&p.device_id)
+                .bind(p.requested_ms)
+                .bind(&p.device)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        insert_log(&mut tx, log).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Logs a decision that changed nothing.
+    pub(crate) async fn log(&self, log: &LogRow<'_>) -> Result<(), ServiceError> {
+        let mut conn = self.write.acquire().await?;
+        insert_log(&mut conn, log).await
+    }
+
+    /// The inbox: oldest request first.
+    pub(crate) async fn pending(&self, limit: i64) -> Result<Vec<PendingRow>, ServiceError> {
+        let rows = sqlx::query(
+            "SELECT user_id, device_id, requested_ms, device FROM pending \
+             ORDER BY requested_ms, user_id, device_id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PendingRow {
+                    user: r.try_get("user_id")?,
+                    device_id: r.try_get("device_id")?,
+                    requested_ms: r.try_get("requested_ms")?,
+                    device: r.try_get("device")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The decision log, newest first: the records as stored.
+    pub(crate) async fn decisions(
+        &self,
+        user: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<String>, ServiceError> {
+        let rows = match user {
+            Some(u) => {
+                sqlx::query("SELECT record FROM decisions WHERE user_id = $1 ORDER BY seq DESC LIMIT $2")
+                    .bind(u)
+                    .bind(limit)
+                    .fetch_all(&self.read)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT record FROM decisions ORDER BY seq DESC LIMIT $1")
+                    .bind(limit)
+                    .fetch_all(&self.read)
+                    .await?
+            }
+        };
+        records(&rows)
+    }
+
+    /// The latest version of `role` (`live` or `shadow`).
+    pub(crate) async fn policy(&self, role: &str) -> Result<Option<PolicyRow>, ServiceError> {
+        let row = sqlx::query(
+            "SELECT version, role, document, digest, created_ms, actor FROM policies \
+             WHERE role = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(role)
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(policy_row).transpose()
+    }
+
+    /// Every policy version, newest first (without documents).
+    pub(crate) async fn policies(&self, limit: i64) -> Result<Vec<PolicyRow>, ServiceError> {
+        let rows = sqlx::query(
+            "SELECT version, role, NULL AS document, digest, created_ms, actor FROM policies \
+             ORDER BY version DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(policy_row).collect()
+    }
+
+    /// The newest policy version of either role: what a replica polls.
+    pub(crate) async fn policy_version(&self) -> Result<i64, ServiceError> {
+        let row =
+            sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM policies").fetch_one(&self.read).await?;
+        Ok(row.try_get("v")?)
+    }
+
+    pub(crate) async fn put_policy(
+        &self,
+        role: &str,
+        document: Option<&str>,
+        digest: Option<&str>,
+        now_ms: i64,
+        actor: &str,
+    ) -> Result<i64, ServiceError> {
+        let row = sqlx::query(
+            "INSERT INTO policies (role, document, digest, created_ms, actor) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING version",
+        )
+        .bind(role)
+        .bind(document)
+        .bind(digest)
+        .bind(now_ms)
+        .bind(actor)
+        .fetch_one(&self.write)
+        .await?;
+        Ok(row.try_get("version")?)
+    }
+
+    /// Logins decided beside the shadow policy `digest`, by (live, shadow) outcome.
+    pub(crate) async fn shadow_counts(
+        &self,
+        digest: &str,
+    ) -> Result<Vec<(String, String, i64)>, ServiceError> {
+        let rows = sqlx::query(
+            "SELECT outcome, shadow_outcome, COUNT(*) AS n FROM decisions WHERE shadow_digest = $1 \
+             GROUP BY outcome, shadow_outcome ORDER BY outcome, shadow_outcome",
+        )
+        .bind(digest)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("outcome")?, r.try_get("shadow_outcome")?, r.try_get("n")?)))
+            .collect()
+    }
+
+    /// The latest logins the shadow policy `digest` would have answered otherwise.
+    pub(crate) async fn shadow_differences(
+        &self,
+        digest: &str,
+        limit: i64,
+    ) -> Result<Vec<String>, ServiceError> {
+        let rows = sqlx::query(
+            "SELECT record FROM decisions WHERE shadow_digest = $1 AND shadow_outcome <> outcome \
+             ORDER BY seq DESC LIMIT $2",
+        )
+        .bind(digest)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        records(&rows)
+    }
+
+    /// Every stored user's groups and state, in user order.
+    pub(crate) async fn population(&self) -> Result<Vec<(String, String, String)>, ServiceError> {
+        let rows = sqlx::query("SELECT user_id, groups, state FROM users ORDER BY user_id")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("groups")?, r.try_get("state")?))).collect()
+    }
+
+    /// Whether the database answers.
+    pub(crate) async fn ping(&self) -> Result<(), ServiceError> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+}
+
+async fn insert_log(conn: &mut sqlx::AnyConnection, log: &LogRow<'_>) -> Result<(), ServiceError> {
+    sqlx::query(
+        "INSERT INTO decisions (id, time_ms, user_id, event, outcome, shadow_digest, shadow_outcome, actor, record) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(log.id)
+    .bind(log.time_ms)
+    .bind(log.user)
+    .bind(log.event)
+    .bind(log.outcome)
+    .bind(log.shadow_digest)
+    .bind(log.shadow_outcome)
+    .bind(log.actor)
+    .bind(log.record)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn records(rows: &[AnyRow]) -> Result<Vec<String>, ServiceError> {
+    rows.iter().map(|r| Ok(r.try_get("record")?)).collect()
+}
+
+fn policy_row(r: &AnyRow) -> Result<PolicyRow, ServiceError> {
+    Ok(PolicyRow {
+        version: r.try_get("version")?,
+        role: r.try_get("role")?,
+        document: r.try_get("document")?,
+        digest: r.try_get("digest")?,
+        created_ms: r.try_get("created_ms")?,
+        actor: r.try_get("actor")?,
+    })
+}

@@ -1,0 +1,139 @@
+// Starts real `mdm serve` processes on loopback for the service's tests, each on a
+// database of its own: a SQLite file under target/, or a fresh database in the PostgreSQL
+// cluster that `service/tests/run.sh` started (MDM_TEST_POSTGRES_URL).
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import http from "node:http";
+
+export const repo = fileURLToPath(new URL("../../", import.meta.url));
+export const mdm = process.env.MDM_BIN ?? join(repo, "target/release/mdm");
+const scratch = join(repo, "target/service-tests");
+mkdirSync(scratch, { recursive: true });
+
+export const GATEWAY = "gateway-token-for-tests-0123456789";
+export const ADMIN = "admin-token-for-tests-0123456789";
+
+let counter = 0;
+const unique = (prefix) => `${prefix}_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+
+/// The databases every suite runs on: both, unless MDM_TEST_DATABASES names fewer (an
+/// explicit choice; a missing PostgreSQL fails the run, it is never skipped).
+export function databases() {
+  const names = (process.env.MDM_TEST_DATABASES ?? "sqlite,postgres").split(",").filter(Boolean);
+  return names.map((name) => {
+    if (name === "sqlite") return { name, fresh: () => `sqlite://${join(scratch, unique("db"))}.db` };
+    if (name === "postgres") {
+      return {
+        name,
+        fresh: () => {
+          const base = process.env.MDM_TEST_POSTGRES_URL;
+          if (!base) throw new Error("MDM_TEST_POSTGRES_URL is not set: run the suite with `service/tests/run.sh` (make test does)");
+          const db = unique("t").toLowerCase();
+          execFileSync("psql", [base, "-q", "-c", `CREATE DATABASE ${db}`], { stdio: "pipe" });
+          return base.replace(/\/[^/?]*(\?|$)/, `/${db}$1`);
+        },
+      };
+    }
+    throw new Error(`unknown database \`${name}\` in MDM_TEST_DATABASES`);
+  });
+}
+
+/// Writes a policy document to a file of its own.
+export function policyFile(policy) {
+  const path = join(scratch, `${unique("policy")}.json`);
+  writeFileSync(path, typeof policy === "string" ? policy : JSON.stringify(policy));
+  return path;
+}
+
+/// Starts `mdm serve`; resolves once it listens.
+export function start({ db, policy, tokens = true, args = [] }) {
+  const listen = args.includes("--listen") ? [] : ["--listen", "127.0.0.1:0"];
+  const argv = ["serve", "--db", db, ...listen, "--poll-ms", "100", ...args];
+  if (policy) argv.push("--policy", policyFile(policy));
+  const env = { ...process.env, MDM_CACHE_DIR: join(repo, "target/mdm-cache") };
+  delete env.MDM_GATEWAY_TOKEN;
+  delete env.MDM_ADMIN_TOKEN;
+  if (tokens) Object.assign(env, { MDM_GATEWAY_TOKEN: GATEWAY, MDM_ADMIN_TOKEN: ADMIN });
+  const proc = spawn(mdm, argv, { env, stdio: ["ignore", "inherit", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let err = "";
+    const timer = setTimeout(() => reject(new Error(`mdm serve did not start: ${err}`)), 60000);
+    proc.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`mdm serve exited with ${code}: ${err}`));
+    });
+    proc.stderr.on("data", (chunk) => {
+      err += chunk;
+      const m = /listening on (http:\/\/[^\s]+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        proc.removeAllListeners("exit");
+        const server = {
+          url: m[1],
+          proc,
+          stderr: () => err,
+          /// SIGTERM, and wait for the exit.
+          stop: () => new Promise((r) => { if (proc.exitCode !== null) r(); else { proc.once("exit", r); proc.kill("SIGTERM"); } }),
+          /// SIGKILL: no chance to flush anything.
+          kill: () => new Promise((r) => { if (proc.exitCode !== null) r(); else { proc.once("exit", r); proc.kill("SIGKILL"); } }),
+        };
+        resolve(server);
+      }
+    });
+  });
+}
+
+/// One request; `token` is "gateway", "admin", none, or a literal token.
+export async function call(server, method, path, { token, body, raw } = {}) {
+  const headers = {};
+  const bearer = token === "gateway" ? GATEWAY : token === "admin" ? ADMIN : token;
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  let payload;
+  if (raw !== undefined) payload = raw;
+  else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    headers["content-type"] = "application/json";
+  }
+  const res = await fetch(`${server.url}${path}`, { method, headers, body: payload });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+export const login = (server, user, device, groups = ["sales"], extra = {}) =>
+  call(server, "POST", "/v1/login", { token: "gateway", body: { user, groups, device, ...extra } });
+
+export const admin = (server, event) => call(server, "POST", "/v1/events", { token: "admin", body: event });
+
+export const phone = (id, more = {}) => ({ device_id: id, os_type: "ios", os_version: "17.2", pin_length: 6, encrypted: true, ...more });
+
+/// Sends `bytes` zero bytes as a body with its Content-Length, and resolves with the status
+/// the server answers (it may answer before the body is sent).
+export function hugePost(server, path, bytes, token) {
+  const url = new URL(path, server.url);
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": bytes, authorization: `Bearer ${token}` },
+    });
+    req.on("response", (res) => {
+      let text = "";
+      res.on("data", (c) => { text += c; });
+      res.on("end", () => { resolve({ status: res.statusCode, json: JSON.parse(text) }); req.destroy(); });
+    });
+    req.on("error", (e) => { if (e.code !== "EPIPE" && e.code !== "ECONNRESET") reject(e); });
+    const chunk = Buffer.alloc(1 << 20, 0x20);
+    let sent = 0;
+    const pump = () => {
+      while (sent < bytes) {
+        sent += chunk.length;
+        if (!req.write(chunk)) { req.once("drain", pump); return; }
+      }
+      req.end();
+    };
+    pump();
+  });
+}
