@@ -4,7 +4,7 @@ MDM := target/release/mdm
 CONFORMANCE ?= ../shared/conformance
 CONFORMANCE_V2 ?= ../shared/conformance-v2
 
-.PHONY: demo test build toolchain js js-deps chromium console budgets bench differential hostile fuzz fuzz-smoke schemas
+.PHONY: demo test service-test load build toolchain js js-deps chromium console budgets bench differential hostile fuzz fuzz-smoke schemas
 
 ## The wasm32 target the guest and the JS package are built for. rustup installs the
 ## targets of rust-toolchain.toml only with the toolchain itself, so a machine that already
@@ -74,12 +74,24 @@ test: build js-deps js chromium
 	cd js && node_modules/.bin/tsc -p test/tsconfig.json
 	cd js && node --test --test-concurrency=1 test/
 	node bench/hostile.mjs
+	service/tests/run.sh
 	$(MDM) fmt --check examples
 	$(MDM) test --coverage --coverage-min 100 tests/scenarios
 	@for suite in "$(CONFORMANCE)" "$(CONFORMANCE_V2)"; do \
 		if [ -d "$$suite" ]; then echo "$$suite:"; $(MDM) test "$$suite" || exit 1; \
 		else echo "no $$suite: its copy under tests/scenarios ran above"; fi; \
 	done
+
+## The service's tests alone (`mdm serve` on SQLite and on a PostgreSQL cluster that the
+## script installs if missing and starts on a loopback port): API, concurrency, durability,
+## bad input, the console in Chromium.
+service-test: build js-deps js chromium
+	service/tests/run.sh
+
+## Load on `mdm serve` (not a test): wrk against POST /v1/login for known devices and for a
+## mix with registrations, on SQLite and on PostgreSQL; decisions per second, p50 and p99.
+load: build
+	bench/load.sh
 
 ## Benchmarks: mdm-policy against Cedar and Rego on the same logins (checked equal first),
 ## one login natively / warm / fresh instance / cold start, then the table with ratios.

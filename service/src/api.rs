@@ -7,8 +7,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router, middleware};
@@ -17,6 +18,7 @@ use mdm_host::{DecisionRecord, Gateway, Runtime, Verdict};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
+use tower_http::services::{ServeDir, ServeFile};
 
 use crate::auth::{self, Actor, Role, Tokens};
 use crate::store::{LogRow, PendingRow, PolicyRow, Store, Write};
@@ -51,11 +53,40 @@ pub(crate) fn router(app: Arc<App>, tokens: Arc<Tokens>, console: Option<&Path>)
         .route_layer(middleware::from_fn_with_state((tokens, Role::Admin), auth::require));
     let open = Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics));
     let router = gateway.merge(admin).merge(open);
+    // Only the console and the package it loads: not the rest of the directory (its
+    // node_modules, say).
     let router = match console {
-        Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
-        None => router.fallback(|| async { ServiceError::NotFound("this route".into()) }),
+        Some(dir) => router
+            .route("/", get(|| async { axum::response::Redirect::temporary("/console/") }))
+            .nest_service("/console", ServeDir::new(dir.join("console")))
+            .nest_service("/pkg", ServeDir::new(dir.join("pkg")))
+            .route_service("/index.mjs", ServeFile::new(dir.join("index.mjs")))
+            .route_service("/errors.mjs", ServeFile::new(dir.join("errors.mjs"))),
+        None => router,
     };
-    router.with_state(app).layer(DefaultBodyLimit::max(limit))
+    let router = router.fallback(|| async { ServiceError::NotFound("this route".into()) });
+    router
+        .with_state(app)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(move |r: Request, next: Next| declared_size(limit, r, next)))
+}
+
+/// Refuses a body whose declared length is over the limit before reading any of it (and
+/// before the token check: an anonymous client must not make the service read 100 MB).
+/// A body without a declared length is cut off at the limit as it is read.
+async fn declared_size(limit: usize, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        let mut response = ServiceError::TooLarge(limit).into_response();
+        // The unread body makes the connection unusable.
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    }
+    next.run(request).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -343,10 +374,8 @@ async fn event(
             Err(e) => {
                 // A refused event changes nothing, but who tried is logged.
                 app.store.log(&log).await.inspect_err(|_| app.metrics.database_error())?;
-                if let Some(f) = &record.fault {
-                    if f.code.starts_with("host.") {
-                        app.metrics.fault(f.code);
-                    }
+                if let Some(f) = record.fault.as_ref().filter(|f| f.code.starts_with("host.")) {
+                    app.metrics.fault(f.code);
                 }
                 return Err(e.into());
             }
@@ -717,10 +746,10 @@ pub(crate) async fn load_policies(
 /// replica's.
 pub(crate) async fn sync_policies(app: &App) -> Result<(), ServiceError> {
     let version = app.store.policy_version().await?;
-    if let Some(doc) = app.store.policy("live").await?.and_then(|p| p.document.zip(p.digest)) {
-        if *app.gateway.policy_digest() != *doc.1 {
-            app.gateway.set_policy(&doc.0)?;
-        }
+    let live = app.store.policy("live").await?.and_then(|p| p.document.zip(p.digest));
+    if let Some((doc, digest)) = live.filter(|(_, d)| *app.gateway.policy_digest() != **d) {
+        app.gateway.set_policy(&doc)?;
+        eprintln!("mdm serve: applied the stored policy {digest}");
     }
     let shadow = app.store.policy("shadow").await?.and_then(|p| p.document.zip(p.digest));
     let current = app.gateway.shadow_digest();

@@ -163,7 +163,8 @@ test("a restart keeps the stored policy, and a database without one needs --poli
   const url = db.fresh();
   await assert.rejects(start({ db: url }), /holds no policy/);
   let server = await start({ db: url, policy: POLICY });
-  await call(server, "PUT", "/v1/policy", { token: "admin", body: { ...POLICY, enabled: false } });
+  const put = await call(server, "PUT", "/v1/policy", { token: "admin", body: { ...POLICY, enabled: false } });
+  assert.equal(put.status, 200, put.text);
   await server.stop();
   server = await start({ db: url });
   assert.equal((await login(server, "bob", phone("C3"))).json.outcome, "limited", "the admin's version survives a restart");

@@ -5,7 +5,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import http from "node:http";
+import net from "node:net";
 
 export const repo = fileURLToPath(new URL("../../", import.meta.url));
 export const mdm = process.env.MDM_BIN ?? join(repo, "target/release/mdm");
@@ -110,30 +110,44 @@ export const admin = (server, event) => call(server, "POST", "/v1/events", { tok
 
 export const phone = (id, more = {}) => ({ device_id: id, os_type: "ios", os_version: "17.2", pin_length: 6, encrypted: true, ...more });
 
-/// Sends `bytes` zero bytes as a body with its Content-Length, and resolves with the status
-/// the server answers (it may answer before the body is sent).
+/// Posts a body of `bytes` spaces over a raw socket as HTTP/1.1 clients post large
+/// bodies (curl, for one): the headers with the length and `Expect: 100-continue`, then
+/// the body only if the server says `100 Continue`. Resolves with the final status.
 export function hugePost(server, path, bytes, token) {
   const url = new URL(path, server.url);
   return new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", "content-length": bytes, authorization: `Bearer ${token}` },
+    const socket = net.connect(Number(url.port), url.hostname);
+    let answer = "";
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      const m = /^HTTP\/1\.1 (\d+)[^]*?\r\n\r\n([^]*)$/.exec(answer);
+      if (!m) return;
+      done = true;
+      socket.destroy();
+      const body = m[2].slice(m[2].indexOf("{"), m[2].lastIndexOf("}") + 1);
+      resolve({ status: Number(m[1]), json: JSON.parse(body) });
+    };
+    let pumping = false;
+    socket.on("data", (c) => {
+      answer += c;
+      if (answer.startsWith("HTTP/1.1 100")) {
+        answer = answer.slice(answer.indexOf("\r\n\r\n") + 4);
+        if (!pumping) { pumping = true; pump(); }
+      }
+      if (answer.includes("}")) finish();
     });
-    req.on("response", (res) => {
-      let text = "";
-      res.on("data", (c) => { text += c; });
-      res.on("end", () => { resolve({ status: res.statusCode, json: JSON.parse(text) }); req.destroy(); });
-    });
-    req.on("error", (e) => { if (e.code !== "EPIPE" && e.code !== "ECONNRESET") reject(e); });
+    socket.on("error", (e) => { if (e.code !== "EPIPE" && e.code !== "ECONNRESET") reject(e); });
+    socket.on("close", () => { finish(); if (!done) reject(new Error(`no answer: ${JSON.stringify(answer)}`)); });
+    socket.write(`POST ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\n` +
+      `authorization: Bearer ${token}\r\ncontent-length: ${bytes}\r\nexpect: 100-continue\r\n\r\n`);
     const chunk = Buffer.alloc(1 << 20, 0x20);
     let sent = 0;
     const pump = () => {
-      while (sent < bytes) {
+      while (!done && !socket.destroyed && sent < bytes) {
         sent += chunk.length;
-        if (!req.write(chunk)) { req.once("drain", pump); return; }
+        if (!socket.write(chunk)) { socket.once("drain", pump); return; }
       }
-      req.end();
     };
-    pump();
   });
 }

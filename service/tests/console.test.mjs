@@ -1,0 +1,84 @@
+// The console served by `mdm serve`, in Debian's Chromium: the admin approves a pending
+// request in the inbox, and the user's next login is allowed.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { databases, start, call, login, phone, repo, ADMIN } from "./harness.mjs";
+
+// playwright-core is the JS package's dev dependency.
+const { chromium } = createRequire(join(repo, "js/package.json"))("playwright-core");
+const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+const POLICY = {
+  schema: "mdm.policy/v1",
+  assignment: { groups: ["sales"] },
+  assigned: { max_devices: 1, on_new_device: "approval", on_approve: "add" },
+};
+
+for (const db of databases()) {
+  test(`the console approves a pending request on ${db.name}`, async () => {
+    assert.ok(existsSync(executablePath), `${executablePath} is missing: make test installs Debian's chromium`);
+    const server = await start({ db: db.fresh(), policy: POLICY, args: ["--console", join(repo, "js")] });
+    const browser = await chromium.launch({
+      executablePath,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"],
+    });
+    try {
+      assert.equal((await login(server, "alice", phone("A1"))).json.outcome, "allow");
+      assert.equal((await login(server, "alice", phone("B2", { model: "iPhone15,2" }))).json.outcome, "pending_approval");
+      assert.equal((await login(server, "alice", phone("B2"))).json.outcome, "pending_approval", "still waiting");
+
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const errors = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${server.url}/`);
+      await page.waitForSelector("#service:not([hidden])", { timeout: 20000 });
+      await page.fill("#admin-token", ADMIN);
+      await page.click("#connect");
+      const row = page.locator('#inbox tbody tr[data-user="alice"][data-device="B2"]');
+      await row.waitFor({ timeout: 10000 });
+      assert.match(await row.textContent(), /iPhone15,2/);
+      await row.locator('button[data-action="approve"]').click();
+      await page.waitForFunction(() => document.querySelectorAll("#inbox tbody tr").length === 0, null, { timeout: 10000 });
+      assert.match(await page.textContent("#service-status"), /approve: alice \/ B2 done/);
+      // The log on screen shows the approval, by the admin's token.
+      await page.waitForFunction(() => [...document.querySelectorAll("#log tbody tr")].some((tr) => tr.textContent.includes("approve")));
+
+      const next = await login(server, "alice", phone("B2"));
+      assert.equal(next.json.outcome, "allow", "approved in the console, allowed at the next login");
+      const state = await call(server, "GET", "/v1/users/alice", { token: "admin" });
+      assert.deepEqual(state.json.state.devices.map((d) => d.device_id).sort(), ["A1", "B2"]);
+
+      // The user's devices, with the wipe an admin confirms.
+      await page.fill('#user-form input[name="user"]', "alice");
+      await page.click('#user-form button[type="submit"]');
+      await page.locator("#user-devices tbody tr").nth(1).waitFor();
+      page.once("dialog", (d) => d.accept());
+      await page.locator('#user-devices tbody tr', { hasText: "A1" }).locator('button[data-action="wipe"]').click();
+      await page.waitForFunction(() => /wipe: alice \/ A1 done; wipe sent to A1/.test(document.querySelector("#service-status").textContent));
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  });
+}
+
+test("the static console (no service) keeps its panel hidden", async () => {
+  const { serve } = await import(join(repo, "js/serve.mjs"));
+  const http = await serve(0);
+  const browser = await chromium.launch({ executablePath, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${http.address().port}/`);
+    await page.waitForFunction(() => document.body.dataset.ready === "1", null, { timeout: 20000 });
+    assert.equal(await page.isHidden("#service"), true);
+  } finally {
+    await browser.close();
+    http.close();
+  }
+});
