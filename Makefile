@@ -61,7 +61,9 @@ budgets: js
 ## differential run, doc examples and the README's Rust snippet), the benches run once each
 ## as tests (without Cedar and regorus; in the release profile, so nothing is built twice),
 ## the JS package's Node and Chromium tests and its types,
-## hostile inputs through the CLI, the examples in canonical form (`mdm fmt --check`), and
+## hostile inputs through the CLI, `mdm serve` on SQLite and on a PostgreSQL the script starts
+## (API, concurrency, SIGKILL durability, bad input, the console's inbox in Chromium: see
+## service/tests/run.sh), the examples in canonical form (`mdm fmt --check`), and
 ## the scenario corpus via the CLI, which must exercise every reason, outcome, error,
 ## event and setting (`--coverage-min 100`). Everything the
 ## tests write goes under target/, the CLI's compiled-code cache included.

@@ -90,6 +90,7 @@ pub async fn serve(runtime: Runtime, admin: Runtime, options: Options) -> Result
     eprintln!("mdm serve: listening on http://{local} ({:?} database)", app.store.kind());
     let served = axum::serve(listener, router).with_graceful_shutdown(shutdown()).await;
     poller.abort();
+    eprintln!("mdm serve: stopped");
     served.map_err(|e| ServiceError::Start(format!("serving: {e}")))
 }
 
@@ -136,8 +137,8 @@ async fn shutdown() {
             }
         };
         tokio::select! {
-            _ = interrupt => {}
-            _ = term.recv() => {}
+            _ = interrupt => eprintln!("mdm serve: interrupted: answering the requests in flight, then stopping"),
+            _ = term.recv() => eprintln!("mdm serve: terminated: answering the requests in flight, then stopping"),
         }
     }
     #[cfg(not(unix))]

@@ -14,6 +14,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor as _, Row as _, SqlSafeStr as _};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::ServiceError;
 
@@ -25,6 +26,8 @@ pub(crate) enum Kind {
 }
 
 pub(crate) struct Store {
+    /// The group committer of log rows that come without a state change.
+    logs: mpsc::Sender<(OwnedLog, oneshot::Sender<Result<(), String>>)>,
     /// Reads (any number at once).
     read: AnyPool,
     /// Writes. For SQLite one connection, so writers queue in the pool instead of
@@ -70,6 +73,80 @@ pub(crate) struct LogRow<'a> {
     pub(crate) shadow_outcome: Option<&'a str>,
     pub(crate) actor: Option<&'a str>,
     pub(crate) record: &'a str,
+}
+
+/// A log row that waits for the group committer.
+struct OwnedLog {
+    id: String,
+    time_ms: i64,
+    user: String,
+    event: String,
+    outcome: Option<String>,
+    shadow_digest: Option<String>,
+    shadow_outcome: Option<String>,
+    actor: Option<String>,
+    record: String,
+}
+
+impl OwnedLog {
+    fn of(r: &LogRow<'_>) -> Self {
+        OwnedLog {
+            id: r.id.into(),
+            time_ms: r.time_ms,
+            user: r.user.into(),
+            event: r.event.into(),
+            outcome: r.outcome.map(Into::into),
+            shadow_digest: r.shadow_digest.map(Into::into),
+            shadow_outcome: r.shadow_outcome.map(Into::into),
+            actor: r.actor.map(Into::into),
+            record: r.record.into(),
+        }
+    }
+
+    fn row(&self) -> LogRow<'_> {
+        LogRow {
+            id: &self.id,
+            time_ms: self.time_ms,
+            user: &self.user,
+            event: &self.event,
+            outcome: self.outcome.as_deref(),
+            shadow_digest: self.shadow_digest.as_deref(),
+            shadow_outcome: self.shadow_outcome.as_deref(),
+            actor: self.actor.as_deref(),
+            record: &self.record,
+        }
+    }
+}
+
+/// The most log rows one transaction of the group committer holds.
+const LOG_BATCH: usize = 256;
+
+/// Commits the log rows that arrive while the previous transaction runs in one transaction,
+/// and answers each sender only after that commit: one commit (one WAL write or fsync) for
+/// many known-device logins, and still nothing answered before it is stored.
+async fn log_writer(
+    pool: AnyPool,
+    mut jobs: mpsc::Receiver<(OwnedLog, oneshot::Sender<Result<(), String>>)>,
+) {
+    let mut batch = Vec::with_capacity(LOG_BATCH);
+    while jobs.recv_many(&mut batch, LOG_BATCH).await > 0 {
+        let result = write_logs(&pool, &batch).await.map_err(|e| e.to_string());
+        for (_, ack) in batch.drain(..) {
+            let _ = ack.send(result.clone());
+        }
+    }
+}
+
+async fn write_logs(
+    pool: &AnyPool,
+    batch: &[(OwnedLog, oneshot::Sender<Result<(), String>>)],
+) -> Result<(), ServiceError> {
+    let mut tx = pool.begin().await?;
+    for (log, _) in batch {
+        insert_log(&mut tx, &log.row()).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// A user's new row, written only if the row is still at `expected` (`None`: absent).
@@ -158,7 +235,9 @@ impl Store {
             }
         };
         migrator(kind).run(&write).await.map_err(|e| start("migrating the database", &e))?;
-        Ok(Store { read, write, kind })
+        let (logs, jobs) = mpsc::channel(4 * LOG_BATCH);
+        tokio::spawn(log_writer(write.clone(), jobs));
+        Ok(Store { logs, read, write, kind })
     }
 
     pub(crate) fn kind(&self) -> Kind {
@@ -234,10 +313,12 @@ impl Store {
         Ok(true)
     }
 
-    /// Logs a decision that changed nothing.
+    /// Logs a decision that changed nothing; returns once the row is committed.
     pub(crate) async fn log(&self, log: &LogRow<'_>) -> Result<(), ServiceError> {
-        let mut conn = self.write.acquire().await?;
-        insert_log(&mut conn, log).await
+        let (ack, done) = oneshot::channel();
+        let gone = || ServiceError::Database("the log writer stopped".into());
+        self.logs.send((OwnedLog::of(log), ack)).await.map_err(|_| gone())?;
+        done.await.map_err(|_| gone())?.map_err(ServiceError::Database)
     }
 
     /// The inbox: oldest request first.

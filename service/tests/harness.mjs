@@ -64,20 +64,27 @@ export function start({ db, policy, tokens = true, args = [] }) {
       clearTimeout(timer);
       reject(new Error(`mdm serve exited with ${code}: ${err}`));
     });
+    let started = false;
     proc.stderr.on("data", (chunk) => {
       err += chunk;
-      const m = /listening on (http:\/\/[^\s]+)/.exec(err);
+      // The whole line: stderr may arrive cut anywhere, in the address too.
+      const m = started ? null : /listening on (http:\/\/[^\s]+) \(/.exec(err);
       if (m) {
+        started = true;
         clearTimeout(timer);
         proc.removeAllListeners("exit");
+        let stopping = false;
+        proc.on("exit", (code, signal) => {
+          if (!stopping) console.error(`mdm serve (${m[1]}) exited by itself (${code ?? signal}): ${err}`);
+        });
         const server = {
           url: m[1],
           proc,
           stderr: () => err,
           /// SIGTERM, and wait for the exit.
-          stop: () => new Promise((r) => { if (proc.exitCode !== null) r(); else { proc.once("exit", r); proc.kill("SIGTERM"); } }),
+          stop: () => new Promise((r) => { stopping = true; if (proc.exitCode !== null) r(); else { proc.once("exit", r); proc.kill("SIGTERM"); } }),
           /// SIGKILL: no chance to flush anything.
-          kill: () => new Promise((r) => { if (proc.exitCode !== null) r(); else { proc.once("exit", r); proc.kill("SIGKILL"); } }),
+          kill: () => new Promise((r) => { stopping = true; if (proc.exitCode !== null) r(); else { proc.once("exit", r); proc.kill("SIGKILL"); } }),
         };
         resolve(server);
       }
