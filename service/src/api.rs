@@ -212,18 +212,9 @@ async fn login(
     let groups_text = json_text(&groups)?;
 
     for _ in 0..MAX_ATTEMPTS {
-        let row = match app.store.user(&login.user).await {
+        let (row, state) = match app.store.user_state(&login.user).await {
             Ok(r) => r,
             Err(e) => return Ok(app.denied(&e, started)),
-        };
-        let state = match &row {
-            Some(r) => match UserState::from_json(&r.state) {
-                Ok(s) => s,
-                Err(e) => {
-                    return Ok(app.denied(&ServiceError::Database(format!("stored state: {e}")), started));
-                }
-            },
-            None => UserState::default(),
         };
         let (verdict, record) = app.gateway.decide_login_recorded(&login, &groups, &state);
         let stored = json_text(&Stored { record: &record, actor: &actor.0 })?;
@@ -313,11 +304,7 @@ impl App {
             }
             Verdict::FailedClosed(e) => deny_body(e.code(), &e.to_string()),
         };
-        let mut response = Json(body).into_response();
-        if let Ok(v) = HeaderValue::from_str(&record.id) {
-            response.headers_mut().insert("mdm-decision-id", v);
-        }
-        response
+        named(Json(body).into_response(), record)
     }
 
     /// The answer when nothing could be decided or stored: deny, with why.
@@ -328,6 +315,14 @@ impl App {
         self.metrics.decided("login", Outcome::Deny.as_str(), started.elapsed().as_secs_f64());
         Json(deny_body(e.code(), &e.to_string())).into_response()
     }
+}
+
+/// The answer with the `mdm-decision-id` header, which names its record in the log.
+fn named(mut response: Response, record: &DecisionRecord) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&record.id) {
+        response.headers_mut().insert("mdm-decision-id", v);
+    }
+    response
 }
 
 fn deny_body(code: &str, message: &str) -> Value {
@@ -360,12 +355,8 @@ async fn event(
         return Err(ServiceError::bad("/type", "not an admin event"));
     };
     for _ in 0..MAX_ATTEMPTS {
-        let row = app.store.user(&admin.user).await.inspect_err(|_| app.metrics.database_error())?;
-        let state = match &row {
-            Some(r) => UserState::from_json(&r.state)
-                .map_err(|e| ServiceError::Database(format!("stored state: {e}")))?,
-            None => UserState::default(),
-        };
+        let (row, state) =
+            app.store.user_state(&admin.user).await.inspect_err(|_| app.metrics.database_error())?;
         let (result, record) = app.gateway.decide_admin_recorded(&state, &admin);
         let stored = json_text(&Stored { record: &record, actor: &actor.0 })?;
         let log = log_row(&record, &stored, Some(&actor.0));
@@ -395,11 +386,7 @@ async fn event(
         if app.store.commit(&write, &log).await.inspect_err(|_| app.metrics.database_error())? {
             app.metrics.decided(admin.action.as_str(), "done", started.elapsed().as_secs_f64());
             let decision = mdm_engine::Decision::Admin { effects, commands };
-            let mut response = Json(decision).into_response();
-            if let Ok(v) = HeaderValue::from_str(&record.id) {
-                response.headers_mut().insert("mdm-decision-id", v);
-            }
-            return Ok(response);
+            return Ok(named(Json(decision).into_response(), &record));
         }
     }
     Err(ServiceError::Database("too many concurrent changes to this user".into()))

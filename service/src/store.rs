@@ -16,6 +16,8 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, AssertSqlSafe, Executor as _, Row as _, SqlSafeStr as _};
 use tokio::sync::{mpsc, oneshot};
 
+use mdm_engine::UserState;
+
 use crate::ServiceError;
 
 /// Which database.
@@ -183,16 +185,26 @@ pub(crate) struct Write<'a> {
     pub(crate) pending: Option<Vec<PendingRow>>,
 }
 
+/// The schema, written once in the SQL both databases read; only an auto-numbered key is
+/// spelt differently.
+const INITIAL: &str = include_str!("../migrations/0001_initial.sql");
+
 fn migrator(kind: Kind) -> Migrator {
     let sql = match kind {
-        Kind::Sqlite => include_str!("../migrations/sqlite/0001_initial.sql"),
-        Kind::Postgres => include_str!("../migrations/postgres/0001_initial.sql"),
+        Kind::Sqlite => Cow::Borrowed(INITIAL),
+        Kind::Postgres => {
+            Cow::Owned(INITIAL.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"))
+        }
+    };
+    let sql = match sql {
+        Cow::Borrowed(s) => s.into_sql_str(),
+        Cow::Owned(s) => AssertSqlSafe(s).into_sql_str(),
     };
     Migrator::with_migrations(vec![Migration::new(
         1,
         Cow::Borrowed("initial"),
         MigrationType::Simple,
-        sql.into_sql_str(),
+        sql,
         false,
     )])
 }
@@ -281,6 +293,18 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// The user's row and its state decoded (an absent user has no devices); a stored state
+    /// that does not decode is a database error.
+    pub(crate) async fn user_state(&self, user: &str) -> Result<(Option<UserRow>, UserState), ServiceError> {
+        let row = self.user(user).await?;
+        let state = match &row {
+            Some(r) => UserState::from_json(&r.state)
+                .map_err(|e| ServiceError::Database(format!("the stored state of `{user}`: {e}")))?,
+            None => UserState::default(),
+        };
+        Ok((row, state))
     }
 
     /// Writes the user's row if it is still at `write.expected`, and the decision's log
@@ -528,6 +552,15 @@ fn policy_row(r: &AnyRow) -> Result<PolicyRow, ServiceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_reads_the_schema_with_its_own_auto_numbered_keys() {
+        let pg: Vec<String> = migrator(Kind::Postgres).iter().map(|m| m.sql.as_str().to_string()).collect();
+        assert_eq!(pg.len(), 1);
+        assert!(!pg[0].contains("AUTOINCREMENT"));
+        assert_eq!(pg[0].matches("BIGSERIAL PRIMARY KEY").count(), INITIAL.matches("AUTOINCREMENT").count());
+        assert!(INITIAL.matches("AUTOINCREMENT").count() >= 2);
+    }
 
     #[test]
     fn a_multi_row_insert_numbers_every_value() {

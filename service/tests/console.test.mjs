@@ -10,6 +10,12 @@ import { databases, start, call, login, phone, repo, ADMIN } from "./harness.mjs
 // playwright-core is the JS package's dev dependency.
 const { chromium } = createRequire(join(repo, "js/package.json"))("playwright-core");
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const launch = () => chromium.launch({
+  executablePath,
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"],
+});
 
 const POLICY = {
   schema: "mdm.policy/v1",
@@ -21,12 +27,7 @@ for (const db of databases()) {
   test(`the console approves a pending request on ${db.name}`, async () => {
     assert.ok(existsSync(executablePath), `${executablePath} is missing: make test installs Debian's chromium`);
     const server = await start({ db: db.fresh(), policy: POLICY, args: ["--console", join(repo, "js")] });
-    const browser = await chromium.launch({
-      executablePath,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"],
-    });
+    const browser = await launch();
     try {
       assert.equal((await login(server, "alice", phone("A1"))).json.outcome, "allow");
       assert.equal((await login(server, "alice", phone("B2", { model: "iPhone15,2" }))).json.outcome, "pending_approval");
@@ -71,7 +72,7 @@ for (const db of databases()) {
 test("the static console (no service) keeps its panel hidden", async () => {
   const { serve } = await import(join(repo, "js/serve.mjs"));
   const http = await serve(0);
-  const browser = await chromium.launch({ executablePath, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+  const browser = await launch();
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${http.address().port}/`);

@@ -1,3 +1,5 @@
+-- Written for SQLite; PostgreSQL reads it with its own spelling of the auto-numbered
+-- keys (see `migrator` in store.rs).
 -- Each user's groups as last seen and stored state; `version` guards every write
 -- (compare-and-set), so two logins of one user never both take the last free slot.
 CREATE TABLE users (
