@@ -118,10 +118,14 @@ struct RawEvent {
     kind: String,
     user: Option<String>,
     at: Option<Timestamp>,
+    #[serde(default, deserialize_with = "json::unique")]
     device: Option<serde_json::Value>,
     device_id: Option<Text>,
+    #[serde(default, deserialize_with = "json::unique")]
     by: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "json::unique")]
     from_device: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "json::unique")]
     method: Option<serde_json::Value>,
 }
 

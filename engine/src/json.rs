@@ -1,10 +1,19 @@
 //! JSON decoding that reports where it failed, as a JSON Pointer.
+//!
+//! Every document is decoded by one decoder, straight from its text: `serde_json`'s
+//! streaming deserializer behind a wrapper ([`Tracked`]) that records the path an error
+//! travels out through. A large population and a one-line event take the same path, so
+//! each document type's decoder is compiled once (the browser module pays for every
+//! copy), and no document is parsed into a `serde_json::Value` first.
 
-use serde::de::value::BorrowedStrDeserializer;
-use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor,
-};
-use serde_json::{Number, Value};
+use std::borrow::Cow;
+use std::cell::Cell;
+
+use serde::Deserialize;
+use serde::de::value::{BorrowedStrDeserializer, StrDeserializer};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use serde_json::error::Category;
 
 use crate::error::{DocumentKind, Error};
 
@@ -13,32 +22,29 @@ pub fn escape_pointer(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
-/// A decoding failure and where it happened: the path is built as the error travels out
-/// of the nested values, so it holds the innermost step first.
+/// The path of the value being decoded when an error happened, built as the error
+/// travels out of the nested values: the innermost step first.
 ///
-/// [`Strict`] tracks the path itself instead of wrapping every visitor (as
-/// `serde_path_to_error` does), which compiled each document's decoder twice.
-#[derive(Debug)]
-pub(crate) struct DecodeError {
-    message: String,
-    path: Vec<Step>,
-}
+/// The error type stays `serde_json`'s, so the path is kept beside it; a `Cell` holds it
+/// because every wrapper shares it by reference.
+#[derive(Default)]
+struct Track(Cell<Vec<Step>>);
 
-#[derive(Debug)]
 enum Step {
     Key(String),
     Index(usize),
 }
 
-impl DecodeError {
-    fn at(mut self, step: Step) -> Self {
-        self.path.push(step);
-        self
+impl Track {
+    fn push(&self, step: Step) {
+        let mut path = self.0.take();
+        path.push(step);
+        self.0.set(path);
     }
 
-    fn pointer(&self) -> String {
+    fn pointer(self) -> String {
         let mut out = String::new();
-        for step in self.path.iter().rev() {
+        for step in self.0.into_inner().iter().rev() {
             out.push('/');
             match step {
                 Step::Key(key) => out.push_str(&escape_pointer(key)),
@@ -49,73 +55,6 @@ impl DecodeError {
     }
 }
 
-impl std::fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for DecodeError {}
-
-impl de::Error for DecodeError {
-    fn custom<T: std::fmt::Display>(message: T) -> Self {
-        DecodeError { message: message.to_string(), path: Vec::new() }
-    }
-
-    fn invalid_type(unexpected: Unexpected<'_>, expected: &dyn de::Expected) -> Self {
-        Self::custom(format_args!("invalid type: {}, expected {expected}", Shown(unexpected)))
-    }
-
-    fn invalid_value(unexpected: Unexpected<'_>, expected: &dyn de::Expected) -> Self {
-        Self::custom(format_args!("invalid value: {}, expected {expected}", Shown(unexpected)))
-    }
-}
-
-/// serde's own wording for an unexpected value, with floats written by `serde_json`'s
-/// shortest-form formatter: `core`'s float formatting alone is about 20 KB of the
-/// browser module, and no document field is a float.
-struct Shown<'a>(Unexpected<'a>);
-
-impl std::fmt::Display for Shown<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Unexpected::Float(x) => match Number::from_f64(x) {
-                Some(n) => write!(f, "floating point `{n}`"),
-                None => f.write_str("floating point"),
-            },
-            Unexpected::Bool(b) => write!(f, "boolean `{b}`"),
-            Unexpected::Unsigned(i) => write!(f, "integer `{i}`"),
-            Unexpected::Signed(i) => write!(f, "integer `{i}`"),
-            Unexpected::Char(c) => write!(f, "character `{c}`"),
-            Unexpected::Str(s) => write!(f, "string {s:?}"),
-            Unexpected::Bytes(_) => f.write_str("byte array"),
-            Unexpected::Unit => f.write_str("unit value"),
-            Unexpected::Option => f.write_str("Option value"),
-            Unexpected::NewtypeStruct => f.write_str("newtype struct"),
-            Unexpected::Seq => f.write_str("sequence"),
-            Unexpected::Map => f.write_str("map"),
-            Unexpected::Enum => f.write_str("enum"),
-            Unexpected::UnitVariant => f.write_str("unit variant"),
-            Unexpected::NewtypeVariant => f.write_str("newtype variant"),
-            Unexpected::TupleVariant => f.write_str("tuple variant"),
-            Unexpected::StructVariant => f.write_str("struct variant"),
-            Unexpected::Other(other) => f.write_str(other),
-        }
-    }
-}
-
-/// Visits a number as the narrowest of `u64`, `i64` and `f64` that holds it, as
-/// `serde_json` does, with this module's error type.
-fn number<'de, V: Visitor<'de>>(n: &Number, visitor: V) -> Result<V::Value, DecodeError> {
-    if let Some(u) = n.as_u64() {
-        visitor.visit_u64(u)
-    } else if let Some(i) = n.as_i64() {
-        visitor.visit_i64(i)
-    } else {
-        visitor.visit_f64(n.as_f64().unwrap_or(f64::NAN))
-    }
-}
-
 /// The field a serde message names in backticks after `prefix`, as in
 /// "unknown field `group`, expected ...".
 fn named_field<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
@@ -123,33 +62,45 @@ fn named_field<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
     rest.split('`').next()
 }
 
-fn to_error(mut pointer: String, inner: &str, kind: DocumentKind) -> Error {
-    // serde reports an unknown or missing field at its parent; point at the field itself.
-    let mut message = inner.to_string();
-    for prefix in ["unknown field ", "missing field "] {
-        if let Some(field) = named_field(inner, prefix)
+fn to_error(mut pointer: String, message: String, kind: DocumentKind) -> Error {
+    // serde reports an unknown, missing or repeated field at its parent; point at the
+    // field itself.
+    for prefix in ["unknown field ", "missing field ", "duplicate field "] {
+        if let Some(field) = named_field(&message, prefix)
             && !pointer.ends_with(&format!("/{}", escape_pointer(field)))
         {
             pointer.push('/');
             pointer.push_str(&escape_pointer(field));
         }
     }
-    // serde_json appends " at line L column C"; the pointer says where already.
-    if let Some(i) = message.find(" at line ") {
-        message.truncate(i);
-    }
     kind.error(pointer, message)
 }
 
 /// Decodes `text`; a failure is an error in a document of `kind` at the failing field.
 ///
-/// Text is parsed into a `serde_json::Value` first, then typed from it: every document
-/// type then has one path-tracking decoder (from `Value`) instead of one per input kind,
-/// which keeps the WebAssembly builds small. A syntax error has no field to point at; it
-/// points at the root and says where in the text it is.
-pub(crate) fn from_str<T: DeserializeOwned>(text: &str, kind: DocumentKind) -> Result<T, Error> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| kind.error("", e.to_string()))?;
-    from_value(&value, kind)
+/// A syntax error has no field to point at: it points at the root and says where in
+/// the text it is. It is the document's error wherever it is in the text, as if the text
+/// were parsed whole before it is typed: a field of the wrong type before a missing
+/// bracket is not what the author needs to hear first.
+pub(crate) fn from_str<'de, T: Deserialize<'de>>(text: &'de str, kind: DocumentKind) -> Result<T, Error> {
+    let track = Track::default();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let decoded = T::deserialize(Tracked { de: &mut de, track: &track }).and_then(|v| de.end().map(|()| v));
+    decoded.map_err(|e| {
+        if e.classify() != Category::Data {
+            return kind.error("", e.to_string());
+        }
+        if let Err(syntax) = serde_json::from_str::<de::IgnoredAny>(text) {
+            return kind.error("", syntax.to_string());
+        }
+        // serde_json appends " at line L column C"; the pointer says where already.
+        let mut message = e.to_string();
+        let place = format!(" at line {} column {}", e.line(), e.column());
+        if message.ends_with(&place) {
+            message.truncate(message.len() - place.len());
+        }
+        to_error(track.pointer(), message, kind)
+    })
 }
 
 /// Checks that `bytes` are UTF-8, as JSON must be (RFC 8259); a failure is an error in a
@@ -161,192 +112,10 @@ pub(crate) fn utf8(bytes: &[u8], kind: DocumentKind) -> Result<&str, Error> {
         .map_err(|e| kind.error("", format!("not UTF-8: invalid byte at offset {}", e.valid_up_to())))
 }
 
-/// Decodes an already parsed value; a failure is an error in a document of `kind` at the
-/// failing field.
-pub(crate) fn from_value<T: DeserializeOwned>(
-    value: &serde_json::Value,
-    kind: DocumentKind,
-) -> Result<T, Error> {
-    T::deserialize(Strict(value)).map_err(|e| to_error(e.pointer(), &e.message, kind))
-}
-
-/// A `serde_json::Value` deserializer that only builds a struct from a JSON object.
-///
-/// serde's derived structs also accept a sequence of their fields in order, so
-/// `"assignment": [true]` would quietly mean `{"organization": true}` and a state of `[]`
-/// an empty state; no administrator reads a document that way. Everything else is
-/// `serde_json`'s own behaviour, applied to nested values through this wrapper.
-struct Strict<'a>(&'a Value);
-
-/// Each request visits only the JSON kind it asks for, as `serde_json`'s own `Value`
-/// deserializer does: a visitor compiled with every path would cost the browser module
-/// about 15 KB.
-macro_rules! only {
-    ($($method:ident: $pattern:pat => |$visitor:ident| $visit:expr;)*) => {
-        $(fn $method<V: Visitor<'de>>(self, $visitor: V) -> Result<V::Value, Self::Error> {
-            match self.0 {
-                $pattern => $visit,
-                other => Err(de::Error::invalid_type(unexpected(other), &$visitor)),
-            }
-        })*
-    };
-}
-
-fn unexpected(value: &Value) -> Unexpected<'_> {
-    match value {
-        Value::Null => Unexpected::Other("null"),
-        Value::Bool(b) => Unexpected::Bool(*b),
-        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
-            (Some(u), _, _) => Unexpected::Unsigned(u),
-            (_, Some(i), _) => Unexpected::Signed(i),
-            (_, _, Some(f)) => Unexpected::Float(f),
-            _ => Unexpected::Other("number"),
-        },
-        Value::String(s) => Unexpected::Str(s),
-        Value::Array(_) => Unexpected::Seq,
-        Value::Object(_) => Unexpected::Map,
-    }
-}
-
-impl<'de> Deserializer<'de> for Strict<'de> {
-    type Error = DecodeError;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self.0 {
-            Value::Array(items) => visitor.visit_seq(Seq(items.iter().enumerate())),
-            Value::Object(map) => visitor.visit_map(Map { entries: map.iter(), value: None }),
-            // Visited directly rather than through `Value`'s own deserializer, whose
-            // array and object paths would be compiled again for every visitor.
-            Value::Null => visitor.visit_unit(),
-            Value::Bool(b) => visitor.visit_bool(*b),
-            Value::Number(n) => number(n, visitor),
-            Value::String(s) => visitor.visit_borrowed_str(s),
-        }
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        match self.0 {
-            Value::Object(map) => visitor.visit_map(Map { entries: map.iter(), value: None }),
-            other => Err(de::Error::custom(format_args!(
-                "invalid type: {}, expected a JSON object",
-                Shown(unexpected(other))
-            ))),
-        }
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self.0 {
-            Value::Null => visitor.visit_none(),
-            _ => visitor.visit_some(self),
-        }
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        // The documents' enums are all unit variants spelled as strings.
-        match self.0 {
-            Value::String(s) => visitor.visit_enum(BorrowedStrDeserializer::new(s)),
-            other => Err(de::Error::invalid_type(unexpected(other), &visitor)),
-        }
-    }
-
-    only! {
-        deserialize_bool: Value::Bool(b) => |v| v.visit_bool(*b);
-        deserialize_i8: Value::Number(n) => |v| number(n, v);
-        deserialize_i16: Value::Number(n) => |v| number(n, v);
-        deserialize_i32: Value::Number(n) => |v| number(n, v);
-        deserialize_i64: Value::Number(n) => |v| number(n, v);
-        deserialize_u8: Value::Number(n) => |v| number(n, v);
-        deserialize_u16: Value::Number(n) => |v| number(n, v);
-        deserialize_u32: Value::Number(n) => |v| number(n, v);
-        deserialize_u64: Value::Number(n) => |v| number(n, v);
-        deserialize_f32: Value::Number(n) => |v| number(n, v);
-        deserialize_f64: Value::Number(n) => |v| number(n, v);
-        deserialize_char: Value::String(s) => |v| v.visit_borrowed_str(s);
-        deserialize_str: Value::String(s) => |v| v.visit_borrowed_str(s);
-        deserialize_string: Value::String(s) => |v| v.visit_borrowed_str(s);
-        deserialize_identifier: Value::String(s) => |v| v.visit_borrowed_str(s);
-        deserialize_bytes: Value::String(s) => |v| v.visit_borrowed_str(s);
-        deserialize_byte_buf: Value::String(s) => |v| v.visit_borrowed_str(s);
-        deserialize_unit: Value::Null => |v| v.visit_unit();
-        deserialize_seq: Value::Array(items) => |v| v.visit_seq(Seq(items.iter().enumerate()));
-        deserialize_map: Value::Object(map) => |v| v.visit_map(Map { entries: map.iter(), value: None });
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.deserialize_unit(visitor)
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_unit()
-    }
-
-    serde::forward_to_deserialize_any! { i128 u128 tuple tuple_struct }
-}
-
-struct Seq<'a>(std::iter::Enumerate<std::slice::Iter<'a, Value>>);
-
-impl<'de> SeqAccess<'de> for Seq<'de> {
-    type Error = DecodeError;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, Self::Error> {
-        let Some((i, v)) = self.0.next() else { return Ok(None) };
-        seed.deserialize(Strict(v)).map(Some).map_err(|e| e.at(Step::Index(i)))
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.0.len())
-    }
-}
-
-struct Map<'a> {
-    entries: serde_json::map::Iter<'a>,
-    value: Option<(&'a String, &'a Value)>,
-}
-
-impl<'de> MapAccess<'de> for Map<'de> {
-    type Error = DecodeError;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Self::Error> {
-        let Some((key, value)) = self.entries.next() else { return Ok(None) };
-        self.value = Some((key, value));
-        seed.deserialize(BorrowedStrDeserializer::new(key)).map(Some)
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Self::Error> {
-        match self.value.take() {
-            Some((key, value)) => seed.deserialize(Strict(value)).map_err(|e| e.at(Step::Key(key.clone()))),
-            None => Err(de::Error::custom("a map value was asked for before its key")),
-        }
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.entries.len())
-    }
+/// Decodes an already parsed value, through its text: the one decoder, at the cost of
+/// writing the value out (callers holding a `Value` are tools and tests, not hot paths).
+pub(crate) fn from_value<T: DeserializeOwned>(value: &Value, kind: DocumentKind) -> Result<T, Error> {
+    from_str(&value.to_string(), kind)
 }
 
 /// The most errors one validation reports: a document that is wrong everywhere is
@@ -397,19 +166,32 @@ fn remove(value: &mut Value, pointer: &str) -> Option<Option<(String, usize)>> {
     }
 }
 
-/// Decodes `value` as far as it can: every decoding error, each at its pointer into
-/// `value`, and the decoded document once the erroneous parts are taken out.
+/// Decodes `text` as far as it can: every decoding error, each at its pointer into the
+/// document, and the decoded document once the erroneous parts are taken out.
 ///
-/// serde stops at the first error, so each error's value is removed and decoding
-/// starts again: a field falls back to its default, an array element is dropped (and
-/// the later errors' pointers are mapped back to the original indices). When a removal
-/// leaves an object without a required field, the object goes too; the missing field
-/// is not reported when it was itself a removed value.
+/// serde stops at the first error, so each error's value is removed from the parsed
+/// document and decoding starts again: a field falls back to its default, an array
+/// element is dropped (and the later errors' pointers are mapped back to the original
+/// indices). When a removal leaves an object without a required field, the object goes
+/// too; the missing field is not reported when it was itself a removed value.
+///
+/// A repeated name is seen only in the text (the parsed value keeps the last one), so
+/// the text is decoded first: a document without errors is decoded once, and a repeated
+/// name that is the first error is reported as [`from_str`] reports it.
 pub(crate) fn collect<T: DeserializeOwned>(
-    mut value: Value,
+    text: &str,
     kind: DocumentKind,
 ) -> (Option<T>, Vec<Error>, Patches) {
     let mut errors: Vec<Error> = Vec::new();
+    match from_str::<T>(text, kind) {
+        Ok(doc) => return (Some(doc), errors, Patches::default()),
+        Err(e) if e.message().starts_with("duplicate field ") => errors.push(e),
+        Err(_) => {}
+    }
+    let mut value: Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(e) => return (None, vec![kind.error("", e.to_string())], Patches::default()),
+    };
     let mut patches = Patches::default();
     let mut removed: Vec<String> = Vec::new();
     while errors.len() < MAX_ISSUES {
@@ -438,31 +220,167 @@ pub(crate) fn collect<T: DeserializeOwned>(
     (None, errors, patches)
 }
 
-/// Decodes `text` straight into `T`, without an intermediate `Value` or a path: the fast
-/// path for large documents, which on failure are decoded again by [`from_str`] for the
-/// error's pointer. Structs are only built from JSON objects, as [`Strict`] builds them,
-/// so both paths accept the same documents.
-pub(crate) fn from_str_fast<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let value = T::deserialize(Objects(&mut de))?;
-    de.end()?;
-    Ok(value)
+/// A map from an object whose names are all different: a repeated name is an error at
+/// the name (`duplicate field`), as it is in a struct, instead of the last one winning.
+pub(crate) fn unique_keys<'de, D, V>(d: D) -> Result<std::collections::BTreeMap<String, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Unique<V>(std::marker::PhantomData<V>);
+
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for Unique<V> {
+        type Value = std::collections::BTreeMap<String, V>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = std::collections::BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+                }
+                let value = map.next_value()?;
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+
+    d.deserialize_map(Unique(std::marker::PhantomData))
 }
 
-/// A deserializer that hands every struct request to the inner one as a map request,
-/// for nested values too (it wraps the visitor, and through it the map and sequence
-/// accesses the inner deserializer gives out).
-struct Objects<D>(D);
+/// A JSON value read as it is, for a part of a document decoded later (a login's
+/// device): objects keep their names' order, and a repeated name is refused at the name,
+/// as everywhere else, where `serde_json::Value` would keep the last one.
+struct Unique(Value);
+
+/// An optional [`Unique`] value, for `#[serde(deserialize_with)]`; `null` is `None`.
+pub(crate) fn unique<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Option::<Unique>::deserialize(d).map(|v| v.map(|Unique(v)| v))
+}
+
+impl<'de> Deserialize<'de> for Unique {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueVisitor).map(Unique)
+    }
+}
+
+struct UniqueVisitor;
+
+impl<'de> Visitor<'de> for UniqueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Unique(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+            }
+            let Unique(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+/// A map key, borrowed from the text when it has no escapes.
+pub(crate) struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+}
+
+/// The deserializer every value is decoded through. Besides recording the path, it
+/// holds the documents to what an administrator reads in them:
+/// - a struct is built only from a JSON object (serde's derived structs also accept a
+///   sequence of their fields in order, so `"assignment": [true]` would quietly mean
+///   `{"organization": true}`);
+/// - an enum (every one is a unit enum) only from a string, not from `{"ios": null}`.
+struct Tracked<'t, D> {
+    de: D,
+    track: &'t Track,
+}
+
+/// A visitor whose nested values are decoded through [`Tracked`] too. `object` words the
+/// error for a struct that is not an object the same for every struct.
+struct Visit<'t, V> {
+    visitor: V,
+    track: &'t Track,
+    object: bool,
+}
 
 macro_rules! forward {
     ($($method:ident)*) => {
         $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-            self.0.$method(Objects(visitor))
+            self.de.$method(Visit { visitor, track: self.track, object: false })
         })*
     };
 }
 
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for Objects<D> {
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Tracked<'_, D> {
     type Error = D::Error;
 
     forward! {
@@ -470,7 +388,11 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Objects<D> {
         deserialize_i64 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
         deserialize_f32 deserialize_f64 deserialize_char deserialize_str deserialize_string
         deserialize_bytes deserialize_byte_buf deserialize_option deserialize_unit
-        deserialize_seq deserialize_map deserialize_identifier deserialize_ignored_any
+        deserialize_seq deserialize_map deserialize_identifier
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.de.deserialize_ignored_any(visitor)
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -479,134 +401,175 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Objects<D> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_map(Objects(visitor))
+        self.de.deserialize_map(Visit { visitor, track: self.track, object: true })
     }
 
     fn deserialize_unit_struct<V: Visitor<'de>>(
         self,
-        name: &'static str,
+        _name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_unit_struct(name, Objects(visitor))
+        self.deserialize_unit(visitor)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        name: &'static str,
+        _name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_newtype_struct(name, Objects(visitor))
+        visitor.visit_newtype_struct(self)
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_tuple(len, Objects(visitor))
+    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_seq(visitor)
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
         self,
-        name: &'static str,
-        len: usize,
+        _name: &'static str,
+        _len: usize,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_tuple_struct(name, len, Objects(visitor))
+        self.deserialize_seq(visitor)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
         self,
-        name: &'static str,
-        variants: &'static [&'static str],
+        _name: &'static str,
+        _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_enum(name, variants, Objects(visitor))
+        self.de.deserialize_str(Variant(visitor))
     }
 }
 
-macro_rules! visit {
-    ($($method:ident: $ty:ty)*) => {
-        $(fn $method<E: de::Error>(self, v: $ty) -> Result<Self::Value, E> {
-            self.0.$method(v)
-        })*
-    };
-}
+/// A unit enum's variant, from a string.
+struct Variant<V>(V);
 
-impl<'de, V: Visitor<'de>> Visitor<'de> for Objects<V> {
+impl<'de, V: Visitor<'de>> Visitor<'de> for Variant<V> {
     type Value = V::Value;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.expecting(f)
     }
 
-    visit! {
-        visit_bool: bool visit_i64: i64 visit_u64: u64 visit_f64: f64 visit_str: &str
-        visit_string: String visit_bytes: &[u8]
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        self.0.visit_enum(BorrowedStrDeserializer::new(v))
     }
 
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        self.0.visit_borrowed_str(v)
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        self.0.visit_enum(StrDeserializer::new(v))
+    }
+}
+
+macro_rules! visit {
+    ($($method:ident: $ty:ty)*) => {
+        $(fn $method<E: de::Error>(self, v: $ty) -> Result<Self::Value, E> {
+            self.visitor.$method(v)
+        })*
+    };
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for Visit<'_, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.object { f.write_str("a JSON object") } else { self.visitor.expecting(f) }
+    }
+
+    visit! {
+        visit_bool: bool visit_i64: i64 visit_u64: u64 visit_f64: f64 visit_str: &str
+        visit_string: String visit_bytes: &[u8] visit_borrowed_str: &'de str
     }
 
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        self.0.visit_none()
+        self.visitor.visit_none()
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        self.0.visit_unit()
+        self.visitor.visit_unit()
     }
 
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        self.0.visit_some(Objects(d))
+    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        self.visitor.visit_some(Tracked { de, track: self.track })
     }
 
-    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        self.0.visit_newtype_struct(Objects(d))
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        self.visitor.visit_newtype_struct(Tracked { de, track: self.track })
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        self.0.visit_seq(Objects(seq))
+        self.visitor.visit_seq(Seq { seq, track: self.track, index: 0 })
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        self.0.visit_map(Objects(map))
-    }
-
-    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
-        // The documents' enums are unit variants: nothing nested to wrap.
-        self.0.visit_enum(data)
+        self.visitor.visit_map(Map { map, track: self.track, key: None })
     }
 }
 
-impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Objects<A> {
+struct Seq<'t, A> {
+    seq: A,
+    track: &'t Track,
+    index: usize,
+}
+
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<'_, A> {
     type Error = A::Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, A::Error> {
-        self.0.next_element_seed(Objects(seed))
+        let index = self.index;
+        self.index += 1;
+        self.seq
+            .next_element_seed(Seed { seed, track: self.track })
+            .inspect_err(|_| self.track.push(Step::Index(index)))
     }
 
     fn size_hint(&self) -> Option<usize> {
-        self.0.size_hint()
+        self.seq.size_hint()
     }
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for Objects<A> {
+/// A map's entries; the key of the entry being decoded is kept for the path (borrowed
+/// from the text unless it has escapes, so keeping it costs nothing on the way).
+struct Map<'t, 'de, A> {
+    map: A,
+    track: &'t Track,
+    key: Option<Cow<'de, str>>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, 'de, A> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
-        self.0.next_key_seed(seed)
+        let Some(key) = self.map.next_key_seed(KeySeed)? else { return Ok(None) };
+        let decoded = match &key {
+            Cow::Borrowed(k) => seed.deserialize(BorrowedStrDeserializer::new(k)),
+            Cow::Owned(k) => seed.deserialize(StrDeserializer::new(k)),
+        };
+        self.key = Some(key);
+        decoded.map(Some)
     }
 
-    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
-        self.0.next_value_seed(Objects(seed))
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(Seed { seed, track: self.track }).inspect_err(|_| {
+            self.track.push(Step::Key(self.key.take().map(Cow::into_owned).unwrap_or_default()));
+        })
     }
 
     fn size_hint(&self) -> Option<usize> {
-        self.0.size_hint()
+        self.map.size_hint()
     }
 }
 
-impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Objects<S> {
+struct Seed<'t, S> {
+    seed: S,
+    track: &'t Track,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, S> {
     type Value = S::Value;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
-        self.0.deserialize(Objects(d))
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<S::Value, D::Error> {
+        self.seed.deserialize(Tracked { de, track: self.track })
     }
 }

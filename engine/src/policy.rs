@@ -335,6 +335,7 @@ pub struct Requirements {
     pub platforms: Vec<OsType>,
     /// Lowest OS version per OS type.
     #[cfg_attr(feature = "schema", schemars(with = "crate::schema::MinOsVersion"))]
+    #[serde(deserialize_with = "crate::json::unique_keys")]
     pub min_os_version: BTreeMap<String, String>,
     /// PIN at least this long; 0 not checked.
     #[cfg_attr(feature = "schema", schemars(range(max = 16)))]
@@ -602,8 +603,7 @@ impl Policy {
 
     /// Same as [`Policy::from_json`], from a parsed JSON value.
     pub fn from_value(value: &serde_json::Value) -> Result<Policy, Error> {
-        let doc: PolicyDoc = json::from_value(value, DocumentKind::Policy)?;
-        Policy::compile(doc)
+        Policy::from_json(&value.to_string())
     }
 
     /// Validates and compiles a typed document.
@@ -723,11 +723,10 @@ impl Policy {
 ///
 /// The first error is the one [`Policy::from_json`] returns.
 pub fn validate(text: &str) -> Validation {
-    let value: serde_json::Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(e) => return Validation::syntax(DocumentKind::Policy.error("", e.to_string()).message()),
-    };
-    let (doc, decoding, patches) = json::collect::<PolicyDoc>(value, DocumentKind::Policy);
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        return Validation::syntax(DocumentKind::Policy.error("", e.to_string()).message());
+    }
+    let (doc, decoding, patches) = json::collect::<PolicyDoc>(text, DocumentKind::Policy);
     let mut v = Validation {
         errors: decoding
             .into_iter()

@@ -20,9 +20,7 @@ use crate::time::Timestamp;
 /// either map of the document is in the population.
 ///
 /// Decoded in one pass from the text into a list sorted by user id (no intermediate
-/// `serde_json::Value`), so a million users parse in about a second natively and in the
-/// browser alike; a document that fails is decoded again through the path-tracking
-/// decoder, for the error's JSON Pointer.
+/// `serde_json::Value`), by the same path-tracking decoder as every document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Population {
     members: Vec<Member>,
@@ -54,20 +52,15 @@ pub(crate) struct PopulationDoc {
 impl Population {
     /// Decodes a population document; errors are `invalid_state`.
     pub fn from_json(text: &str) -> Result<Population, Error> {
-        let p = match json::from_str_fast::<Population>(text) {
-            Ok(p) => p,
-            // Rare: decode again, tracking where it fails.
-            Err(_) => json::from_str::<Population>(text, DocumentKind::State)?,
-        };
+        let parts: Parts<'_> = json::from_str(text, DocumentKind::State)?;
+        let p = Population::join(parts.directory, parts.state)?;
         p.check()?;
         Ok(p)
     }
 
     /// Same as [`Population::from_json`], from a parsed value.
     pub fn from_value(value: &serde_json::Value) -> Result<Population, Error> {
-        let p: Population = json::from_value(value, DocumentKind::State)?;
-        p.check()?;
-        Ok(p)
+        Population::from_json(&value.to_string())
     }
 
     fn check(&self) -> Result<(), Error> {
@@ -98,40 +91,60 @@ impl Population {
         self.members.get(i).map(|m| (m.groups.as_slice(), &m.state))
     }
 
-    /// Joins the document's two maps, each as decoded in document order; a repeated key's
-    /// last value wins, as in a JSON object. One hash join, then one sort by user id.
-    fn join(directory: Vec<(Key<'_>, Vec<String>)>, state: Vec<(Key<'_>, UserState)>) -> Population {
-        let mut at: FxHashMap<Key<'_>, usize> = FxHashMap::default();
+    /// Joins the document's two maps, each as decoded in document order: one hash join,
+    /// then one sort by user id. A user named twice in one map is refused, as every
+    /// repeated name in an object is (see `docs/decisions.md`); the join finds it without
+    /// hashing any id again.
+    fn join(
+        directory: Vec<(Key<'_>, Vec<String>)>,
+        state: Vec<(Key<'_>, UserState)>,
+    ) -> Result<Population, Error> {
+        let repeated = |map: &str, user: &str| {
+            DocumentKind::State
+                .error(format!("/{map}/{}", json::escape_pointer(user)), format!("duplicate field `{user}`"))
+        };
+        // A member's index, and whether the state map named it yet.
+        let mut at: FxHashMap<Key<'_>, (usize, bool)> = FxHashMap::default();
         at.reserve(directory.len().max(state.len()));
         let mut members: Vec<Member> = Vec::with_capacity(directory.len().max(state.len()));
         for (user, groups) in directory {
-            match at.get(&user).and_then(|&i| members.get_mut(i)) {
-                Some(m) => m.groups = groups,
-                None => {
-                    members.push(Member { user: (*user).into(), groups, state: UserState::default() });
-                    at.insert(user, members.len() - 1);
-                }
+            if at.contains_key(&user) {
+                return Err(repeated("directory", &user));
             }
+            members.push(Member { user: (*user).into(), groups, state: UserState::default() });
+            at.insert(user, (members.len() - 1, false));
         }
         for (user, state) in state {
-            match at.get(&user).and_then(|&i| members.get_mut(i)) {
-                Some(m) => m.state = state,
+            match at.get_mut(&user) {
+                Some((_, true)) => return Err(repeated("state", &user)),
+                Some((i, stated)) => {
+                    *stated = true;
+                    if let Some(m) = members.get_mut(*i) {
+                        m.state = state;
+                    }
+                }
                 None => {
                     members.push(Member { user: (*user).into(), groups: Vec::new(), state });
-                    at.insert(user, members.len() - 1);
+                    at.insert(user, (members.len() - 1, true));
                 }
             }
         }
         drop(at);
         members.sort_unstable_by(|a, b| a.user.cmp(&b.user));
-        Population { members }
+        Ok(Population { members })
     }
 }
 
 /// A user id as decoded: borrowed from the text when it has no escapes.
 type Key<'de> = std::borrow::Cow<'de, str>;
 
-impl<'de> Deserialize<'de> for Population {
+/// A population document's two maps as entry lists, ids borrowed from the text.
+struct Parts<'de> {
+    directory: Vec<(Key<'de>, Vec<String>)>,
+    state: Vec<(Key<'de>, UserState)>,
+}
+
+impl<'de> Deserialize<'de> for Parts<'de> {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_struct("Population", FIELDS, PopulationVisitor)
     }
@@ -149,13 +162,13 @@ enum Field {
 struct PopulationVisitor;
 
 impl<'de> de::Visitor<'de> for PopulationVisitor {
-    type Value = Population;
+    type Value = Parts<'de>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("struct Population")
     }
 
-    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Population, A::Error> {
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Parts<'de>, A::Error> {
         let mut directory = None;
         let mut state = None;
         while let Some(field) = map.next_key::<Field>()? {
@@ -168,34 +181,7 @@ impl<'de> de::Visitor<'de> for PopulationVisitor {
                 Field::State => state = Some(map.next_value_seed(Entries(PhantomData))?),
             }
         }
-        Ok(Population::join(directory.unwrap_or_default(), state.unwrap_or_default()))
-    }
-}
-
-/// A map key, borrowed from the text when it can be.
-struct KeySeed;
-
-impl<'de> de::DeserializeSeed<'de> for KeySeed {
-    type Value = Key<'de>;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> de::Visitor<'de> for KeySeed {
-    type Value = Key<'de>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Key::Borrowed(v))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Key::Owned(v.to_owned()))
+        Ok(Parts { directory: directory.unwrap_or_default(), state: state.unwrap_or_default() })
     }
 }
 
@@ -220,7 +206,7 @@ impl<'de, T: Deserialize<'de>> de::Visitor<'de> for Entries<T> {
 
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1 << 16));
-        while let Some(key) = map.next_key_seed(KeySeed)? {
+        while let Some(key) = map.next_key_seed(json::KeySeed)? {
             let value = map.next_value::<T>()?;
             out.push((key, value));
         }

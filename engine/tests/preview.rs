@@ -182,18 +182,30 @@ fn population_records_must_be_objects() {
 }
 
 #[test]
-fn population_keys_repeated_keep_the_last_and_users_come_sorted() {
+fn population_users_come_sorted_and_a_repeated_name_is_refused_where_it_is() {
     let p = Population::from_json(
-        r#"{"directory":{"u10":["a"],"u2":["b"],"u10":["c"]},"state":{"u1":{},"u2":{"devices":[]}}}"#,
+        r#"{"directory":{"u10":["a"],"u2":["b"]},"state":{"u1":{},"u2":{"devices":[]}}}"#,
     )
     .expect("population");
     assert_eq!(p.users().collect::<Vec<_>>(), ["u1", "u10", "u2"]);
-    assert_eq!(p.get("u10").map(|(g, _)| g.to_vec()), Some(vec!["c".to_string()]));
+    assert_eq!(p.get("u10").map(|(g, _)| g.to_vec()), Some(vec!["a".to_string()]));
     assert_eq!(p.get("u1").map(|(g, _)| g.len()), Some(0));
     assert!(p.get("u3").is_none());
-    // A repeated field of the document is read as a JSON object reads: the last one.
-    let p = Population::from_json(r#"{"directory":{"a":["g"]},"directory":{"b":[]}}"#).expect("population");
-    assert_eq!(p.users().collect::<Vec<_>>(), ["b"]);
+    // A name given twice in one object is ambiguous (JSON parsers disagree on which one
+    // wins), so it is refused at the name, in either map and at the top.
+    for (doc, pointer) in [
+        (r#"{"directory":{"u10":["a"],"u2":["b"],"u10":["c"]}}"#, "/directory/u10"),
+        (r#"{"directory":{"a/b":[]},"state":{"a/b":{},"a/b":{}}}"#, "/state/a~1b"),
+        (r#"{"directory":{"a":["g"]},"directory":{"b":[]}}"#, "/directory"),
+        (r#"{"state":{"a":{"devices":[],"devices":[]}}}"#, "/state/a/devices"),
+    ] {
+        let err = Population::from_json(doc).expect_err(doc);
+        assert_eq!((err.code().as_str(), err.pointer()), ("invalid_state", pointer), "{doc}: {err}");
+        assert!(err.message().starts_with("duplicate field"), "{doc}: {err}");
+    }
+    // The same user in both maps is one user, not a repeat.
+    let p = Population::from_json(r#"{"state":{"a":{}},"directory":{"a":["g"]}}"#).expect("population");
+    assert_eq!(p.get("a").map(|(g, _)| g.to_vec()), Some(vec!["g".to_string()]));
 }
 
 /// The probe for "a further device" never takes the id of a device the user has, even the

@@ -97,8 +97,14 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let e = Policy::from_json(&deep).expect_err("invalid");
     assert_eq!(e.code(), ErrorCode::InvalidPolicy);
-    // serde_json's depth limit stops a deep document before anything recurses further.
+    // A field the engine does not read is skipped without recursing (serde_json skips
+    // iteratively), so the event's own error is the one reported.
     let event = format!(r#"{{"type":"login","extra":{deep}}}"#);
+    let e = Event::from_json(&event).expect_err("invalid");
+    assert_eq!(e.code(), ErrorCode::InvalidEvent);
+    assert_eq!((e.pointer(), e.message().as_str()), ("/user", "missing field `user`"));
+    // A field it reads stops at serde_json's depth limit before anything recurses further.
+    let event = format!(r#"{{"type":"login","user":"a","at":"2026-11-22T10:00:00Z","device":{deep}}}"#);
     let e = Event::from_json(&event).expect_err("invalid");
     assert_eq!(e.code(), ErrorCode::InvalidEvent);
     assert!(e.message().contains("recursion limit"), "{}", e.message());
