@@ -53,8 +53,9 @@ console: js
 	node js/serve.mjs 8787
 
 ## Module size (fails over 200 KB), population parse and preview for 10k, 100k and 1M users
-## in Node (MDM_BUDGET_USERS=... for fewer), and the console's first render.
-budgets: js
+## in Node and in Chromium through the console's preview worker (MDM_BUDGET_USERS=... for
+## fewer), and the console's first render.
+budgets: js js-deps chromium
 	node js/budgets.mjs
 
 ## Every test: format, lints, Rust tests (native and wasmtime: scenarios, bad inputs, the

@@ -1,11 +1,16 @@
 // The admin console: edit a policy, see what it would change before saving it. Every answer
 // comes from the engine (the same WebAssembly the gateway runs); this file only renders.
-import init, { Policy, Population, preview, validate } from "../index.mjs";
+import init, { Policy, validate } from "../index.mjs";
+import { previewWorker } from "./engine-worker.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const form = $("#policy-form");
-const world = { doc: null, policy: null, population: null, populationDoc: null, at: "" };
+const world = { doc: null, policy: null, proposed: null, users: 0, populationDoc: null, at: "" };
 let pending = 0;
+// The last preview asked for: an answer to an earlier one is not shown.
+let asked = 0;
+// The preview runs in a worker that holds the population; set up in main().
+let ask;
 
 const SUMMARY = [
   ["users", "users"],
@@ -224,22 +229,50 @@ function update() {
     return;
   }
   const started = performance.now();
+  // The page keeps its own copy for the login simulator; the worker previews.
   world.proposed?.free();
   world.proposed = new Policy(text);
-  render(preview(world.policy, world.proposed, world.population, world.at));
-  status(`Preview of ${world.population.users} users at ${world.at} in ${Math.round(performance.now() - started)} ms`);
-  document.body.dataset.previews = String(++pending);
+  const mine = ++asked;
+  return ask({ proposed: text, at: world.at }).then(
+    ({ report }) => {
+      if (mine !== asked) return;
+      render(report);
+      status(`Preview of ${world.users} users at ${world.at} in ${Math.round(performance.now() - started)} ms`);
+      document.body.dataset.previews = String(++pending);
+    },
+    (e) => status(`The preview failed: ${e.code ?? ""} ${e.pointer ?? ""} ${e.message}`),
+  );
 }
 
-function load(doc, populationDoc, at) {
+/** Shows which step the worker is on, or hides the bar when it is idle. */
+function progress(stage) {
+  $("#progress").hidden = !stage;
+  $("#stage").textContent = stage ? `${stage}…` : "";
+}
+
+/**
+ * Loads a policy in force and a population: checked here first (a bad policy throws
+ * before anything changes), then handed to the worker, the population's bytes
+ * transferred rather than copied. `bytes` is the population's text when the file's own
+ * bytes are at hand.
+ */
+async function load(doc, populationDoc, at, bytes) {
   const policy = new Policy(JSON.stringify(doc));
-  const population = new Population(JSON.stringify(populationDoc));
+  try {
+    if (populationDoc !== world.populationDoc) {
+      const text = bytes ?? new TextEncoder().encode(JSON.stringify(populationDoc));
+      world.users = (await ask({ population: text }, [text.buffer])).users;
+    }
+    await ask({ current: JSON.stringify(doc) });
+  } catch (e) {
+    policy.free();
+    throw e;
+  }
   world.policy?.free();
-  world.population?.free();
-  Object.assign(world, { doc, policy, population, populationDoc, at: at ?? world.at });
+  Object.assign(world, { doc, policy, populationDoc, at: at ?? world.at });
   $("#user-list").innerHTML = Object.keys(populationDoc.directory ?? {}).slice(0, 500).map((u) => `<option value="${esc(u)}">`).join("");
   fillForm(policy);
-  update();
+  return update();
 }
 
 function simulate(event) {
@@ -284,14 +317,17 @@ function simulate(event) {
 
 async function readFile(input) {
   const file = input.files?.[0];
-  return file ? JSON.parse(await file.text()) : null;
+  if (!file) return { doc: null };
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return { doc: JSON.parse(new TextDecoder().decode(bytes)), bytes };
 }
 
 async function main() {
   const t0 = performance.now();
   await init();
+  ask = previewWorker(progress);
   const sample = await (await fetch("sample.json")).json();
-  load(sample.policy, sample.population, sample.at);
+  await load(sample.policy, sample.population, sample.at);
   const firstRender = performance.now() - t0;
   window.__mdm = { firstRender, readForm, world };
   document.body.dataset.ready = "1";
@@ -307,16 +343,18 @@ async function main() {
   $("#filter").addEventListener("input", renderTable);
   $("#login-form").addEventListener("submit", simulate);
   $("#reset").addEventListener("click", () => load(world.doc, world.populationDoc));
+  $("#progress").hidden = true;
   $("#file-policy").addEventListener("change", async (e) => {
     try {
-      load(await readFile(e.target), world.populationDoc);
+      await load((await readFile(e.target)).doc, world.populationDoc);
     } catch (err) {
       status(`That policy cannot be loaded: ${err.code ?? ""} ${err.pointer ?? ""} ${err.message}`);
     }
   });
   $("#file-population").addEventListener("change", async (e) => {
     try {
-      load(world.doc, await readFile(e.target));
+      const { doc, bytes } = await readFile(e.target);
+      await load(world.doc, doc, undefined, bytes);
     } catch (err) {
       status(`That population cannot be loaded: ${err.code ?? ""} ${err.pointer ?? ""} ${err.message}`);
     }
