@@ -416,10 +416,19 @@ impl Policy {
         user: &str,
         groups: &'a [G],
     ) -> impl Iterator<Item = u32> + Clone + 'a {
+        let groups = groups.iter().filter_map(move |g| self.group_principal(g.as_ref()));
+        self.user_principal(user).into_iter().chain(groups)
+    }
+
+    /// The principal of a user id, if the policy names it.
+    pub(crate) fn user_principal(&self, user: &str) -> Option<u32> {
+        self.users.lookup(user)
+    }
+
+    /// The principal of a group id, if the policy names it.
+    pub(crate) fn group_principal(&self, group: &str) -> Option<u32> {
         let users = self.users.names().len() as u32;
-        let groups =
-            groups.iter().filter_map(move |g| self.groups.lookup(g.as_ref())).map(move |g| g + users);
-        self.users.lookup(user).into_iter().chain(groups)
+        self.groups.lookup(group).map(|g| g + users)
     }
 
     /// Folds principals into what the policy says of the user.
@@ -594,6 +603,32 @@ impl Policy {
         installed: &[(u32, bool)],
         at: Timestamp,
     ) -> LoginDecision<K> {
+        self.login_with(principals, state, device, installed, at, Detail::Full)
+    }
+
+    /// A login's outcome and reasons alone, for the preview: the same steps, without the
+    /// effects, remediation texts, configuration and app store it would not read (each of
+    /// them allocates, four logins a user, a million users).
+    pub(crate) fn login_outcome<K: Clone + PartialEq>(
+        &self,
+        principals: impl Iterator<Item = u32>,
+        state: &UserState<K>,
+        device: &Device<K>,
+        at: Timestamp,
+    ) -> (Outcome, Reasons) {
+        let d = self.login_with(principals, state, device, &[], at, Detail::Outcome);
+        (d.outcome, d.reasons)
+    }
+
+    fn login_with<K: Clone + PartialEq>(
+        &self,
+        principals: impl Iterator<Item = u32>,
+        state: &UserState<K>,
+        device: &Device<K>,
+        installed: &[(u32, bool)],
+        at: Timestamp,
+        detail: Detail,
+    ) -> LoginDecision<K> {
         // Looked up once (natively, each is a hash lookup) and read by scope and the store; a
         // user is rarely named by more than a few ids, so they stay on the stack.
         let principals: Principals = principals.collect();
@@ -606,6 +641,7 @@ impl Policy {
             installed,
             principals,
             at,
+            full: detail == Detail::Full,
             last: None,
             d: LoginDecision {
                 outcome: Outcome::Deny,
@@ -724,9 +760,20 @@ struct Steps<'a, K> {
     installed: &'a [(u32, bool)],
     principals: Principals,
     at: Timestamp,
+    /// Whether the decision gets everything but its outcome and reasons (see [`Detail`]).
+    full: bool,
     /// An effect of step 3 (grace), which applies after those of steps 4 to 8.
     last: Option<Effect<K>>,
     d: LoginDecision<K>,
+}
+
+/// How much of a login's decision is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// All of it.
+    Full,
+    /// Its outcome, access and reasons only.
+    Outcome,
 }
 
 impl<K: Clone + PartialEq> Steps<'_, K> {
@@ -756,6 +803,9 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
 
     /// Registers the login device, removing its pending request if it has one.
     fn register(&mut self) {
+        if !self.full {
+            return;
+        }
         let pending = self.state.pending_for(&self.device.device_id).is_some();
         register(&mut self.d.effects, self.device, pending, self.at);
     }
@@ -806,27 +856,38 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
         }
         let id = &self.device.device_id;
         let since = self.active().map(|r| r.noncompliant_since);
+        let full = self.full;
         if failures.is_empty() {
-            if let Some(Some(_)) = since {
+            if let Some(Some(_)) = since
+                && full
+            {
                 self.last = Some(Effect::ClearNoncompliant { device_id: id.clone() });
             }
             return NEXT;
         }
         self.d.reasons = self.d.reasons.union(failures);
-        self.d.remediation = policy.remediation(self.device.os_type, failures);
+        if full {
+            self.d.remediation = policy.remediation(self.device.os_type, failures);
+        }
         let graced = policy.grace_hours > 0 && failures.iter().all(Reason::has_grace);
         let Some(since) = since.filter(|_| graced) else { return DECIDED };
         let until = since.unwrap_or(self.at).plus_hours(policy.grace_hours);
         if self.at >= until {
             self.d.reasons.insert(Reason::PostureGraceExpired);
-            self.d.remediation.push(format!("the grace period ended at {until}: fix this to sign in again"));
+            if full {
+                self.d
+                    .remediation
+                    .push(format!("the grace period ended at {until}: fix this to sign in again"));
+            }
             return DECIDED;
         }
-        if since.is_none() {
+        if since.is_none() && full {
             self.last = Some(Effect::SetNoncompliant { device_id: id.clone(), at: self.at });
         }
         self.d.reasons.insert(Reason::PostureGrace);
-        self.d.remediation.push(format!("fix this before {until} to keep access"));
+        if full {
+            self.d.remediation.push(format!("fix this before {until} to keep access"));
+        }
         self.d.grace_until = Some(until);
         NEXT
     }
@@ -860,11 +921,13 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
         match self.policy.doc.assigned.on_new_device {
             AssignedOnNewDevice::Approval => {
                 let expired = self.expired_request() == Some(true);
-                let id = &self.device.device_id;
-                if expired {
-                    self.d.effects.push(Effect::RemovePending { device_id: id.clone() });
+                if self.full {
+                    let id = &self.device.device_id;
+                    if expired {
+                        self.d.effects.push(Effect::RemovePending { device_id: id.clone() });
+                    }
+                    self.d.effects.push(Effect::AddPending { device: self.device.clone(), at: self.at });
                 }
-                self.d.effects.push(Effect::AddPending { device: self.device.clone(), at: self.at });
                 self.d.outcome = Outcome::PendingApproval;
                 self.d.reasons.insert(Reason::DeviceApprovalRequested);
                 if expired {
@@ -890,7 +953,9 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
 
     /// The oldest devices make room, then the device is registered and allowed.
     fn replace(&mut self) -> Step {
-        make_room(&mut self.d.effects, self.state, self.policy.max_devices(self.assigned));
+        if self.full {
+            make_room(&mut self.d.effects, self.state, self.policy.max_devices(self.assigned));
+        }
         self.register();
         self.allow(Reason::DeviceReplaced)
     }
@@ -921,7 +986,7 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
     /// What an assigned user's allowed login carries: the configuration, and for `allow`
     /// the app store, with unmanaged copies flagged.
     fn managed(&mut self) {
-        if !self.assigned || !self.d.outcome.is_allowed() {
+        if !self.full || !self.assigned || !self.d.outcome.is_allowed() {
             return;
         }
         self.d.configuration = Some(self.policy.configuration);

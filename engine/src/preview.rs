@@ -24,12 +24,19 @@ use crate::time::Timestamp;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Population {
     members: Vec<Member>,
+    /// Every group named in the directory, once: a member holds indices into it, so a
+    /// group shared by a million users is one string, and a policy looks each group up
+    /// once per preview rather than once per member.
+    groups: Vec<Box<str>>,
 }
+
+/// A member's groups, as indices into [`Population::groups`]; a few stay inline.
+type Groups = smallvec::SmallVec<[u32; 4]>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Member {
     user: Box<str>,
-    groups: Vec<String>,
+    groups: Groups,
     state: UserState,
 }
 
@@ -53,7 +60,7 @@ impl Population {
     /// Decodes a population document; errors are `invalid_state`.
     pub fn from_json(text: &str) -> Result<Population, Error> {
         let parts: Parts<'_> = json::from_str(text, DocumentKind::State)?;
-        let p = Population::join(parts.directory, parts.state)?;
+        let p = Population::join(parts.directory, parts.state, parts.groups.names)?;
         p.check()?;
         Ok(p)
     }
@@ -86,9 +93,10 @@ impl Population {
     }
 
     /// A user's groups and stored state, if the user is in the population.
-    pub fn get(&self, user: &str) -> Option<(&[String], &UserState)> {
+    pub fn get(&self, user: &str) -> Option<(Vec<&str>, &UserState)> {
         let i = self.members.binary_search_by(|m| (*m.user).cmp(user)).ok()?;
-        self.members.get(i).map(|m| (m.groups.as_slice(), &m.state))
+        let m = self.members.get(i)?;
+        Some((m.groups.iter().filter_map(|&g| self.groups.get(g as usize)).map(|g| &**g).collect(), &m.state))
     }
 
     /// Joins the document's two maps, each as decoded in document order: one hash join,
@@ -96,8 +104,9 @@ impl Population {
     /// repeated name in an object is (see `docs/decisions.md`); the join finds it without
     /// hashing any id again.
     fn join(
-        directory: Vec<(Key<'_>, Vec<String>)>,
+        directory: Vec<(Key<'_>, Groups)>,
         state: Vec<(Key<'_>, UserState)>,
+        groups: Vec<Box<str>>,
     ) -> Result<Population, Error> {
         let repeated = |map: &str, user: &str| {
             DocumentKind::State
@@ -124,14 +133,14 @@ impl Population {
                     }
                 }
                 None => {
-                    members.push(Member { user: (*user).into(), groups: Vec::new(), state });
+                    members.push(Member { user: (*user).into(), groups: Groups::new(), state });
                     at.insert(user, (members.len() - 1, true));
                 }
             }
         }
         drop(at);
         members.sort_unstable_by(|a, b| a.user.cmp(&b.user));
-        Ok(Population { members })
+        Ok(Population { members, groups })
     }
 }
 
@@ -140,8 +149,83 @@ type Key<'de> = std::borrow::Cow<'de, str>;
 
 /// A population document's two maps as entry lists, ids borrowed from the text.
 struct Parts<'de> {
-    directory: Vec<(Key<'de>, Vec<String>)>,
+    directory: Vec<(Key<'de>, Groups)>,
     state: Vec<(Key<'de>, UserState)>,
+    groups: Interner<'de>,
+}
+
+/// The directory's group names, each given an index the first time it is seen.
+#[derive(Default)]
+struct Interner<'de> {
+    index: FxHashMap<Key<'de>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl<'de> Interner<'de> {
+    fn intern<E: de::Error>(&mut self, name: Key<'de>) -> Result<u32, E> {
+        if let Some(&i) = self.index.get(&name) {
+            return Ok(i);
+        }
+        let i = u32::try_from(self.names.len()).map_err(|_| E::custom("more than 2^32 groups"))?;
+        self.names.push((*name).into());
+        self.index.insert(name, i);
+        Ok(i)
+    }
+}
+
+/// The directory: user id to the user's groups, interned as they are read.
+struct Directory<'a, 'de>(&'a mut Interner<'de>);
+
+impl<'de> de::DeserializeSeed<'de> for Directory<'_, 'de> {
+    type Value = Vec<(Key<'de>, Groups)>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> de::Visitor<'de> for Directory<'_, 'de> {
+    type Value = Vec<(Key<'de>, Groups)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1 << 16));
+        while let Some(user) = map.next_key_seed(json::KeySeed)? {
+            let groups = map.next_value_seed(GroupList(&mut *self.0))?;
+            out.push((user, groups));
+        }
+        Ok(out)
+    }
+}
+
+/// One user's groups.
+struct GroupList<'a, 'de>(&'a mut Interner<'de>);
+
+impl<'de> de::DeserializeSeed<'de> for GroupList<'_, 'de> {
+    type Value = Groups;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Groups, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> de::Visitor<'de> for GroupList<'_, 'de> {
+    type Value = Groups;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Groups, A::Error> {
+        let mut groups = Groups::new();
+        while let Some(name) = seq.next_element_seed(json::KeySeed)? {
+            groups.push(self.0.intern(name)?);
+        }
+        Ok(groups)
+    }
 }
 
 impl<'de> Deserialize<'de> for Parts<'de> {
@@ -171,17 +255,18 @@ impl<'de> de::Visitor<'de> for PopulationVisitor {
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Parts<'de>, A::Error> {
         let mut directory = None;
         let mut state = None;
+        let mut groups = Interner::default();
         while let Some(field) = map.next_key::<Field>()? {
             match field {
                 Field::Directory if directory.is_some() => {
                     return Err(de::Error::duplicate_field("directory"));
                 }
                 Field::State if state.is_some() => return Err(de::Error::duplicate_field("state")),
-                Field::Directory => directory = Some(map.next_value_seed(Entries(PhantomData))?),
+                Field::Directory => directory = Some(map.next_value_seed(Directory(&mut groups))?),
                 Field::State => state = Some(map.next_value_seed(Entries(PhantomData))?),
             }
         }
-        Ok(Parts { directory: directory.unwrap_or_default(), state: state.unwrap_or_default() })
+        Ok(Parts { directory: directory.unwrap_or_default(), state: state.unwrap_or_default(), groups })
     }
 }
 
@@ -389,28 +474,15 @@ impl Probe {
 }
 
 /// How one user fares under `policy`: the same decisions a login would get.
-fn user_view<G: AsRef<str>>(
-    policy: &Policy,
-    probe: &Probe,
-    user: &str,
-    groups: &[G],
-    state: &UserState,
-    at: Timestamp,
-) -> View {
-    // Looked up once for the user, then read by every device's login and by the store.
-    let principals: smallvec::SmallVec<[u32; 16]> = policy.principals(user, groups).collect();
+fn user_view(policy: &Policy, probe: &Probe, principals: &[u32], state: &UserState, at: Timestamp) -> View {
     let scope = policy.scope(policy.subject(principals.iter().copied()));
     let devices = state
         .devices
         .iter()
-        .map(|r| {
-            let d = policy.login(principals.iter().copied(), state, &r.device, &[], at);
-            (d.outcome, d.reasons)
-        })
+        .map(|r| policy.login_outcome(principals.iter().copied(), state, &r.device, at))
         .collect();
     let probe = probe.for_state(policy, state);
-    let d = policy.login(principals.iter().copied(), state, &probe, &[], at);
-    let r = d.reasons;
+    let (outcome, r) = policy.login_outcome(principals.iter().copied(), state, &probe, at);
     let new_device = if r.contains(Reason::DeviceFirst) {
         NewDevice::Register
     } else if r.contains(Reason::DeviceWithinLimit) {
@@ -421,14 +493,14 @@ fn user_view<G: AsRef<str>>(
         }
     } else if r.contains(Reason::DeviceReplaced) {
         NewDevice::Replace
-    } else if d.outcome == Outcome::PendingApproval {
+    } else if outcome == Outcome::PendingApproval {
         NewDevice::Approval
     } else {
         NewDevice::Deny
     };
     let mut apps: Vec<AppKey> = if scope.assigned() {
         policy
-            .store(&principals, None, &[])
+            .store(principals, None, &[])
             .into_iter()
             .map(|a| AppKey { platform: policy.app_platform(a.index), id: a.id })
             .collect()
@@ -473,10 +545,18 @@ fn fresh_id(state: &UserState) -> Text {
 pub fn preview(current: &Policy, proposed: &Policy, population: &Population, at: Timestamp) -> Report {
     let mut report = Report::default();
     let (probe_before, probe_after) = (Probe::new(current), Probe::new(proposed));
+    // Each group's principal under each policy, looked up once.
+    let (groups_before, groups_after): (Vec<_>, Vec<_>) =
+        population.groups.iter().map(|g| (current.group_principal(g), proposed.group_principal(g))).unzip();
     for Member { user, groups, state } in &population.members {
-        let (user, groups) = (&**user, groups.as_slice());
-        let before = user_view(current, &probe_before, user, groups, state, at);
-        let after = user_view(proposed, &probe_after, user, groups, state, at);
+        let user = &**user;
+        // Looked up once for the user, then read by every device's login and by the store.
+        let principals = |policy: &Policy, table: &[Option<u32>]| -> smallvec::SmallVec<[u32; 16]> {
+            let groups = groups.iter().filter_map(|&g| table.get(g as usize).copied().flatten());
+            policy.user_principal(user).into_iter().chain(groups).collect()
+        };
+        let before = user_view(current, &probe_before, &principals(current, &groups_before), state, at);
+        let after = user_view(proposed, &probe_after, &principals(proposed, &groups_after), state, at);
         let s = &mut report.summary;
         s.users += 1;
         s.assigned_before += u64::from(before.assigned);

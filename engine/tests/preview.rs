@@ -188,7 +188,7 @@ fn population_users_come_sorted_and_a_repeated_name_is_refused_where_it_is() {
     )
     .expect("population");
     assert_eq!(p.users().collect::<Vec<_>>(), ["u1", "u10", "u2"]);
-    assert_eq!(p.get("u10").map(|(g, _)| g.to_vec()), Some(vec!["a".to_string()]));
+    assert_eq!(p.get("u10").map(|(g, _)| g), Some(vec!["a"]));
     assert_eq!(p.get("u1").map(|(g, _)| g.len()), Some(0));
     assert!(p.get("u3").is_none());
     // A name given twice in one object is ambiguous (JSON parsers disagree on which one
@@ -205,7 +205,7 @@ fn population_users_come_sorted_and_a_repeated_name_is_refused_where_it_is() {
     }
     // The same user in both maps is one user, not a repeat.
     let p = Population::from_json(r#"{"state":{"a":{}},"directory":{"a":["g"]}}"#).expect("population");
-    assert_eq!(p.get("a").map(|(g, _)| g.to_vec()), Some(vec!["g".to_string()]));
+    assert_eq!(p.get("a").map(|(g, _)| g), Some(vec!["g"]));
 }
 
 /// The probe for "a further device" never takes the id of a device the user has, even the

@@ -91,7 +91,12 @@ fn main() {
     )
     .unwrap();
     let at = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
-    for n in [100_000, 1_000_000] {
+    // MDM_TABLE_USERS=100000 measures fewer sizes (under callgrind, say).
+    let sizes: Vec<usize> = std::env::var("MDM_TABLE_USERS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![100_000, 1_000_000]);
+    for n in sizes {
         let text = population(n);
         let t = Instant::now();
         let pop = Population::from_json(&text).unwrap();
