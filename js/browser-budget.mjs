@@ -68,14 +68,14 @@ export async function measure(n, executablePath = process.env.CHROMIUM ?? "/usr/
         }, 10);
         const t0 = performance.now();
         const { users } = await ask({ population }, [population.buffer]);
-        const { report: first } = await ask({ proposed: docs.proposed, at: docs.at });
+        const { summary: first } = await ask({ proposed: docs.proposed, at: docs.at });
         const t1 = performance.now();
-        const { report: second } = await ask({ proposed: docs.edited, at: docs.at });
+        const { summary: second } = await ask({ proposed: docs.edited, at: docs.at });
         const t2 = performance.now();
         clearInterval(timer);
         worker.terminate();
         return { bytes, users, loadAndPreviewMs: t1 - t0, secondMs: t2 - t1, longestGapMs, stages,
-          first: first.summary, second: second.summary };
+          first, second };
       },
       { n, generator: population.toString(), docs: { current: CURRENT, proposed: PROPOSED, edited: EDITED, at: "2026-11-22T10:00:00Z" } },
     );

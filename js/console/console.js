@@ -184,21 +184,26 @@ function esc(s) {
   return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 }
 
-function render(report) {
-  const s = report.summary;
+function render(s, total, rows) {
   $("#summary").innerHTML = SUMMARY.map(
     ([key, label, kind]) =>
       `<div class="card ${s[key] && kind ? kind : ""}" data-key="${key}"><b>${s[key]}</b><span>${label}</span></div>`,
   ).join("");
-  world.changes = report.changes;
-  renderTable();
+  renderTable(total, rows);
 }
 
-function renderTable() {
-  const needle = $("#filter").value.trim().toLowerCase();
-  const rows = (world.changes ?? []).filter((c) => !needle || JSON.stringify(c).toLowerCase().includes(needle));
-  $("#changed-count").textContent = `(${rows.length})`;
-  const shown = rows.slice(0, 200);
+// The last filter asked for: an answer to an earlier one is not shown.
+let filtered = 0;
+
+/** Asks the worker for the changed users the filter matches. */
+function filter() {
+  const mine = ++filtered;
+  ask({ filter: $("#filter").value }).then(({ total, rows }) => mine === filtered && renderTable(total, rows));
+}
+
+/** The changed users' table: the worker's first rows of `total`. */
+function renderTable(total, shown) {
+  $("#changed-count").textContent = `(${total})`;
   $("#changes tbody").innerHTML = shown
     .map((c) => {
       const devices = c.after.devices
@@ -215,7 +220,7 @@ function renderTable() {
         <td>${change(c.before.new_device, c.after.new_device)}</td></tr>`;
     })
     .join("");
-  $("#more").textContent = rows.length > shown.length ? `and ${rows.length - shown.length} more (filter to narrow)` : "";
+  $("#more").textContent = total > shown.length ? `and ${total - shown.length} more (filter to narrow)` : "";
 }
 
 /** Validates the form, then previews it against the policy in force. */
@@ -233,10 +238,10 @@ function update() {
   world.proposed?.free();
   world.proposed = new Policy(text);
   const mine = ++asked;
-  return ask({ proposed: text, at: world.at }).then(
-    ({ report }) => {
+  return ask({ proposed: text, at: world.at, filter: $("#filter").value }).then(
+    ({ summary, total, rows }) => {
       if (mine !== asked) return;
-      render(report);
+      render(summary, total, rows);
       status(`Preview of ${world.users} users at ${world.at} in ${Math.round(performance.now() - started)} ms`);
       document.body.dataset.previews = String(++pending);
     },
@@ -340,7 +345,7 @@ async function main() {
     clearTimeout(timer);
     update();
   });
-  $("#filter").addEventListener("input", renderTable);
+  $("#filter").addEventListener("input", filter);
   $("#login-form").addEventListener("submit", simulate);
   $("#reset").addEventListener("click", () => load(world.doc, world.populationDoc));
   $("#progress").hidden = true;

@@ -59,6 +59,16 @@ test("the console's preview is the engine's", async () => {
     assert.ok(expected.became_assigned > 0 && expected.became_unassigned > 0, "the edit changes something");
     const rows = await page.$$eval("#changes tbody tr", (trs) => trs.length);
     assert.ok(rows > 0);
+    // The filter runs in the worker, over every changed user; the table shows its answer.
+    const everyone = await page.textContent("#changed-count");
+    const someone = await page.$eval("#changes tbody tr:last-child", (tr) => tr.dataset.user);
+    await page.fill("#filter", someone);
+    await page.waitForFunction((all) => document.querySelector("#changed-count").textContent !== all, everyone);
+    const listed = await page.$$eval("#changes tbody tr", (trs) => trs.map((tr) => tr.dataset.user));
+    assert.equal(listed[0], someone);
+    assert.ok(listed.length < rows, `${listed.length} rows for \`${someone}\``);
+    await page.fill("#filter", "");
+    await page.waitForFunction((all) => document.querySelector("#changed-count").textContent === all, everyone);
 
     // A login simulated in the page.
     await page.fill('#login-form input[name="user"]', "user0001");
