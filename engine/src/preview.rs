@@ -589,6 +589,19 @@ pub fn preview(current: &Policy, proposed: &Policy, population: &Population, at:
     report
 }
 
+impl Report {
+    /// The report as JSON text, written into a buffer sized for it up front (about 500
+    /// bytes a listed user): a million-user report's text is tens of megabytes, and grown
+    /// by doubling it would be copied over and over (in WebAssembly, each growth of the
+    /// module's memory too).
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        let mut out = Vec::with_capacity(1024 + self.changes.len().saturating_mul(512));
+        serde_json::to_writer(&mut out, self)?;
+        // serde_json writes UTF-8 only.
+        String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.utf8_error()))
+    }
+}
+
 /// The preview from documents: two policies, a population and an RFC 3339 time.
 pub fn preview_json(current: &str, proposed: &str, population: &str, at: &str) -> Result<Report, Error> {
     fn which(side: &'static str) -> impl Fn(Error) -> Error {

@@ -26,17 +26,12 @@ fn throw(err: e::Error) -> JsValue {
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    to_js_sized(value, 0)
+    let text = serde_json::to_string(value).map_err(json_error)?;
+    js_sys::JSON::parse(&text)
 }
 
-/// [`to_js`] with the text's expected size reserved up front: a large report's text grows
-/// in one step instead of through a series of copies, each a memory growth.
-fn to_js_sized<T: Serialize>(value: &T, expected: usize) -> Result<JsValue, JsValue> {
-    let fail = |e: String| JsValue::from(js_sys::Error::new(&e));
-    let mut text = Vec::with_capacity(expected);
-    serde_json::to_writer(&mut text, value).map_err(|e| fail(e.to_string()))?;
-    let text = String::from_utf8(text).map_err(|e| fail(e.to_string()))?;
-    js_sys::JSON::parse(&text)
+fn json_error(e: serde_json::Error) -> JsValue {
+    JsValue::from(js_sys::Error::new(&e.to_string()))
 }
 
 /// A document as bytes for the engine to decode: JSON text, the bytes it arrived in
@@ -163,8 +158,7 @@ pub fn preview(
     at: &str,
 ) -> Result<JsValue, JsValue> {
     let report = e::preview::preview(&current.0, &proposed.0, &population.0, timestamp(at)?);
-    // About 500 bytes of JSON a listed user.
-    to_js_sized(&report, 1024 + report.changes.len().saturating_mul(512))
+    js_sys::JSON::parse(&report.to_json().map_err(json_error)?)
 }
 
 /// A stored state, checked and with every list present (`invalid_state`).

@@ -354,12 +354,16 @@ fn run(command: Command, format: Format, limits: &Limits) -> Result<Outcome, Cli
                 &read(&population, DocumentKind::State)?,
                 &at,
             )?;
-            let value: serde_json::Value = serde_json::from_str(&report).map_err(|e| {
+            let not_json = |e: serde_json::Error| {
                 CliError::from(mdm_host::HostError::Protocol(format!("the report is not JSON: {e}")))
-            })?;
-            match format {
-                Format::Json => print_json(&value, format)?,
-                _ => print_preview(&value),
+            };
+            if format == Format::Json {
+                // Already the one compact JSON document to print: checked, not rebuilt
+                // (a million-user report is tens of megabytes).
+                serde_json::from_str::<serde::de::IgnoredAny>(&report).map_err(not_json)?;
+                outln!("{report}");
+            } else {
+                print_preview(&serde_json::from_str(&report).map_err(not_json)?);
             }
             Ok(Outcome::Ok)
         }
