@@ -183,14 +183,18 @@ pub(crate) fn collect<T: DeserializeOwned>(
     kind: DocumentKind,
 ) -> (Option<T>, Vec<Error>, Patches) {
     let mut errors: Vec<Error> = Vec::new();
-    match from_str::<T>(text, kind) {
+    let first = match from_str::<T>(text, kind) {
         Ok(doc) => return (Some(doc), errors, Patches::default()),
-        Err(e) if e.message().starts_with("duplicate field ") => errors.push(e),
-        Err(_) => {}
+        Err(e) => e,
+    };
+    if first.message().starts_with("duplicate field ") {
+        errors.push(first.clone());
     }
-    let mut value: Value = match serde_json::from_str(text) {
-        Ok(value) => value,
-        Err(e) => return (None, vec![kind.error("", e.to_string())], Patches::default()),
+    // The text is JSON (the caller checked), but a value nested past serde_json's depth
+    // limit cannot be parsed whole: the first error is then the only one, as the decoder
+    // reported it.
+    let Ok(mut value) = serde_json::from_str::<Value>(text) else {
+        return (None, vec![first], Patches::default());
     };
     let mut patches = Patches::default();
     let mut removed: Vec<String> = Vec::new();

@@ -97,6 +97,16 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let e = Policy::from_json(&deep).expect_err("invalid");
     assert_eq!(e.code(), ErrorCode::InvalidPolicy);
+    // `validate` gives the same first error, though the document cannot be parsed whole.
+    let doc = format!(r#"{{"schema":"mdm.policy/v1","assignment":{deep}}}"#);
+    let e = Policy::from_json(&doc).expect_err("invalid");
+    assert_eq!(e.pointer(), "/assignment");
+    let v = validate(&doc);
+    assert_eq!(v.errors.len(), 1);
+    assert_eq!(
+        (v.errors[0].pointer.as_str(), v.errors[0].message.as_str()),
+        (e.pointer(), e.message().as_str())
+    );
     // A field the engine does not read is skipped without recursing (serde_json skips
     // iteratively), so the event's own error is the one reported.
     let event = format!(r#"{{"type":"login","extra":{deep}}}"#);
