@@ -35,7 +35,8 @@ export async function measure(n, executablePath = process.env.CHROMIUM ?? "/usr/
     const page = await browser.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${server.address().port}/console/blank`).catch(() => {});
+    // Any page of the origin will do: the worker must be of the same origin.
+    await page.goto(`http://127.0.0.1:${server.address().port}/index.mjs`);
     const result = await page.evaluate(
       async ({ n, generator, docs }) => {
         const population = new Function(`return (${generator})`)()(n);
