@@ -240,6 +240,16 @@ impl DocumentKind {
         crate::json::utf8(bytes, self)
     }
 
+    /// The document's text parsed as a JSON value, read as the engine reads its
+    /// documents: a name repeated in any object is an error at the name (`duplicate
+    /// field`), where `serde_json::Value` would keep the last one; a syntax error is at
+    /// the root. For a caller that reshapes a document before the engine decodes it (the
+    /// service adds a login's `type` and `at`), so that it cannot read a repeated name
+    /// one way while the engine reads it another.
+    pub fn value(self, text: &str) -> Result<serde_json::Value, Error> {
+        crate::json::value(text, self)
+    }
+
     /// An error in this kind of document, at `pointer`.
     pub fn error(self, pointer: impl Into<String>, message: impl Into<String>) -> Error {
         let (pointer, message) = (pointer.into(), message.into());

@@ -261,6 +261,11 @@ where
 /// as everywhere else, where `serde_json::Value` would keep the last one.
 struct Unique(Value);
 
+/// `text` as a [`Unique`] value.
+pub(crate) fn value(text: &str, kind: DocumentKind) -> Result<Value, Error> {
+    from_str::<Unique>(text, kind).map(|Unique(v)| v)
+}
+
 /// An optional [`Unique`] value, for `#[serde(deserialize_with)]`; `null` is `None`.
 pub(crate) fn unique<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Option::<Unique>::deserialize(d).map(|v| v.map(|Unique(v)| v))

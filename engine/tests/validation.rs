@@ -350,3 +350,15 @@ fn errors_deep_in_arrays_point_at_the_element() {
     assert_eq!(p, "/assignment/groups/1");
     assert!(m.starts_with("invalid type: integer `7`"), "{m}");
 }
+
+#[test]
+fn a_value_is_read_as_documents_are() {
+    use mdm_engine::DocumentKind;
+    let v = DocumentKind::Event.value(r#"{"user":"alice","device":{"apps":[{"id":"a"}]}}"#).expect("value");
+    assert_eq!(v["device"]["apps"][0]["id"], "a");
+    let e = DocumentKind::Event.value(r#"{"device":{"apps":[{"id":"a","id":"b"}]}}"#).expect_err("repeated");
+    assert_eq!((e.code(), e.pointer()), (ErrorCode::InvalidEvent, "/device/apps/0/id"));
+    assert_eq!(e.message(), "duplicate field `id`");
+    let e = DocumentKind::State.value(r#"{"devices": [}"#).expect_err("syntax");
+    assert_eq!((e.code(), e.pointer()), (ErrorCode::InvalidState, ""));
+}

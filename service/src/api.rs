@@ -110,13 +110,19 @@ fn body(app: &App, b: Result<Bytes, BytesRejection>) -> Result<Bytes, ServiceErr
 }
 
 /// A JSON object body.
+///
+/// Read as the engine reads its documents: a name given twice is refused at the name,
+/// rather than the service keeping one and the engine never seeing the other.
 fn object(bytes: &[u8]) -> Result<Map<String, Value>, ServiceError> {
-    match serde_json::from_slice::<Value>(bytes) {
+    let not_json = |message: &str| ServiceError::bad("", format!("the body is not JSON: {message}"));
+    let text = std::str::from_utf8(bytes).map_err(|e| not_json(&e.to_string()))?;
+    match DocumentKind::Event.value(text) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(other) => {
             Err(ServiceError::bad("", format!("the body must be a JSON object, got {}", kind(&other))))
         }
-        Err(e) => Err(ServiceError::bad("", format!("the body is not JSON: {e}"))),
+        Err(e) if e.pointer().is_empty() => Err(not_json(&e.message())),
+        Err(e) => Err(ServiceError::bad(e.pointer(), e.message())),
     }
 }
 

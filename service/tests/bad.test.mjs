@@ -21,6 +21,8 @@ for (const db of databases()) {
     const cases = [
       ["malformed JSON", "POST", "/v1/login", { token: "gateway", raw: '{"user": "alice", ' }, 400, "service.bad_request", ""],
       ["a JSON array", "POST", "/v1/login", { token: "gateway", raw: "[]" }, 400, "service.bad_request", ""],
+      ["a name given twice", "POST", "/v1/login", { token: "gateway", raw: '{"user": "alice", "user": "mallory", "device": {"device_id": "A1", "os_type": "ios"}}' }, 400, "service.bad_request", "/user"],
+      ["a device field given twice", "POST", "/v1/login", { token: "gateway", raw: '{"user": "alice", "device": {"device_id": "A1", "os_type": "ios", "device_id": "B2"}}' }, 400, "service.bad_request", "/device/device_id"],
       ["an unknown field", "POST", "/v1/login", { token: "gateway", body: { user: "alice", device: phone("A1"), grups: [] } }, 400, "service.bad_request", "/grups"],
       ["a group that is not a string", "POST", "/v1/login", { token: "gateway", body: { user: "alice", groups: [7], device: phone("A1") } }, 400, "service.bad_request", "/groups/0"],
       ["a device without an id", "POST", "/v1/login", { token: "gateway", body: { user: "alice", device: { os_type: "ios" } } }, 400, "invalid_event", "/device/device_id"],
