@@ -131,7 +131,7 @@ struct RawEvent {
 
 /// `value`, a part of the event at `prefix`, decoded; its errors point into the event.
 fn part<T: serde::de::DeserializeOwned>(value: &serde_json::Value, prefix: &str) -> Result<T, Error> {
-    json::from_value(value, DocumentKind::Event)
+    json::reread(value, DocumentKind::Event)
         .map_err(|e| invalid(&format!("{prefix}{}", e.pointer()), e.message()))
 }
 

@@ -112,10 +112,23 @@ pub(crate) fn utf8(bytes: &[u8], kind: DocumentKind) -> Result<&str, Error> {
         .map_err(|e| kind.error("", format!("not UTF-8: invalid byte at offset {}", e.valid_up_to())))
 }
 
-/// Decodes an already parsed value, through its text: the one decoder, at the cost of
-/// writing the value out (callers holding a `Value` are tools and tests, not hot paths).
-pub(crate) fn from_value<T: DeserializeOwned>(value: &Value, kind: DocumentKind) -> Result<T, Error> {
+/// Decodes a value the engine parsed itself (a login's device, a policy being
+/// validated), through its text: the one decoder the WebAssembly modules carry for each
+/// type, where [`from_value`] would compile another.
+pub(crate) fn reread<T: DeserializeOwned>(value: &Value, kind: DocumentKind) -> Result<T, Error> {
     from_str(&value.to_string(), kind)
+}
+
+/// Decodes an already parsed value (the service's requests, the CLI's and the test kit's
+/// documents), through the same wrapper as text: the same shapes, the same pointers.
+/// Only native callers hold a `Value`, so the WebAssembly modules carry no copy of it.
+pub(crate) fn from_value<'de, T: Deserialize<'de>>(
+    value: &'de Value,
+    kind: DocumentKind,
+) -> Result<T, Error> {
+    let track = Track::default();
+    T::deserialize(Tracked { de: value, track: &track })
+        .map_err(|e| to_error(track.pointer(), e.to_string(), kind))
 }
 
 /// The most errors one validation reports: a document that is wrong everywhere is
@@ -199,7 +212,7 @@ pub(crate) fn collect<T: DeserializeOwned>(
     let mut patches = Patches::default();
     let mut removed: Vec<String> = Vec::new();
     while errors.len() < MAX_ISSUES {
-        let e = match from_value::<T>(&value, kind) {
+        let e = match reread::<T>(&value, kind) {
             Ok(doc) => return (Some(doc), errors, patches),
             Err(e) => e,
         };

@@ -603,7 +603,7 @@ impl Policy {
 
     /// Same as [`Policy::from_json`], from a parsed JSON value.
     pub fn from_value(value: &serde_json::Value) -> Result<Policy, Error> {
-        Policy::from_json(&value.to_string())
+        Policy::compile(json::from_value(value, DocumentKind::Policy)?)
     }
 
     /// Validates and compiles a typed document.

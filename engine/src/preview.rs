@@ -59,15 +59,19 @@ pub(crate) struct PopulationDoc {
 impl Population {
     /// Decodes a population document; errors are `invalid_state`.
     pub fn from_json(text: &str) -> Result<Population, Error> {
-        let parts: Parts<'_> = json::from_str(text, DocumentKind::State)?;
-        let p = Population::join(parts.directory, parts.state, parts.groups.names)?;
-        p.check()?;
-        Ok(p)
+        Population::of(json::from_str(text, DocumentKind::State)?)
     }
 
     /// Same as [`Population::from_json`], from a parsed value.
     pub fn from_value(value: &serde_json::Value) -> Result<Population, Error> {
-        Population::from_json(&value.to_string())
+        Population::of(json::from_value(value, DocumentKind::State)?)
+    }
+
+    /// The population a document's decoded parts make, checked.
+    fn of(parts: Parts<'_>) -> Result<Population, Error> {
+        let p = Population::join(parts.directory, parts.state, parts.groups.names)?;
+        p.check()?;
+        Ok(p)
     }
 
     fn check(&self) -> Result<(), Error> {

@@ -362,3 +362,36 @@ fn a_value_is_read_as_documents_are() {
     let e = DocumentKind::State.value(r#"{"devices": [}"#).expect_err("syntax");
     assert_eq!((e.code(), e.pointer()), (ErrorCode::InvalidState, ""));
 }
+
+/// A document decoded from a parsed value fails where and as its text does.
+#[test]
+fn values_and_texts_fail_alike() {
+    let events = [
+        r#"{"type":"login","user":"a","at":"2026-11-22T10:00:00Z","device":{"os_type":"ios"}}"#,
+        r#"{"type":"login","user":"a","at":"yesterday","device":{"device_id":"A1","os_type":"ios"}}"#,
+        r#"{"type":"login","user":7,"at":"2026-11-22T10:00:00Z"}"#,
+        r#"{"type":"login","user":"a","at":"2026-11-22T10:00:00Z","device":{"device_id":"A1","os_type":"palm"}}"#,
+    ];
+    for text in events {
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        let (a, b) = (Event::from_json(text).unwrap_err(), Event::from_value(&value).unwrap_err());
+        assert_eq!((a.pointer(), a.message()), (b.pointer(), b.message()), "{text}");
+    }
+    let states =
+        [r#"{"devices":[{"device_id":"A1","os_type":"ios"}]}"#, r#"{"devices":{}}"#, r#"{"devicez":[]}"#];
+    for text in states {
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        let (a, b) = (UserState::from_json(text).unwrap_err(), UserState::from_value(&value).unwrap_err());
+        assert_eq!((a.pointer(), a.message()), (b.pointer(), b.message()), "{text}");
+    }
+    let policies = [
+        r#"{"schema":"mdm.policy/v1","assignment":{"grups":[]}}"#,
+        r#"{"schema":"mdm.policy/v1","assignment":[true]}"#,
+        r#"{"schema":"mdm.policy/v1","assigned":{"on_new_device":"maybe"}}"#,
+    ];
+    for text in policies {
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        let (a, b) = (Policy::from_json(text).unwrap_err(), Policy::from_value(&value).unwrap_err());
+        assert_eq!((a.pointer(), a.message()), (b.pointer(), b.message()), "{text}");
+    }
+}
