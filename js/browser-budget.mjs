@@ -1,10 +1,10 @@
-// The preview at scale in headless Chromium, as the console runs it: the population's
-// bytes (already in the page's memory) are transferred to the console's preview worker
-// (console/preview-worker.js), parsed there, and previewed; then a second preview after
-// an edit, the population already loaded. While the worker works the page's thread runs a
+// The preview at scale in headless Chromium, as the console runs it: through the
+// console's own page-side module (console/engine-worker.js), the population's bytes
+// (already in the page's memory) are transferred to its preview worker, parsed there, and
+// previewed; then a second preview after an edit, the population already loaded. While the worker works the page's thread runs a
 // 10 ms timer, and the longest gap between its ticks says whether the page stayed
 // responsive. `make budgets` runs it at 1M users; the test command at 10k.
-import { chromium } from "playwright-core";
+import { launch, openPage } from "./chromium.mjs";
 import { serve } from "./serve.mjs";
 
 export const CURRENT = '{"schema":"mdm.policy/v1","assignment":{"groups":["g1","g2"]}}';
@@ -28,35 +28,20 @@ export function population(n) {
  * Measures `n` users in Chromium: `{ bytes, loadAndPreviewMs, secondMs, longestGapMs,
  * stages, first, second }` (the two reports' summaries).
  */
-export async function measure(n, executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium") {
+export async function measure(n) {
   const server = await serve(0);
-  const browser = await chromium.launch({ executablePath, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+  const browser = await launch();
   try {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { page, errors } = await openPage(browser);
     // Any page of the origin will do: the worker must be of the same origin.
     await page.goto(`http://127.0.0.1:${server.address().port}/index.mjs`);
     const result = await page.evaluate(
       async ({ n, generator, docs }) => {
         const population = new Function(`return (${generator})`)()(n);
         const bytes = population.length;
-        const worker = new Worker("/console/preview-worker.js", { type: "module" });
+        const { previewWorker } = await import("/console/engine-worker.js");
         const stages = [];
-        let next = 0;
-        const waiting = new Map();
-        worker.onmessage = ({ data }) => {
-          if (data.stage) return void stages.push(data.stage);
-          const w = waiting.get(data.id);
-          waiting.delete(data.id);
-          if (data.error) w.reject(new Error(`${data.error.code} ${data.error.pointer}: ${data.error.message}`));
-          else w.resolve(data);
-        };
-        const ask = (message, transfer = []) => new Promise((resolve, reject) => {
-          const id = ++next;
-          waiting.set(id, { resolve, reject });
-          worker.postMessage({ ...message, id }, transfer);
-        });
+        const ask = previewWorker((stage) => stage && stages.push(stage));
         // The module is fetched and compiled before the clock starts: the console has it
         // loaded before an admin picks a file.
         await ask({ current: docs.current });
@@ -74,7 +59,6 @@ export async function measure(n, executablePath = process.env.CHROMIUM ?? "/usr/
         const { summary: second } = await ask({ proposed: docs.edited, at: docs.at });
         const t2 = performance.now();
         clearInterval(timer);
-        worker.terminate();
         return { bytes, users, loadAndPreviewMs: t1 - t0, secondMs: t2 - t1, longestGapMs, stages,
           first, second };
       },

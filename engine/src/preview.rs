@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use std::cell::Cell;
 use std::marker::PhantomData;
 
 use rustc_hash::FxHashMap;
@@ -177,36 +178,10 @@ impl<'de> Interner<'de> {
     }
 }
 
-/// The directory: user id to the user's groups, interned as they are read.
-struct Directory<'a, 'de>(&'a mut Interner<'de>);
-
-impl<'de> de::DeserializeSeed<'de> for Directory<'_, 'de> {
-    type Value = Vec<(Key<'de>, Groups)>;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> de::Visitor<'de> for Directory<'_, 'de> {
-    type Value = Vec<(Key<'de>, Groups)>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a map")
-    }
-
-    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1 << 16));
-        while let Some(user) = map.next_key_seed(json::KeySeed)? {
-            let groups = map.next_value_seed(GroupList(&mut *self.0))?;
-            out.push((user, groups));
-        }
-        Ok(out)
-    }
-}
-
-/// One user's groups.
-struct GroupList<'a, 'de>(&'a mut Interner<'de>);
+/// One user's groups, interned as they are read. Every user's list is read with a copy
+/// of this seed, so the interner they share sits in a `Cell`, taken out for each list.
+#[derive(Clone, Copy)]
+struct GroupList<'a, 'de>(&'a Cell<Interner<'de>>);
 
 impl<'de> de::DeserializeSeed<'de> for GroupList<'_, 'de> {
     type Value = Groups;
@@ -224,11 +199,17 @@ impl<'de> de::Visitor<'de> for GroupList<'_, 'de> {
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Groups, A::Error> {
-        let mut groups = Groups::new();
-        while let Some(name) = seq.next_element_seed(json::KeySeed)? {
-            groups.push(self.0.intern(name)?);
-        }
-        Ok(groups)
+        let mut interner = self.0.take();
+        let mut read = || {
+            let mut groups = Groups::new();
+            while let Some(name) = seq.next_element_seed(json::KeySeed)? {
+                groups.push(interner.intern(name)?);
+            }
+            Ok(groups)
+        };
+        let groups = read();
+        self.0.set(interner);
+        groups
     }
 }
 
@@ -259,35 +240,36 @@ impl<'de> de::Visitor<'de> for PopulationVisitor {
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Parts<'de>, A::Error> {
         let mut directory = None;
         let mut state = None;
-        let mut groups = Interner::default();
+        let groups = Cell::new(Interner::default());
         while let Some(field) = map.next_key::<Field>()? {
             match field {
                 Field::Directory if directory.is_some() => {
                     return Err(de::Error::duplicate_field("directory"));
                 }
                 Field::State if state.is_some() => return Err(de::Error::duplicate_field("state")),
-                Field::Directory => directory = Some(map.next_value_seed(Directory(&mut groups))?),
-                Field::State => state = Some(map.next_value_seed(Entries(PhantomData))?),
+                Field::Directory => directory = Some(map.next_value_seed(Entries(GroupList(&groups)))?),
+                Field::State => state = Some(map.next_value_seed(Entries(PhantomData::<UserState>))?),
             }
         }
+        let groups = groups.into_inner();
         Ok(Parts { directory: directory.unwrap_or_default(), state: state.unwrap_or_default(), groups })
     }
 }
 
-/// A JSON object's entries in document order: cheaper to build than a map, and sorted
-/// once when the population is joined.
-struct Entries<T>(PhantomData<T>);
+/// A JSON object's entries in document order, each value read with a copy of the seed:
+/// cheaper to build than a map, and sorted once when the population is joined.
+struct Entries<S>(S);
 
-impl<'de, T: Deserialize<'de>> de::DeserializeSeed<'de> for Entries<T> {
-    type Value = Vec<(Key<'de>, T)>;
+impl<'de, S: de::DeserializeSeed<'de> + Clone> de::DeserializeSeed<'de> for Entries<S> {
+    type Value = Vec<(Key<'de>, S::Value)>;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de, T: Deserialize<'de>> de::Visitor<'de> for Entries<T> {
-    type Value = Vec<(Key<'de>, T)>;
+impl<'de, S: de::DeserializeSeed<'de> + Clone> de::Visitor<'de> for Entries<S> {
+    type Value = Vec<(Key<'de>, S::Value)>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a map")
@@ -296,7 +278,7 @@ impl<'de, T: Deserialize<'de>> de::Visitor<'de> for Entries<T> {
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1 << 16));
         while let Some(key) = map.next_key_seed(json::KeySeed)? {
-            let value = map.next_value::<T>()?;
+            let value = map.next_value_seed(self.0.clone())?;
             out.push((key, value));
         }
         Ok(out)

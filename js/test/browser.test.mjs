@@ -5,12 +5,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { executablePath, launch, openPage } from "../chromium.mjs";
 import { Policy, Population, preview } from "../node.mjs";
 import { serve } from "../serve.mjs";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
-const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const sample = JSON.parse(readFileSync(new URL("../console/sample.json", import.meta.url), "utf8"));
 
 async function summaryOnScreen(page) {
@@ -27,16 +26,9 @@ async function changeAndWait(page, selector, value) {
 test("the console's preview is the engine's", async () => {
   assert.ok(existsSync(executablePath), `${executablePath} is missing: make test installs Debian's chromium`);
   const server = await serve(0);
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { page, errors } = await openPage(browser, { viewport: { width: 1400, height: 1000 } });
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
     await page.waitForFunction(() => document.body.dataset.ready === "1", null, { timeout: 20000 });
     const firstRender = await page.evaluate(() => window.__mdm.firstRender);
@@ -137,11 +129,9 @@ test("the console's preview is the engine's", async () => {
 
 test("js/README.md's Web Worker example previews off the page's thread", async () => {
   const server = await serve(0);
-  const browser = await chromium.launch({ executablePath, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+  const browser = await launch();
   try {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { page, errors } = await openPage(browser);
     const origin = `http://127.0.0.1:${server.address().port}`;
     await page.goto(`${origin}/`);
     const readme = readFileSync(`${repo}js/README.md`, "utf8");

@@ -3,19 +3,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
+// Chromium as the JS package's own browser tests launch it (playwright-core is its dev
+// dependency).
+import { executablePath, launch } from "../../js/chromium.mjs";
 import { databases, start, call, login, phone, repo, ADMIN } from "./harness.mjs";
-
-// playwright-core is the JS package's dev dependency.
-const { chromium } = createRequire(join(repo, "js/package.json"))("playwright-core");
-const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const launch = () => chromium.launch({
-  executablePath,
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
 
 const POLICY = {
   schema: "mdm.policy/v1",
