@@ -5,7 +5,7 @@ use serde::Deserialize;
 use crate::decide::AdminAction;
 use crate::device::{Device, Text, UserState};
 use crate::error::{DocumentKind, Error};
-use crate::json;
+use crate::json::{self, Raw};
 use crate::manage::{Approver, EnrollmentMethod, InstalledApp, MAX_INSTALLED_APPS};
 use crate::policy::MAX_ID_BYTES;
 use crate::time::Timestamp;
@@ -96,8 +96,7 @@ impl Event {
     /// Decodes an event document. Unknown top-level fields are ignored (a gateway may
     /// send more than the engine reads); missing or malformed ones are `invalid_event`.
     pub fn from_value(value: &serde_json::Value) -> Result<Event, Error> {
-        let raw: RawEvent = json::from_value(value, DocumentKind::Event)?;
-        raw.into_event()
+        Event::from_json(&value.to_string())
     }
 
     /// Same as [`Event::from_value`], from bytes that must be UTF-8.
@@ -107,46 +106,66 @@ impl Event {
 
     /// Same as [`Event::from_value`], from text.
     pub fn from_json(text: &str) -> Result<Event, Error> {
-        let raw: RawEvent = json::from_str(text, DocumentKind::Event)?;
+        let raw: RawEvent<'_> = json::from_str(text, DocumentKind::Event)?;
         raw.into_event()
     }
 }
 
+/// The event as its text has it. The parts whose meaning depends on the event's type
+/// are kept as text and decoded once the type is known, their errors prefixed with
+/// where they are.
 #[derive(Deserialize)]
-struct RawEvent {
+struct RawEvent<'a> {
     #[serde(rename = "type")]
     kind: String,
     user: Option<String>,
     at: Option<Timestamp>,
-    #[serde(default, deserialize_with = "json::unique")]
-    device: Option<serde_json::Value>,
+    #[serde(borrow)]
+    device: Option<Raw<'a>>,
     device_id: Option<Text>,
-    #[serde(default, deserialize_with = "json::unique")]
-    by: Option<serde_json::Value>,
-    #[serde(default, deserialize_with = "json::unique")]
-    from_device: Option<serde_json::Value>,
-    #[serde(default, deserialize_with = "json::unique")]
-    method: Option<serde_json::Value>,
+    #[serde(borrow)]
+    by: Option<Raw<'a>>,
+    #[serde(borrow)]
+    from_device: Option<Raw<'a>>,
+    #[serde(borrow)]
+    method: Option<Raw<'a>>,
 }
 
-/// `value`, a part of the event at `prefix`, decoded; its errors point into the event.
-fn part<T: serde::de::DeserializeOwned>(value: &serde_json::Value, prefix: &str) -> Result<T, Error> {
-    json::reread(value, DocumentKind::Event)
+/// `raw`, a part of the event at `prefix`, decoded; its errors point into the event.
+fn part<'a, T: serde::Deserialize<'a>>(raw: Raw<'a>, prefix: &str) -> Result<T, Error> {
+    json::from_str(raw.0, DocumentKind::Event)
         .map_err(|e| invalid(&format!("{prefix}{}", e.pointer()), e.message()))
 }
 
+/// A part that should be a string, as that string; `None` for any other value.
+fn text(raw: Raw<'_>) -> Option<String> {
+    raw.0.starts_with('"').then(|| json::from_str::<String>(raw.0, DocumentKind::Event).ok()).flatten()
+}
+
+/// What the login device says besides its attributes: the apps it reports.
+#[derive(Deserialize)]
+struct DeviceParts<'a> {
+    #[serde(borrow)]
+    apps: Option<Raw<'a>>,
+}
+
 /// The login device and the apps it reports.
-fn login_device(value: &serde_json::Value) -> Result<(Device, Vec<InstalledApp>), Error> {
-    let device: Device = part(value, "/device")?;
-    let apps = match value.get("apps") {
-        None | Some(serde_json::Value::Null) => Vec::new(),
-        Some(serde_json::Value::Array(list)) if list.len() > MAX_INSTALLED_APPS => {
-            return Err(invalid(
-                "/device/apps",
-                format!("must list at most {MAX_INSTALLED_APPS} apps, got {}", list.len()),
-            ));
+fn login_device(raw: Raw<'_>) -> Result<(Device, Vec<InstalledApp>), Error> {
+    let device: Device = part(raw, "/device")?;
+    let parts: DeviceParts<'_> = part(raw, "/device")?;
+    let apps = match parts.apps {
+        None => Vec::new(),
+        Some(list) => {
+            if let Ok(count) = json::from_str::<json::Count>(list.0, DocumentKind::Event)
+                && count.0 > MAX_INSTALLED_APPS
+            {
+                return Err(invalid(
+                    "/device/apps",
+                    format!("must list at most {MAX_INSTALLED_APPS} apps, got {}", count.0),
+                ));
+            }
+            part(list, "/device/apps")?
         }
-        Some(list) => part(list, "/device/apps")?,
     };
     Ok((device, apps))
 }
@@ -155,7 +174,7 @@ fn invalid(pointer: &str, message: impl Into<String>) -> Error {
     DocumentKind::Event.error(pointer, message)
 }
 
-impl RawEvent {
+impl RawEvent<'_> {
     fn into_event(self) -> Result<Event, Error> {
         let action = match self.kind.as_str() {
             "login" => None,
@@ -182,7 +201,7 @@ impl RawEvent {
         Ok(match action {
             None => {
                 let device = self.device.ok_or_else(|| invalid("/device", "missing field `device`"))?;
-                let (device, apps) = login_device(&device)?;
+                let (device, apps) = login_device(device)?;
                 Event::Login(Login { user, at, device, apps })
             }
             Some(action) => {
@@ -190,24 +209,22 @@ impl RawEvent {
                     self.device_id.ok_or_else(|| invalid("/device_id", "missing field `device_id`"))?;
                 let mut admin = Admin::new(action, user, device_id, at);
                 if action == AdminAction::Approve {
-                    admin.by = match &self.by {
+                    admin.by = match self.by {
                         None => Approver::Admin,
-                        Some(by) => by.as_str().and_then(Approver::parse).ok_or_else(|| {
-                            invalid("/by", format!("unknown approver {by}, expected `admin` or `self`"))
+                        Some(by) => text(by).as_deref().and_then(Approver::parse).ok_or_else(|| {
+                            invalid("/by", format!("unknown approver {}, expected `admin` or `self`", by.0))
                         })?,
                     };
-                    admin.from_device = match self.from_device {
-                        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
-                        _ => None,
-                    };
+                    admin.from_device = self.from_device.and_then(text).filter(|s| !s.is_empty());
                 }
                 if action == AdminAction::Enrolled {
                     let method = self.method.ok_or_else(|| invalid("/method", "missing field `method`"))?;
-                    admin.method = Some(method.as_str().and_then(EnrollmentMethod::parse).ok_or_else(|| {
+                    admin.method = Some(text(method).as_deref().and_then(EnrollmentMethod::parse).ok_or_else(|| {
                         invalid(
                             "/method",
                             format!(
-                                "unknown enrollment method {method}, expected `ios_profile`, `android_work_profile`, `samsung_knox` or `android_device_admin`"
+                                "unknown enrollment method {}, expected `ios_profile`, `android_work_profile`, `samsung_knox` or `android_device_admin`",
+                                method.0
                             ),
                         )
                     })?);

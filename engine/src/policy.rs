@@ -723,8 +723,8 @@ impl Policy {
 ///
 /// The first error is the one [`Policy::from_json`] returns.
 pub fn validate(text: &str) -> Validation {
-    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
-        return Validation::syntax(DocumentKind::Policy.error("", e.to_string()).message());
+    if let Err(e) = json::check(text, DocumentKind::Policy) {
+        return Validation::syntax(e.message());
     }
     let (doc, decoding, patches) = json::collect::<PolicyDoc>(text, DocumentKind::Policy);
     let mut v = Validation {

@@ -65,7 +65,7 @@ impl Population {
 
     /// Same as [`Population::from_json`], from a parsed value.
     pub fn from_value(value: &serde_json::Value) -> Result<Population, Error> {
-        Population::of(json::from_value(value, DocumentKind::State)?)
+        Population::from_json(&value.to_string())
     }
 
     /// The population a document's decoded parts make, checked.

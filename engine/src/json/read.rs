@@ -1,0 +1,1194 @@
+//! The JSON reader every document is decoded with: a serde [`Deserializer`] over the
+//! document's text that records, as an error travels out, the path it came through.
+//!
+//! Why not `serde_json`'s deserializer: behind a path-tracking wrapper it cost the
+//! browser module about 45 KB of its 200 KB (its number parsing, its float printing for
+//! messages, the wrapper's second copy of every visitor), and the wrapper's indirection
+//! cost a population's parse a third of its time. The small no-std readers
+//! (`serde-json-core`, `miniserde`, `nanoserde`) drop what the contract needs: the
+//! offending value in the message, a nesting limit, a syntax error's line and column.
+//! What this reader does beyond them, each for a reason:
+//! - a struct is built only from a JSON object, an enum only from a string (serde's
+//!   derived structs would accept `[true]` for `{"organization": true}`);
+//! - an error knows the member or element it is in (its byte offset), so validation can
+//!   read the document again without it ([`Reader::skipping`]);
+//! - [`Raw`] hands a part of a document on as its text, checked for repeated names, to be
+//!   decoded later with its own errors (a login's device).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::value::{BorrowedStrDeserializer, StrDeserializer};
+use serde::de::{self, DeserializeSeed, Deserializer, Expected, MapAccess, SeqAccess, Unexpected, Visitor};
+
+/// How deep arrays and objects may nest in a value that is decoded (as `serde_json`
+/// allows): the decoder recurses once per level. A value that is only skipped (a field
+/// the engine does not read) is skipped without recursion, at any depth.
+const MAX_DEPTH: u32 = 128;
+
+/// The newtype name that asks the reader for a value's text (see [`Raw`]).
+const RAW: &str = "$mdm::json::Raw";
+
+/// The newtype name that asks the reader to read a value through, checking its objects
+/// for repeated names (see [`Names`]).
+const NAMES: &str = "$mdm::json::Names";
+
+/// A decoding failure: its message, the path it travelled out through (innermost step
+/// first) and the smallest member or element around it.
+#[derive(Debug)]
+pub(crate) struct ReadError(Box<Fault>);
+
+#[derive(Debug)]
+struct Fault {
+    message: String,
+    syntax: bool,
+    missing: bool,
+    path: Vec<Step>,
+    unit: Option<Unit>,
+}
+
+#[derive(Debug)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// A member (from its name's opening quote) or an array element (from its first byte)
+/// that holds an error: what validation leaves out to read on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unit {
+    /// Where it starts in the text.
+    pub(crate) offset: usize,
+    /// Whether it is an array element (its removal moves the later elements' indices).
+    pub(crate) element: bool,
+}
+
+impl ReadError {
+    fn new(message: String) -> Self {
+        ReadError(Box::new(Fault { message, syntax: false, missing: false, path: Vec::new(), unit: None }))
+    }
+
+    /// A malformed text at `at` (a byte offset): the message says where, by line and
+    /// column, since no field can be pointed at.
+    fn syntax(text: &str, at: usize, what: &str) -> Self {
+        let before = text.as_bytes().get(..at.min(text.len())).unwrap_or_default();
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let column = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
+        let mut e = ReadError::new(format!("{what} at line {line} column {column}"));
+        e.0.syntax = true;
+        e
+    }
+
+    fn step(mut self, step: Step, unit: Unit) -> Self {
+        self.0.path.push(step);
+        self.0.unit.get_or_insert(unit);
+        self
+    }
+
+    /// Whether the text is malformed (rather than a value of the wrong shape).
+    pub(crate) fn is_syntax(&self) -> bool {
+        self.0.syntax
+    }
+
+    /// Whether an object lacks a required field.
+    pub(crate) fn is_missing_field(&self) -> bool {
+        self.0.missing
+    }
+
+    pub(crate) fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    pub(crate) fn unit(&self) -> Option<Unit> {
+        self.0.unit
+    }
+
+    /// The JSON Pointer of the value that failed.
+    pub(crate) fn pointer(&self) -> String {
+        let mut out = String::new();
+        for step in self.0.path.iter().rev() {
+            out.push('/');
+            match step {
+                Step::Key(key) => out.push_str(&super::escape_pointer(key)),
+                Step::Index(i) => out.push_str(&i.to_string()),
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// What a value was, in a message; serde's own wording, except that a JSON `null` is
+/// `null`, and a number is quoted as the document wrote it (printing an `f64` back would
+/// cost the browser module the float formatter, 14 KB).
+struct Was<'a>(Unexpected<'a>);
+
+impl fmt::Display for Was<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Unexpected::Unit => f.write_str("null"),
+            Unexpected::Bool(b) => write!(f, "boolean `{b}`"),
+            Unexpected::Unsigned(n) => write!(f, "integer `{n}`"),
+            Unexpected::Signed(n) => write!(f, "integer `{n}`"),
+            Unexpected::Float(_) => f.write_str("a number with a fraction"),
+            Unexpected::Str(s) => {
+                f.write_str("string \"")?;
+                for c in s.chars() {
+                    match c {
+                        '"' => f.write_str("\\\"")?,
+                        '\\' => f.write_str("\\\\")?,
+                        c if u32::from(c) < 0x20 => write!(f, "\\u{:04x}", u32::from(c))?,
+                        c => fmt::Write::write_char(f, c)?,
+                    }
+                }
+                f.write_str("\"")
+            }
+            Unexpected::Seq => f.write_str("sequence"),
+            Unexpected::Map => f.write_str("map"),
+            Unexpected::Other(other) => f.write_str(other),
+            _ => f.write_str("a value of another kind"),
+        }
+    }
+}
+
+impl de::Error for ReadError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        ReadError::new(msg.to_string())
+    }
+
+    fn invalid_type(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
+        ReadError::new(format!("invalid type: {}, expected {exp}", Was(unexp)))
+    }
+
+    fn invalid_value(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
+        ReadError::new(format!("invalid value: {}, expected {exp}", Was(unexp)))
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        let mut e = ReadError::new(format!("missing field `{field}`"));
+        e.0.missing = true;
+        e
+    }
+}
+
+/// A number as the text has it: an integer that fits 64 bits, or the text of one that
+/// does not or of one with a fraction or an exponent.
+enum Number<'de> {
+    Unsigned(u64),
+    Signed(i64),
+    Other { text: &'de str, integer: bool },
+}
+
+/// The reader: the text, where it is, and how much deeper values may nest.
+pub(crate) struct Reader<'de, 's> {
+    text: &'de str,
+    pos: usize,
+    depth: u32,
+    /// A string with escapes, decoded.
+    scratch: String,
+    /// Members and elements to pass over, by offset, sorted (validation's; empty
+    /// otherwise).
+    skip: &'s [usize],
+}
+
+impl<'de, 's> Reader<'de, 's> {
+    pub(crate) fn new(text: &'de str) -> Self {
+        Reader::skipping(text, &[])
+    }
+
+    /// A reader that passes over the members and elements starting at `skip` (sorted
+    /// offsets of [`Unit`]s) as if the document did not hold them.
+    pub(crate) fn skipping(text: &'de str, skip: &'s [usize]) -> Self {
+        Reader { text, pos: 0, depth: MAX_DEPTH, scratch: String::new(), skip }
+    }
+
+    /// Checks that nothing but whitespace follows the value read.
+    pub(crate) fn end(&mut self) -> Result<(), ReadError> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(self.error("trailing characters")),
+        }
+    }
+
+    /// Checks that the whole text is one JSON value, without decoding it.
+    pub(crate) fn check(text: &'de str) -> Result<(), ReadError> {
+        let mut reader = Reader::new(text);
+        reader.skip_value()?;
+        reader.end()
+    }
+
+    fn byte(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    /// The next byte that is not whitespace.
+    fn peek(&mut self) -> Option<u8> {
+        while let Some(b) = self.byte() {
+            if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                return Some(b);
+            }
+            self.pos += 1;
+        }
+        None
+    }
+
+    fn error(&self, what: &str) -> ReadError {
+        ReadError::syntax(self.text, self.pos, what)
+    }
+
+    /// The end of the text where `what` (a list, an object, a string, a value) goes on.
+    fn eof(&self, what: &str) -> ReadError {
+        ReadError::syntax(self.text, self.text.len().saturating_sub(1), &format!("EOF while parsing {what}"))
+    }
+
+    /// The next byte that is not whitespace, which must be there.
+    fn next_value(&mut self) -> Result<u8, ReadError> {
+        self.peek().ok_or_else(|| self.eof("a value"))
+    }
+
+    fn skipped(&self, offset: usize) -> bool {
+        !self.skip.is_empty() && self.skip.binary_search(&offset).is_ok()
+    }
+
+    fn literal(&mut self, word: &str) -> Result<(), ReadError> {
+        let end = self.pos + word.len();
+        if self.text.get(self.pos..end) == Some(word) {
+            self.pos = end;
+            Ok(())
+        } else if self.text.len() < end
+            && self.text.get(self.pos..).is_some_and(|rest| word.starts_with(rest))
+        {
+            Err(self.eof("a value"))
+        } else {
+            Err(self.error("expected ident"))
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while self.byte().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// A number at the reader (RFC 8259's grammar).
+    fn number(&mut self) -> Result<Number<'de>, ReadError> {
+        let start = self.pos;
+        let negative = self.byte() == Some(b'-');
+        if negative {
+            self.pos += 1;
+        }
+        match self.byte() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            Some(_) => return Err(self.error("invalid number")),
+            None => return Err(self.eof("a value")),
+        }
+        let int_end = self.pos;
+        let mut integer = true;
+        if self.byte() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(self
+                    .byte()
+                    .map_or_else(|| self.eof("a value"), |_| self.error("invalid number")));
+            }
+            integer = false;
+        }
+        if matches!(self.byte(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.byte(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self
+                    .byte()
+                    .map_or_else(|| self.eof("a value"), |_| self.error("invalid number")));
+            }
+            integer = false;
+        }
+        let text = self.text.get(start..self.pos).unwrap_or_default();
+        if integer {
+            let digits = self.text.get(start + usize::from(negative)..int_end).unwrap_or_default();
+            let magnitude =
+                digits.bytes().try_fold(0u64, |n, d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')));
+            match magnitude {
+                Some(n) if !negative => return Ok(Number::Unsigned(n)),
+                Some(n) if n <= 1 << 63 => return Ok(Number::Signed(0i64.wrapping_sub_unsigned(n))),
+                _ => {}
+            }
+        }
+        Ok(Number::Other { text, integer })
+    }
+
+    /// A string at the reader (its opening quote): borrowed from the text when it has no
+    /// escapes, else decoded into the scratch buffer (`None`).
+    fn string(&mut self) -> Result<Option<&'de str>, ReadError> {
+        self.pos += 1;
+        let start = self.pos;
+        let bytes = self.text.as_bytes();
+        loop {
+            match bytes.get(self.pos) {
+                Some(b'"') => {
+                    let s = self.text.get(start..self.pos).unwrap_or_default();
+                    self.pos += 1;
+                    return Ok(Some(s));
+                }
+                Some(b'\\') => break,
+                Some(&b) if b < 0x20 => {
+                    return Err(
+                        self.error("control character (\\u0000-\\u001F) found while parsing a string")
+                    );
+                }
+                Some(_) => self.pos += 1,
+                None => return Err(self.eof("a string")),
+            }
+        }
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        out.push_str(self.text.get(start..self.pos).unwrap_or_default());
+        let done = self.escaped(&mut out);
+        self.scratch = out;
+        done.map(|()| None)
+    }
+
+    /// The rest of a string from its first escape, into `out`.
+    fn escaped(&mut self, out: &mut String) -> Result<(), ReadError> {
+        loop {
+            let run = self.pos;
+            while self.byte().is_some_and(|b| b != b'"' && b != b'\\' && b >= 0x20) {
+                self.pos += 1;
+            }
+            out.push_str(self.text.get(run..self.pos).unwrap_or_default());
+            match self.byte() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let c = match self.byte() {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            self.pos += 1;
+                            out.push(self.unicode()?);
+                            continue;
+                        }
+                        Some(_) => return Err(self.error("invalid escape")),
+                        None => return Err(self.eof("a string")),
+                    };
+                    self.pos += 1;
+                    out.push(c);
+                }
+                Some(_) => {
+                    return Err(
+                        self.error("control character (\\u0000-\\u001F) found while parsing a string")
+                    );
+                }
+                None => return Err(self.eof("a string")),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u16, ReadError> {
+        let Some(hex) = self.text.get(self.pos..self.pos + 4) else {
+            return Err(self.eof("a string"));
+        };
+        let n = u16::from_str_radix(hex, 16)
+            .ok()
+            .filter(|_| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| self.error("invalid escape"))?;
+        self.pos += 4;
+        Ok(n)
+    }
+
+    /// A `\u` escape's character (after the `u`), a surrogate pair's two escapes in one.
+    fn unicode(&mut self) -> Result<char, ReadError> {
+        let first = self.hex4()?;
+        let code = match first {
+            0xD800..=0xDBFF => {
+                if self.text.get(self.pos..self.pos + 2) != Some("\\u") {
+                    return Err(self.error("lone leading surrogate in hex escape"));
+                }
+                self.pos += 2;
+                let second = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&second) {
+                    return Err(self.error("lone leading surrogate in hex escape"));
+                }
+                0x10000 + ((u32::from(first) - 0xD800) << 10) + (u32::from(second) - 0xDC00)
+            }
+            other => u32::from(other),
+        };
+        char::from_u32(code).ok_or_else(|| self.error("lone trailing surrogate in hex escape"))
+    }
+
+    /// Passes over a string without keeping it; its escapes are checked all the same.
+    fn skip_string(&mut self) -> Result<(), ReadError> {
+        self.pos += 1;
+        loop {
+            match self.byte() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    match self.byte() {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.pos += 1,
+                        Some(b'u') => {
+                            self.pos += 1;
+                            self.unicode()?;
+                        }
+                        Some(_) => return Err(self.error("invalid escape")),
+                        None => return Err(self.eof("a string")),
+                    }
+                }
+                Some(b) if b < 0x20 => {
+                    return Err(
+                        self.error("control character (\\u0000-\\u001F) found while parsing a string")
+                    );
+                }
+                Some(_) => self.pos += 1,
+                None => return Err(self.eof("a string")),
+            }
+        }
+    }
+
+    /// A member's name and its colon, the reader at the name's opening quote.
+    fn name_colon(&mut self) -> Result<Option<&'de str>, ReadError> {
+        if self.byte() != Some(b'"') {
+            return Err(self.error("key must be a string"));
+        }
+        let name = self.string()?;
+        match self.peek() {
+            Some(b':') => {
+                self.pos += 1;
+                Ok(name)
+            }
+            Some(_) => Err(self.error("expected `:`")),
+            None => Err(self.eof("an object")),
+        }
+    }
+
+    /// Passes over one value of any depth without recursing, checking its syntax.
+    fn skip_value(&mut self) -> Result<(), ReadError> {
+        // The closing bracket of each array or object the reader is in.
+        let mut open: Vec<u8> = Vec::new();
+        loop {
+            match self.next_value()? {
+                b'"' => self.skip_string()?,
+                b'-' | b'0'..=b'9' => {
+                    self.number()?;
+                }
+                b't' => self.literal("true")?,
+                b'f' => self.literal("false")?,
+                b'n' => self.literal("null")?,
+                b'[' => {
+                    self.pos += 1;
+                    match self.peek() {
+                        Some(b']') => self.pos += 1,
+                        Some(_) => {
+                            open.push(b']');
+                            continue;
+                        }
+                        None => return Err(self.eof("a list")),
+                    }
+                }
+                b'{' => {
+                    self.pos += 1;
+                    match self.peek() {
+                        Some(b'}') => self.pos += 1,
+                        Some(_) => {
+                            self.skip_name()?;
+                            open.push(b'}');
+                            continue;
+                        }
+                        None => return Err(self.eof("an object")),
+                    }
+                }
+                _ => return Err(self.error("expected value")),
+            }
+            // A value ended: close what it ends, up to the next value.
+            loop {
+                let Some(&close) = open.last() else { return Ok(()) };
+                let list = close == b']';
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        if self.peek() == Some(close) {
+                            return Err(self.error("trailing comma"));
+                        }
+                        if !list {
+                            self.skip_name()?;
+                        }
+                        break;
+                    }
+                    Some(b) if b == close => {
+                        self.pos += 1;
+                        open.pop();
+                    }
+                    Some(_) if list => return Err(self.error("expected `,` or `]`")),
+                    Some(_) => return Err(self.error("expected `,` or `}`")),
+                    None => return Err(self.eof(if list { "a list" } else { "an object" })),
+                }
+            }
+        }
+    }
+
+    fn skip_name(&mut self) -> Result<(), ReadError> {
+        if self.peek() != Some(b'"') {
+            return Err(self.error("key must be a string"));
+        }
+        self.skip_string()?;
+        match self.peek() {
+            Some(b':') => {
+                self.pos += 1;
+                Ok(())
+            }
+            Some(_) => Err(self.error("expected `:`")),
+            None => Err(self.eof("an object")),
+        }
+    }
+
+    /// The value at the reader as it was, for an error: it is not what `exp` wanted.
+    fn unexpected(&mut self, exp: &dyn Expected) -> ReadError {
+        let was = match self.peek() {
+            Some(b'n') => self.literal("null").map(|()| Unexpected::Unit),
+            Some(b't') => self.literal("true").map(|()| Unexpected::Bool(true)),
+            Some(b'f') => self.literal("false").map(|()| Unexpected::Bool(false)),
+            Some(b'[') => Ok(Unexpected::Seq),
+            Some(b'{') => Ok(Unexpected::Map),
+            Some(b'"') => match self.string() {
+                Ok(Some(s)) => return de::Error::invalid_type(Unexpected::Str(s), exp),
+                Ok(None) => return de::Error::invalid_type(Unexpected::Str(&self.scratch), exp),
+                Err(e) => return e,
+            },
+            Some(b'-' | b'0'..=b'9') => match self.number() {
+                Ok(Number::Unsigned(n)) => Ok(Unexpected::Unsigned(n)),
+                Ok(Number::Signed(n)) => Ok(Unexpected::Signed(n)),
+                Ok(Number::Other { text, integer }) => {
+                    let kind = if integer { "integer" } else { "floating point" };
+                    return de::Error::invalid_type(Unexpected::Other(&format!("{kind} `{text}`")), exp);
+                }
+                Err(e) => return e,
+            },
+            Some(_) => Err(self.error("expected value")),
+            None => Err(self.eof("a value")),
+        };
+        match was {
+            Ok(was) => de::Error::invalid_type(was, exp),
+            Err(e) => e,
+        }
+    }
+
+    /// One level deeper, if the limit allows.
+    fn descend(&mut self) -> Result<(), ReadError> {
+        self.depth = self
+            .depth
+            .checked_sub(1)
+            .filter(|d| *d > 0)
+            .ok_or_else(|| self.error("recursion limit exceeded"))?;
+        self.pos += 1;
+        Ok(())
+    }
+
+    fn seq<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, ReadError> {
+        self.descend()?;
+        let value = visitor.visit_seq(Elements { reader: self, first: true, index: 0 });
+        self.depth += 1;
+        let value = value?;
+        match self.peek() {
+            Some(b']') => {
+                self.pos += 1;
+                Ok(value)
+            }
+            Some(b',') => {
+                self.pos += 1;
+                let what = if self.peek() == Some(b']') { "trailing comma" } else { "trailing characters" };
+                Err(self.error(what))
+            }
+            Some(_) => Err(self.error("trailing characters")),
+            None => Err(self.eof("a list")),
+        }
+    }
+
+    fn map<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, ReadError> {
+        self.descend()?;
+        let mut members = Members { reader: self, first: true, name: None, at: 0 };
+        let value = visitor.visit_map(&mut members);
+        let last = members.name.is_some().then_some(members.at);
+        self.depth += 1;
+        let value = value.map_err(|mut e| {
+            // The visitor's own error (a repeated or unknown name) is about the member it
+            // was given last; a missing field is about the whole object.
+            if e.0.unit.is_none()
+                && !e.0.missing
+                && let Some(offset) = last
+            {
+                e.0.unit = Some(Unit { offset, element: false });
+            }
+            e
+        })?;
+        match self.peek() {
+            Some(b'}') => {
+                self.pos += 1;
+                Ok(value)
+            }
+            Some(b',') => {
+                self.pos += 1;
+                let what = if self.peek() == Some(b'}') { "trailing comma" } else { "trailing characters" };
+                Err(self.error(what))
+            }
+            Some(_) => Err(self.error("trailing characters")),
+            None => Err(self.eof("an object")),
+        }
+    }
+
+    /// Reads a value through, refusing a name repeated in any of its objects. Its
+    /// scalars are only checked, so no number is converted.
+    fn names(&mut self) -> Result<(), ReadError> {
+        match self.next_value()? {
+            b'[' => self.seq(Names),
+            b'{' => self.map(Names),
+            _ => self.skip_value(),
+        }
+    }
+
+    fn visit_string<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, ReadError> {
+        match self.string()? {
+            Some(s) => visitor.visit_borrowed_str(s),
+            None => visitor.visit_str(&self.scratch),
+        }
+    }
+}
+
+impl<'de> Deserializer<'de> for &mut Reader<'de, '_> {
+    type Error = ReadError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        match self.next_value()? {
+            b'n' => {
+                self.literal("null")?;
+                visitor.visit_unit()
+            }
+            b't' => {
+                self.literal("true")?;
+                visitor.visit_bool(true)
+            }
+            b'f' => {
+                self.literal("false")?;
+                visitor.visit_bool(false)
+            }
+            b'"' => self.visit_string(visitor),
+            b'[' => self.seq(visitor),
+            b'{' => self.map(visitor),
+            b'-' | b'0'..=b'9' => match self.number()? {
+                Number::Unsigned(n) => visitor.visit_u64(n),
+                Number::Signed(n) => visitor.visit_i64(n),
+                Number::Other { text, .. } => match text.parse::<f64>() {
+                    Ok(f) if f.is_finite() => visitor.visit_f64(f),
+                    _ => Err(self.error("number out of range")),
+                },
+            },
+            _ => Err(self.error("expected value")),
+        }
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        match self.next_value()? {
+            b't' => {
+                self.literal("true")?;
+                visitor.visit_bool(true)
+            }
+            b'f' => {
+                self.literal("false")?;
+                visitor.visit_bool(false)
+            }
+            _ => Err(self.unexpected(&visitor)),
+        }
+    }
+
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        match self.next_value()? {
+            b'-' | b'0'..=b'9' => match self.number()? {
+                Number::Unsigned(n) => visitor.visit_u64(n),
+                Number::Signed(n) => visitor.visit_i64(n),
+                Number::Other { text, integer: true } => {
+                    Err(de::Error::invalid_value(Unexpected::Other(&format!("integer `{text}`")), &visitor))
+                }
+                Number::Other { text, integer: false } => Err(de::Error::invalid_type(
+                    Unexpected::Other(&format!("floating point `{text}`")),
+                    &visitor,
+                )),
+            },
+            _ => Err(self.unexpected(&visitor)),
+        }
+    }
+
+    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        self.deserialize_f64(visitor)
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        match self.next_value()? {
+            b'-' | b'0'..=b'9' => self.deserialize_any(visitor),
+            _ => Err(self.unexpected(&visitor)),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        match self.next_value()? {
+            b'"' => self.visit_string(visitor),
+            _ => Err(self.unexpected(&visitor)),
+        }
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        match self.next_value()? {
+            b'n' => {
+                self.literal("null")?;
+                visitor.visit_none()
+            }
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        match self.next_value()? {
+            b'n' => {
+                self.literal("null")?;
+                visitor.visit_unit()
+            }
+            _ => Err(self.unexpected(&visitor)),
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, ReadError> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, ReadError> {
+        match name {
+            RAW => {
+                self.next_value()?;
+                let start = self.pos;
+                self.names()?;
+                visitor.visit_borrowed_str(self.text.get(start..self.pos).unwrap_or_default())
+            }
+            NAMES => {
+                self.names()?;
+                visitor.visit_unit()
+            }
+            _ => visitor.visit_newtype_struct(self),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        match self.next_value()? {
+            b'[' => self.seq(visitor),
+            _ => Err(self.unexpected(&visitor)),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, ReadError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: usize,
+        visitor: V,
+    ) -> Result<V::Value, ReadError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        match self.next_value()? {
+            b'{' => self.map(visitor),
+            _ => Err(self.unexpected(&visitor)),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ReadError> {
+        match self.next_value()? {
+            b'{' => self.map(visitor),
+            _ => Err(self.unexpected(&"a JSON object")),
+        }
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ReadError> {
+        match self.next_value()? {
+            b'"' => match self.string()? {
+                Some(s) => visitor.visit_enum(BorrowedStrDeserializer::new(s)),
+                None => visitor.visit_enum(StrDeserializer::new(&self.scratch)),
+            },
+            _ => Err(self.unexpected(&visitor)),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+        self.skip_value()?;
+        visitor.visit_unit()
+    }
+}
+
+/// An array's elements.
+struct Elements<'r, 'de, 's> {
+    reader: &'r mut Reader<'de, 's>,
+    first: bool,
+    index: usize,
+}
+
+impl<'de> SeqAccess<'de> for Elements<'_, 'de, '_> {
+    type Error = ReadError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, ReadError> {
+        loop {
+            let r = &mut *self.reader;
+            match r.peek() {
+                Some(b']') => return Ok(None),
+                Some(_) if self.first => self.first = false,
+                Some(b',') => {
+                    r.pos += 1;
+                    if r.peek() == Some(b']') {
+                        return Err(r.error("trailing comma"));
+                    }
+                }
+                Some(_) => return Err(r.error("expected `,` or `]`")),
+                None => return Err(r.eof("a list")),
+            }
+            r.peek();
+            let offset = r.pos;
+            let index = self.index;
+            self.index += 1;
+            if r.skipped(offset) {
+                r.skip_value()?;
+                continue;
+            }
+            return seed
+                .deserialize(&mut *r)
+                .map(Some)
+                .map_err(|e| e.step(Step::Index(index), Unit { offset, element: true }));
+        }
+    }
+}
+
+/// An object's members. The name of the one being read is kept for an error's path
+/// (borrowed from the text unless it has escapes).
+struct Members<'r, 'de, 's> {
+    reader: &'r mut Reader<'de, 's>,
+    first: bool,
+    name: Option<Cow<'de, str>>,
+    /// Where the last name starts.
+    at: usize,
+}
+
+impl<'de> MapAccess<'de> for Members<'_, 'de, '_> {
+    type Error = ReadError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, ReadError> {
+        loop {
+            let r = &mut *self.reader;
+            match r.peek() {
+                Some(b'}') => return Ok(None),
+                Some(_) if self.first => self.first = false,
+                Some(b',') => {
+                    r.pos += 1;
+                    if r.peek() == Some(b'}') {
+                        return Err(r.error("trailing comma"));
+                    }
+                }
+                Some(_) => return Err(r.error("expected `,` or `}`")),
+                None => return Err(r.eof("an object")),
+            }
+            r.peek();
+            let at = r.pos;
+            let name = match r.name_colon()? {
+                Some(name) => Cow::Borrowed(name),
+                None => Cow::Owned(r.scratch.clone()),
+            };
+            if r.skipped(at) {
+                r.skip_value()?;
+                continue;
+            }
+            let key = match &name {
+                Cow::Borrowed(name) => seed.deserialize(BorrowedStrDeserializer::new(name)),
+                Cow::Owned(name) => seed.deserialize(StrDeserializer::new(name)),
+            };
+            self.name = Some(name);
+            self.at = at;
+            return key.map(Some).map_err(|mut e: ReadError| {
+                e.0.unit.get_or_insert(Unit { offset: at, element: false });
+                e
+            });
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, ReadError> {
+        seed.deserialize(&mut *self.reader).map_err(|e| {
+            let name = self.name.take().map(Cow::into_owned).unwrap_or_default();
+            e.step(Step::Key(name), Unit { offset: self.at, element: false })
+        })
+    }
+}
+
+/// A value's text, as the document has it, for a part decoded later: its errors then
+/// point into the part, and the caller prefixes them. Its objects' names are checked
+/// for repeats on the way, as everywhere.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Raw<'de>(pub(crate) &'de str);
+
+impl<'de: 'a, 'a> de::Deserialize<'de> for Raw<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct RawVisitor<'a>(std::marker::PhantomData<&'a str>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for RawVisitor<'a> {
+            type Value = Raw<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Raw<'a>, E> {
+                Ok(Raw(v))
+            }
+        }
+
+        d.deserialize_newtype_struct(RAW, RawVisitor(std::marker::PhantomData))
+    }
+}
+
+/// Reads a value through, refusing a name repeated in any of its objects.
+#[derive(Clone, Copy)]
+struct Names;
+
+impl<'de> DeserializeSeed<'de> for Names {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_newtype_struct(NAMES, self)
+    }
+}
+
+impl<'de> Visitor<'de> for Names {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(self)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = rustc_hash::FxHashSet::default();
+        while let Some(name) = map.next_key_seed(super::KeySeed)? {
+            if seen.contains(&name) {
+                return Err(de::Error::custom(format_args!("duplicate field `{name}`")));
+            }
+            map.next_value_seed(self)?;
+            seen.insert(name);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+
+    use super::*;
+
+    fn read<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, ReadError> {
+        let mut reader = Reader::new(text);
+        let value = T::deserialize(&mut reader)?;
+        reader.end()?;
+        Ok(value)
+    }
+
+    fn syntax(text: &str) -> String {
+        let e = Reader::check(text).expect_err(text);
+        assert!(e.is_syntax(), "{text}: {e}");
+        e.to_string()
+    }
+
+    #[test]
+    fn strings_are_borrowed_or_unescaped() {
+        assert_eq!(read::<String>(r#""plain""#).unwrap(), "plain");
+        assert_eq!(read::<String>(r#""a\"b\\c\/d\b\f\n\r\t""#).unwrap(), "a\"b\\c/d\u{8}\u{c}\n\r\t");
+        assert_eq!(read::<String>(r#""\u00e9\ud83d\ude00 ok""#).unwrap(), "é😀 ok");
+        let borrowed: &str = read(r#""no escapes""#).unwrap();
+        assert_eq!(borrowed, "no escapes");
+    }
+
+    #[test]
+    fn numbers_follow_the_grammar() {
+        assert_eq!(read::<u64>("18446744073709551615").unwrap(), u64::MAX);
+        assert_eq!(read::<i64>("-9223372036854775808").unwrap(), i64::MIN);
+        assert_eq!(read::<f64>("-1.5e3").unwrap(), -1500.0);
+        assert_eq!(read::<u32>(" 0 ").unwrap(), 0);
+        for bad in ["01", "-", "1.", "1e", "1e+", ".5", "+1", "0x10"] {
+            let e = Reader::check(bad).expect_err(bad);
+            assert!(e.is_syntax(), "{bad}: {e}");
+        }
+        let e = read::<u32>("1.0").unwrap_err();
+        assert_eq!(e.to_string(), "invalid type: floating point `1.0`, expected u32");
+        let e = read::<u8>("300").unwrap_err();
+        assert_eq!(e.to_string(), "invalid value: integer `300`, expected u8");
+    }
+
+    #[test]
+    fn syntax_errors_say_where() {
+        assert_eq!(syntax(""), "EOF while parsing a value at line 1 column 1");
+        assert_eq!(syntax("{\"a\":1,}"), "trailing comma at line 1 column 8");
+        assert_eq!(syntax("[1,]"), "trailing comma at line 1 column 4");
+        assert_eq!(syntax("[1 2]"), "expected `,` or `]` at line 1 column 4");
+        assert_eq!(syntax("{\"a\" 1}"), "expected `:` at line 1 column 6");
+        assert_eq!(syntax("{1:2}"), "key must be a string at line 1 column 2");
+        assert_eq!(syntax("{\n\"a\":tru}"), "expected ident at line 2 column 5");
+        assert_eq!(syntax("\"a\u{1}\""), "control character (\\u0000-\\u001F) found while parsing a string at line 1 column 3");
+        assert_eq!(syntax(r#""\x""#), "invalid escape at line 1 column 3");
+        assert_eq!(syntax(r#""\ud800""#), "lone leading surrogate in hex escape at line 1 column 8");
+        assert_eq!(syntax(r#""\udc00""#), "lone trailing surrogate in hex escape at line 1 column 8");
+        assert_eq!(syntax("[1] 2"), "trailing characters at line 1 column 5");
+        assert!(syntax("[[[").starts_with("EOF while parsing a list"));
+        assert!(syntax("{\"a\":{").starts_with("EOF while parsing an object"));
+        assert!(syntax("\"abc").starts_with("EOF while parsing a string"));
+    }
+
+    #[test]
+    fn nesting_is_limited_where_decoded_and_not_where_skipped() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(Reader::check(&deep).is_ok());
+        let e = read::<serde::de::IgnoredAny>(&deep).map(|_| ());
+        assert!(e.is_ok(), "skipped without recursion");
+        let e = read::<Vec<serde_json::Value>>(&deep).unwrap_err();
+        assert!(e.is_syntax() && e.to_string().starts_with("recursion limit exceeded"), "{e}");
+    }
+
+    #[test]
+    fn errors_carry_their_path_and_unit() {
+        let text = r#"{"a": {"b~/": [1, 2, "x"]}}"#;
+        let e = read::<BTreeMap<String, BTreeMap<String, Vec<u32>>>>(text).unwrap_err();
+        assert_eq!(e.pointer(), "/a/b~0~1/2");
+        let unit = e.unit().unwrap();
+        assert!(unit.element);
+        assert_eq!(text.get(unit.offset..unit.offset + 3), Some("\"x\""));
+    }
+
+    #[test]
+    fn skipped_units_are_passed_over_and_still_counted() {
+        let text = r#"[1, "x", 3, "y"]"#;
+        let skip = [4];
+        let mut reader = Reader::skipping(text, &skip);
+        let e = Vec::<u32>::deserialize(&mut reader).unwrap_err();
+        assert_eq!(e.pointer(), "/3", "the index counts the element left out");
+        let skip = [4, 12];
+        let mut reader = Reader::skipping(text, &skip);
+        assert_eq!(Vec::<u32>::deserialize(&mut reader).unwrap(), [1, 3]);
+        let text = r#"{"a": 1, "b": "x"}"#;
+        let skip = [9];
+        let mut reader = Reader::skipping(text, &skip);
+        assert_eq!(BTreeMap::<String, u32>::deserialize(&mut reader).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn raw_parts_refuse_repeated_names() {
+        let Raw(text) = read(r#" {"a": [1, {"b": 2.5e1}]} "#).unwrap();
+        assert_eq!(text, r#"{"a": [1, {"b": 2.5e1}]}"#);
+        let e = read::<Raw<'_>>(r#"{"a": [{"b": 1, "b": 2}]}"#).unwrap_err();
+        assert_eq!((e.pointer(), e.to_string().as_str()), ("/a/0".into(), "duplicate field `b`"));
+    }
+}
