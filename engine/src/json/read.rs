@@ -186,6 +186,33 @@ enum Number<'de> {
     Other { text: &'de str, integer: bool },
 }
 
+/// The error for a control character in a string (JSON wants them escaped).
+const CONTROL: &str = "control character (\\u0000-\\u001F) found while parsing a string";
+
+/// Where the run of plain string bytes from `pos` ends: at a quote, a backslash, a
+/// control character or the end. Eight bytes at a time, since a population is mostly
+/// strings (each test flags the bytes it matches; the lowest flag is exact).
+fn plain(bytes: &[u8], mut pos: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w;
+    while let Some(chunk) = bytes.get(pos..pos + 8) {
+        let Ok(chunk) = <[u8; 8]>::try_from(chunk) else { break };
+        let w = u64::from_le_bytes(chunk);
+        let quote = below(w ^ (ONES * u64::from(b'"')), 1);
+        let backslash = below(w ^ (ONES * u64::from(b'\\')), 1);
+        let flags = (quote | backslash | below(w, 0x20)) & HIGH;
+        if flags != 0 {
+            return pos + (flags.trailing_zeros() / 8) as usize;
+        }
+        pos += 8;
+    }
+    while bytes.get(pos).is_some_and(|&b| b != b'"' && b != b'\\' && b >= 0x20) {
+        pos += 1;
+    }
+    pos
+}
+
 /// The reader: the text, where it is, and how much deeper values may nest.
 pub(crate) struct Reader<'de, 's> {
     text: &'de str,
@@ -336,23 +363,16 @@ impl<'de, 's> Reader<'de, 's> {
     fn string(&mut self) -> Result<Option<&'de str>, ReadError> {
         self.pos += 1;
         let start = self.pos;
-        let bytes = self.text.as_bytes();
-        loop {
-            match bytes.get(self.pos) {
-                Some(b'"') => {
-                    let s = self.text.get(start..self.pos).unwrap_or_default();
-                    self.pos += 1;
-                    return Ok(Some(s));
-                }
-                Some(b'\\') => break,
-                Some(&b) if b < 0x20 => {
-                    return Err(
-                        self.error("control character (\\u0000-\\u001F) found while parsing a string")
-                    );
-                }
-                Some(_) => self.pos += 1,
-                None => return Err(self.eof("a string")),
+        self.pos = plain(self.text.as_bytes(), self.pos);
+        match self.byte() {
+            Some(b'"') => {
+                let s = self.text.get(start..self.pos).unwrap_or_default();
+                self.pos += 1;
+                return Ok(Some(s));
             }
+            Some(b'\\') => {}
+            Some(_) => return Err(self.error(CONTROL)),
+            None => return Err(self.eof("a string")),
         }
         let mut out = std::mem::take(&mut self.scratch);
         out.clear();
@@ -366,9 +386,7 @@ impl<'de, 's> Reader<'de, 's> {
     fn escaped(&mut self, out: &mut String) -> Result<(), ReadError> {
         loop {
             let run = self.pos;
-            while self.byte().is_some_and(|b| b != b'"' && b != b'\\' && b >= 0x20) {
-                self.pos += 1;
-            }
+            self.pos = plain(self.text.as_bytes(), self.pos);
             out.push_str(self.text.get(run..self.pos).unwrap_or_default());
             match self.byte() {
                 Some(b'"') => {
@@ -398,9 +416,7 @@ impl<'de, 's> Reader<'de, 's> {
                     out.push(c);
                 }
                 Some(_) => {
-                    return Err(
-                        self.error("control character (\\u0000-\\u001F) found while parsing a string")
-                    );
+                    return Err(self.error(CONTROL));
                 }
                 None => return Err(self.eof("a string")),
             }
@@ -443,6 +459,7 @@ impl<'de, 's> Reader<'de, 's> {
     fn skip_string(&mut self) -> Result<(), ReadError> {
         self.pos += 1;
         loop {
+            self.pos = plain(self.text.as_bytes(), self.pos);
             match self.byte() {
                 Some(b'"') => {
                     self.pos += 1;
@@ -460,12 +477,7 @@ impl<'de, 's> Reader<'de, 's> {
                         None => return Err(self.eof("a string")),
                     }
                 }
-                Some(b) if b < 0x20 => {
-                    return Err(
-                        self.error("control character (\\u0000-\\u001F) found while parsing a string")
-                    );
-                }
-                Some(_) => self.pos += 1,
+                Some(_) => return Err(self.error(CONTROL)),
                 None => return Err(self.eof("a string")),
             }
         }
@@ -1114,6 +1126,31 @@ mod tests {
     }
 
     #[test]
+    fn plain_runs_end_where_a_byte_at_a_time_scan_ends() {
+        let naive = |b: &[u8], mut i: usize| {
+            while b.get(i).is_some_and(|&c| c != b'"' && c != b'\\' && c >= 0x20) {
+                i += 1;
+            }
+            i
+        };
+        let specials = [b'"', b'\\', 0x00, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xc3, 0xff];
+        for len in 0..20 {
+            for at in 0..len {
+                for &special in &specials {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = special;
+                    if at + 1 < len {
+                        bytes[at + 1] = b'"';
+                    }
+                    for start in 0..len {
+                        assert_eq!(plain(&bytes, start), naive(&bytes, start), "{bytes:?} from {start}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn numbers_follow_the_grammar() {
         assert_eq!(read::<u64>("18446744073709551615").unwrap(), u64::MAX);
         assert_eq!(read::<i64>("-9223372036854775808").unwrap(), i64::MIN);
@@ -1138,7 +1175,10 @@ mod tests {
         assert_eq!(syntax("{\"a\" 1}"), "expected `:` at line 1 column 6");
         assert_eq!(syntax("{1:2}"), "key must be a string at line 1 column 2");
         assert_eq!(syntax("{\n\"a\":tru}"), "expected ident at line 2 column 5");
-        assert_eq!(syntax("\"a\u{1}\""), "control character (\\u0000-\\u001F) found while parsing a string at line 1 column 3");
+        assert_eq!(
+            syntax("\"a\u{1}\""),
+            "control character (\\u0000-\\u001F) found while parsing a string at line 1 column 3"
+        );
         assert_eq!(syntax(r#""\x""#), "invalid escape at line 1 column 3");
         assert_eq!(syntax(r#""\ud800""#), "lone leading surrogate in hex escape at line 1 column 8");
         assert_eq!(syntax(r#""\udc00""#), "lone trailing surrogate in hex escape at line 1 column 8");
