@@ -493,7 +493,7 @@ fn user_view(policy: &Policy, probe: &Probe, principals: &[u32], state: &UserSta
     } else {
         Vec::new()
     };
-    apps.sort();
+    apps.sort_unstable();
     View {
         assigned: scope.assigned(),
         scope: scope.reason(),
