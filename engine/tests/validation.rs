@@ -397,3 +397,25 @@ fn values_and_texts_fail_alike() {
         assert_eq!((a.pointer(), a.message()), (b.pointer(), b.message()), "{text}");
     }
 }
+
+#[test]
+fn validate_reports_every_repeated_name_with_the_other_errors() {
+    // Two names given twice, in different objects, around an element of the wrong type:
+    // each is reported where it is, and the pointers after the left-out element are the
+    // document's own.
+    let text = r#"{"schema":"mdm.policy/v1","schema":"mdm.policy/v1",
+        "assignment":{"groups":["a",7,"b",""],"users":["u"],"users":["v"]}}"#;
+    let v = validate(text);
+    assert_eq!(
+        findings(&v.errors),
+        [
+            ("invalid_value", "/schema"),
+            ("invalid_type", "/assignment/groups/1"),
+            ("invalid_value", "/assignment/users"),
+            ("invalid_id", "/assignment/groups/3"),
+        ],
+        "{:#?}",
+        v.errors
+    );
+    assert!(v.errors.first().is_some_and(|i| i.message == "duplicate field `schema`"));
+}

@@ -71,9 +71,10 @@ impl ReadError {
     /// A malformed text at `at` (a byte offset): the message says where, by line and
     /// column, since no field can be pointed at.
     fn syntax(text: &str, at: usize, what: &str) -> Self {
-        let before = text.as_bytes().get(..at.min(text.len())).unwrap_or_default();
-        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-        let column = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
+        // Counted as serde_json counts: up to and including the offending byte.
+        let read = text.as_bytes().get(..(at + 1).min(text.len())).unwrap_or_default();
+        let line = 1 + read.iter().filter(|&&b| b == b'\n').count();
+        let column = read.iter().rev().take_while(|&&b| b != b'\n').count();
         let mut e = ReadError::new(format!("{what} at line {line} column {column}"));
         e.0.syntax = true;
         e
@@ -285,17 +286,14 @@ impl<'de, 's> Reader<'de, 's> {
     }
 
     fn literal(&mut self, word: &str) -> Result<(), ReadError> {
-        let end = self.pos + word.len();
-        if self.text.get(self.pos..end) == Some(word) {
-            self.pos = end;
-            Ok(())
-        } else if self.text.len() < end
-            && self.text.get(self.pos..).is_some_and(|rest| word.starts_with(rest))
-        {
-            Err(self.eof("a value"))
-        } else {
-            Err(self.error("expected ident"))
+        for expected in word.bytes() {
+            match self.byte() {
+                Some(b) if b == expected => self.pos += 1,
+                Some(_) => return Err(self.error("expected ident")),
+                None => return Err(self.eof("a value")),
+            }
         }
+        Ok(())
     }
 
     fn digits(&mut self) -> usize {
@@ -314,7 +312,12 @@ impl<'de, 's> Reader<'de, 's> {
             self.pos += 1;
         }
         match self.byte() {
-            Some(b'0') => self.pos += 1,
+            Some(b'0') => {
+                self.pos += 1;
+                if self.byte().is_some_and(|b| b.is_ascii_digit()) {
+                    return Err(self.error("invalid number"));
+                }
+            }
             Some(b'1'..=b'9') => {
                 self.digits();
             }
@@ -423,36 +426,40 @@ impl<'de, 's> Reader<'de, 's> {
         }
     }
 
+    /// Four hex digits; an error is said at the fourth byte, where serde_json says it.
     fn hex4(&mut self) -> Result<u16, ReadError> {
-        let Some(hex) = self.text.get(self.pos..self.pos + 4) else {
+        let Some(hex) = self.text.as_bytes().get(self.pos..self.pos + 4) else {
             return Err(self.eof("a string"));
         };
-        let n = u16::from_str_radix(hex, 16)
-            .ok()
-            .filter(|_| hex.bytes().all(|b| b.is_ascii_hexdigit()))
-            .ok_or_else(|| self.error("invalid escape"))?;
+        let n = hex.iter().try_fold(0u16, |n, &b| Some(n << 4 | char::from(b).to_digit(16)? as u16));
         self.pos += 4;
-        Ok(n)
+        n.ok_or_else(|| ReadError::syntax(self.text, self.pos - 1, "invalid escape"))
     }
 
     /// A `\u` escape's character (after the `u`), a surrogate pair's two escapes in one.
+    /// The errors are serde_json's, at its places.
     fn unicode(&mut self) -> Result<char, ReadError> {
+        let lone = |r: &Self| ReadError::syntax(r.text, r.pos - 1, "lone leading surrogate in hex escape");
         let first = self.hex4()?;
         let code = match first {
+            0xDC00..=0xDFFF => return Err(lone(self)),
             0xD800..=0xDBFF => {
-                if self.text.get(self.pos..self.pos + 2) != Some("\\u") {
-                    return Err(self.error("lone leading surrogate in hex escape"));
+                for expected in [b'\\', b'u'] {
+                    match self.byte() {
+                        Some(b) if b == expected => self.pos += 1,
+                        Some(_) => return Err(self.error("unexpected end of hex escape")),
+                        None => return Err(self.eof("a string")),
+                    }
                 }
-                self.pos += 2;
                 let second = self.hex4()?;
                 if !(0xDC00..=0xDFFF).contains(&second) {
-                    return Err(self.error("lone leading surrogate in hex escape"));
+                    return Err(lone(self));
                 }
                 0x10000 + ((u32::from(first) - 0xD800) << 10) + (u32::from(second) - 0xDC00)
             }
             other => u32::from(other),
         };
-        char::from_u32(code).ok_or_else(|| self.error("lone trailing surrogate in hex escape"))
+        char::from_u32(code).ok_or_else(|| lone(self))
     }
 
     /// Passes over a string without keeping it; its escapes are checked all the same.
@@ -716,7 +723,8 @@ impl<'de> Deserializer<'de> for &mut Reader<'de, '_> {
                 Number::Signed(n) => visitor.visit_i64(n),
                 Number::Other { text, .. } => match text.parse::<f64>() {
                     Ok(f) if f.is_finite() => visitor.visit_f64(f),
-                    _ => Err(self.error("number out of range")),
+                    // At the number's last digit, where serde_json says it.
+                    _ => Err(ReadError::syntax(self.text, self.pos.saturating_sub(1), "number out of range")),
                 },
             },
             _ => Err(self.error("expected value")),
@@ -1168,20 +1176,20 @@ mod tests {
 
     #[test]
     fn syntax_errors_say_where() {
-        assert_eq!(syntax(""), "EOF while parsing a value at line 1 column 1");
+        assert_eq!(syntax(""), "EOF while parsing a value at line 1 column 0");
         assert_eq!(syntax("{\"a\":1,}"), "trailing comma at line 1 column 8");
         assert_eq!(syntax("[1,]"), "trailing comma at line 1 column 4");
         assert_eq!(syntax("[1 2]"), "expected `,` or `]` at line 1 column 4");
         assert_eq!(syntax("{\"a\" 1}"), "expected `:` at line 1 column 6");
         assert_eq!(syntax("{1:2}"), "key must be a string at line 1 column 2");
-        assert_eq!(syntax("{\n\"a\":tru}"), "expected ident at line 2 column 5");
+        assert_eq!(syntax("{\n\"a\":tru}"), "expected ident at line 2 column 8");
         assert_eq!(
             syntax("\"a\u{1}\""),
             "control character (\\u0000-\\u001F) found while parsing a string at line 1 column 3"
         );
         assert_eq!(syntax(r#""\x""#), "invalid escape at line 1 column 3");
-        assert_eq!(syntax(r#""\ud800""#), "lone leading surrogate in hex escape at line 1 column 8");
-        assert_eq!(syntax(r#""\udc00""#), "lone trailing surrogate in hex escape at line 1 column 8");
+        assert_eq!(syntax(r#""\ud800""#), "unexpected end of hex escape at line 1 column 8");
+        assert_eq!(syntax(r#""\udc00""#), "lone leading surrogate in hex escape at line 1 column 7");
         assert_eq!(syntax("[1] 2"), "trailing characters at line 1 column 5");
         assert!(syntax("[[[").starts_with("EOF while parsing a list"));
         assert!(syntax("{\"a\":{").starts_with("EOF while parsing an object"));
