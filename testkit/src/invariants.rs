@@ -80,3 +80,75 @@ pub fn check(
         _ => Err("a decision of the wrong kind for its event"),
     }
 }
+
+/// A policy document as arbitrary bytes (the `policy` fuzz target's, and the replay of its
+/// corpus): validation and compilation agree, a compiled document survives a round trip,
+/// and an error names its code and a pointer. Returns what does not hold.
+pub fn policy_document(data: &[u8]) -> Result<(), String> {
+    // Hosts refuse invalid UTF-8 before the engine; lossy decoding keeps the bytes useful.
+    let text = String::from_utf8_lossy(data);
+    let report = mdm_engine::validate(&text);
+    match Policy::from_json(&text) {
+        Ok(policy) => {
+            if !report.errors.is_empty() {
+                return Err(format!("compiled, yet validate found {:?}", report.errors));
+            }
+            if policy.warnings() != report.warnings.as_slice() {
+                return Err("compiling and validating warn differently".into());
+            }
+            let again = serde_json::to_string(policy.doc()).map_err(|e| e.to_string())?;
+            let reparsed =
+                Policy::from_json(&again).map_err(|e| format!("`{again}` does not reparse: {e}"))?;
+            if policy.doc() != reparsed.doc() {
+                return Err(format!("`{again}` reparses differently"));
+            }
+            Ok(())
+        }
+        Err(e) if report.errors.is_empty() => {
+            Err(format!("`{}` rejected, yet validate found nothing", e.message()))
+        }
+        Err(e) => well_formed(&e, mdm_engine::ErrorCode::InvalidPolicy),
+    }
+}
+
+/// An event or a state document as arbitrary bytes (the `event` fuzz target's, and the
+/// replay of its corpus): decoding gives a well-formed error or a document, and a decoded
+/// state survives a round trip. Returns what does not hold.
+pub fn event_or_state_document(data: &[u8]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(data);
+    match Event::from_json(&text) {
+        Ok(event) if event.user().is_empty() => return Err("an event without a user".into()),
+        Ok(_) => {}
+        Err(e) => well_formed(&e, mdm_engine::ErrorCode::InvalidEvent)?,
+    }
+    match UserState::from_json(&text) {
+        Ok(state) => {
+            state.check().map_err(|e| format!("a decoded state fails its check: {e}"))?;
+            let json = serde_json::to_string(&state).map_err(|e| e.to_string())?;
+            let again = UserState::from_json(&json).map_err(|e| format!("`{json}` does not reparse: {e}"))?;
+            if state != again {
+                return Err(format!("state round trip through `{json}`"));
+            }
+            Ok(())
+        }
+        Err(e) => well_formed(&e, mdm_engine::ErrorCode::InvalidState),
+    }
+}
+
+fn well_formed(e: &mdm_engine::Error, code: mdm_engine::ErrorCode) -> Result<(), String> {
+    if e.code() != code {
+        return Err(format!(
+            "code `{}` where `{}` was due: {}",
+            e.code().as_str(),
+            code.as_str(),
+            e.message()
+        ));
+    }
+    if !(e.pointer().is_empty() || e.pointer().starts_with('/')) {
+        return Err(format!("pointer `{}`", e.pointer()));
+    }
+    if e.message().is_empty() {
+        return Err("an empty message".into());
+    }
+    Ok(())
+}
