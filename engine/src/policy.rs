@@ -508,13 +508,28 @@ pub(crate) struct IdTable {
 }
 
 impl IdTable {
-    fn add(&mut self, id: &str, bit: u8) {
-        let next = self.names.len() as u32;
-        let i = *self.index.entry(id.into()).or_insert_with(|| next);
-        if i == next {
-            self.names.push(id.into());
-            self.bits.push(Membership(0));
+    /// A table sized for `ids` ids, so that a large policy's tables are not rehashed as
+    /// they grow.
+    fn with_capacity(ids: usize) -> Self {
+        IdTable {
+            index: FxHashMap::with_capacity_and_hasher(ids, Default::default()),
+            names: Vec::with_capacity(ids),
+            bits: Vec::with_capacity(ids),
         }
+    }
+
+    fn add(&mut self, id: &str, bit: u8) {
+        // Looked up before it is copied: an id listed again costs no allocation.
+        let i = match self.index.get(id) {
+            Some(&i) => i,
+            None => {
+                let i = self.names.len() as u32;
+                self.index.insert(id.into(), i);
+                self.names.push(id.into());
+                self.bits.push(Membership(0));
+                i
+            }
+        };
         if let Some(b) = self.bits.get_mut(i as usize) {
             b.0 |= bit;
         }
@@ -614,15 +629,21 @@ impl Policy {
         }
         let mut doc = doc;
         doc.resolve();
-        let mut users = IdTable::default();
-        let mut groups = IdTable::default();
         let a = &doc.assignment;
+        let app_docs = doc.apps.as_deref().unwrap_or_default();
+        let mut users = IdTable::with_capacity(
+            a.users.len() + a.exclude_users.len() + app_docs.iter().map(|app| app.users.len()).sum::<usize>(),
+        );
+        let mut groups = IdTable::with_capacity(
+            a.groups.len()
+                + a.exclude_groups.len()
+                + app_docs.iter().map(|app| app.groups.len()).sum::<usize>(),
+        );
         a.users.iter().for_each(|u| users.add(u, Membership::INCLUDED));
         a.exclude_users.iter().for_each(|u| users.add(u, Membership::EXCLUDED));
         a.groups.iter().for_each(|g| groups.add(g, Membership::INCLUDED));
         a.exclude_groups.iter().for_each(|g| groups.add(g, Membership::EXCLUDED));
         // Ids an app names join the tables without membership bits: they change no scope.
-        let app_docs = doc.apps.as_deref().unwrap_or_default();
         for app in app_docs {
             app.users.iter().for_each(|u| users.add(u, 0));
             app.groups.iter().for_each(|g| groups.add(g, 0));
