@@ -6,8 +6,8 @@
 //! lower it whenever the component shrinks, down to the budget.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-/// Today's size (339,695 B on 2026-11-23) and about 1% of room.
-const CEILING: usize = 342_500;
+/// Today's size (317,384 B on 2026-11-23) and about 1% of room.
+const CEILING: usize = 320_500;
 /// The budget, reported next to the ceiling.
 const BUDGET: usize = 250_000;
 
