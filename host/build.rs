@@ -26,6 +26,7 @@ fn main() -> Result<()> {
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
+    println!("cargo:rerun-if-env-changed=WASM_OPT");
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     check_target()?;
@@ -58,7 +59,7 @@ fn main() -> Result<()> {
         bail!("building the guest (mdm-component for wasm32-unknown-unknown) failed: {status}");
     }
     let core = target_dir.join("wasm32-unknown-unknown/guest/mdm_component.wasm");
-    let module = std::fs::read(&core).with_context(|| format!("reading {}", core.display()))?;
+    let module = shrink(&core, &target_dir)?;
     let component = wit_component::ComponentEncoder::default()
         .module(&module)
         .context("reading the guest's component type")?
@@ -91,6 +92,51 @@ fn check_target() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The binaryen feature flags for what rustc emits for `wasm32-unknown-unknown`.
+const FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// The guest's core module, shrunk by binaryen's `wasm-opt -Os` when it is installed
+/// (`WASM_OPT` names it, else `wasm-opt` on `PATH`): it takes about 11% off what LLVM
+/// leaves (307 KB -> 273 KB) at no cost in speed, and the component's size budget counts
+/// it. Without it the component still builds, larger, and cargo says so; `make build`
+/// installs Debian's `binaryen`. "-Os", not "-Oz", for the same reason the guest profile
+/// is "s": the gateway decodes policies through this module.
+fn shrink(core: &Path, target_dir: &Path) -> Result<Vec<u8>> {
+    let tool = std::env::var_os("WASM_OPT").unwrap_or_else(|| "wasm-opt".into());
+    let shrunk = target_dir.join("mdm_component.opt.wasm");
+    let run = Command::new(&tool)
+        .arg("-Os")
+        .args(FEATURES)
+        .arg(core)
+        .arg("-o")
+        .arg(&shrunk)
+        .output();
+    let from = match run {
+        Ok(out) if out.status.success() => &shrunk,
+        Ok(out) => bail!(
+            "`{}` failed on the guest module: {}",
+            tool.to_string_lossy(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Err(err) => {
+            println!(
+                "cargo:warning=the component is not shrunk: binaryen's `{}` did not run ({err}); \
+                 install binaryen (`apt-get install binaryen`) or set WASM_OPT",
+                tool.to_string_lossy()
+            );
+            core
+        }
+    };
+    std::fs::read(from).with_context(|| format!("reading {}", from.display()))
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
