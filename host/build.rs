@@ -113,13 +113,7 @@ const FEATURES: [&str; 6] = [
 fn shrink(core: &Path, target_dir: &Path) -> Result<Vec<u8>> {
     let tool = std::env::var_os("WASM_OPT").unwrap_or_else(|| "wasm-opt".into());
     let shrunk = target_dir.join("mdm_component.opt.wasm");
-    let run = Command::new(&tool)
-        .arg("-Os")
-        .args(FEATURES)
-        .arg(core)
-        .arg("-o")
-        .arg(&shrunk)
-        .output();
+    let run = Command::new(&tool).arg("-Os").args(FEATURES).arg(core).arg("-o").arg(&shrunk).output();
     let from = match run {
         Ok(out) if out.status.success() => &shrunk,
         Ok(out) => bail!(

@@ -5,8 +5,10 @@ use std::hash::Hash;
 use std::ops::Deref;
 
 use rustc_hash::FxHashSet;
+use serde::de::{self, MapAccess};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::json::{self, Fields, Variants};
 use crate::manage::{Enrollment, EnrollmentMethod, Fit};
 use crate::time::Timestamp;
 use crate::version::Version;
@@ -15,7 +17,7 @@ use crate::version::Version;
 pub const MAX_DEVICE_ID_CHARS: usize = 128;
 
 /// An operating system type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum OsType {
@@ -124,13 +126,14 @@ impl<'de> Deserialize<'de> for Text {
 /// not lock its owner out) or stored whole (state must stay small).
 pub const MAX_LABEL_CHARS: usize = 256;
 
-fn label<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(Option::<String>::deserialize(d)?.map(|mut s| {
+/// A model or name as kept: cut to [`MAX_LABEL_CHARS`] characters.
+fn label(text: Option<String>) -> Option<String> {
+    text.map(|mut s| {
         if let Some((end, _)) = s.char_indices().nth(MAX_LABEL_CHARS) {
             s.truncate(end);
         }
         s
-    }))
+    })
 }
 
 /// A device, generic over how its ids are held.
@@ -139,8 +142,7 @@ fn label<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
 /// tokens instead of strings (a string costs a guest allocation per call), and only the
 /// attributes a rule reads. The rules only compare ids for equality, so one generic
 /// implementation serves both.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(bound(deserialize = "K: Deserialize<'de>"))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Device<K = Text> {
     /// The app's id for the device.
@@ -154,12 +156,12 @@ pub struct Device<K = Text> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial_number: Option<K>,
     /// The model (`iPhone15,2`), if reported; at most [`MAX_LABEL_CHARS`] characters.
-    #[serde(default, deserialize_with = "label", skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub model: Option<String>,
     /// The name the owner gave the device, if reported; at most [`MAX_LABEL_CHARS`]
     /// characters.
-    #[serde(default, deserialize_with = "label", skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub name: Option<String>,
     /// The length of the device PIN or passcode, if reported.
@@ -172,7 +174,7 @@ pub struct Device<K = Text> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compromised: Option<bool>,
     /// The manufacturer (`samsung`), if reported; at most [`MAX_LABEL_CHARS`] characters.
-    #[serde(default, deserialize_with = "label", skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub manufacturer: Option<String>,
     /// Whether the device has an Android work profile, if reported.
@@ -209,9 +211,9 @@ impl<K> Device<K> {
 }
 
 /// An active registered device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(bound(deserialize = "K: Deserialize<'de>"), from = "RegisteredDoc<K>")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(from = "RegisteredDoc<K>"))]
 pub struct Registered<K = Text> {
     /// The device as it was when registered.
     #[serde(flatten)]
@@ -233,12 +235,11 @@ impl<K> Registered<K> {
     }
 }
 
-/// A registered device as stored: the device's fields and `registered_at` side by side.
-/// Spelled out rather than `#[serde(flatten)]`, which would lose the JSON Pointer of an
-/// error inside the device.
-#[derive(Deserialize)]
-#[serde(bound(deserialize = "K: Deserialize<'de>"))]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+/// A registered device as stored, for its schema: the device's fields and
+/// `registered_at` side by side (the decoder is [`RegisteredDraft`]).
+#[cfg(feature = "schema")]
+#[allow(dead_code)]
+#[derive(schemars::JsonSchema)]
 struct RegisteredDoc<K> {
     device_id: K,
     os_type: OsType,
@@ -246,10 +247,10 @@ struct RegisteredDoc<K> {
     os_version: Option<Version>,
     #[serde(default)]
     serial_number: Option<K>,
-    #[serde(default, deserialize_with = "label")]
+    #[serde(default)]
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     model: Option<String>,
-    #[serde(default, deserialize_with = "label")]
+    #[serde(default)]
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     name: Option<String>,
     #[serde(default)]
@@ -258,7 +259,7 @@ struct RegisteredDoc<K> {
     encrypted: Option<bool>,
     #[serde(default)]
     compromised: Option<bool>,
-    #[serde(default, deserialize_with = "label")]
+    #[serde(default)]
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     manufacturer: Option<String>,
     #[serde(default)]
@@ -270,32 +271,9 @@ struct RegisteredDoc<K> {
     noncompliant_since: Option<Timestamp>,
 }
 
-impl<K> From<RegisteredDoc<K>> for Registered<K> {
-    fn from(d: RegisteredDoc<K>) -> Self {
-        Registered {
-            device: Device {
-                device_id: d.device_id,
-                os_type: d.os_type,
-                os_version: d.os_version,
-                serial_number: d.serial_number,
-                model: d.model,
-                name: d.name,
-                pin_length: d.pin_length,
-                encrypted: d.encrypted,
-                compromised: d.compromised,
-                manufacturer: d.manufacturer,
-                work_profile: d.work_profile,
-            },
-            registered_at: d.registered_at,
-            enrollment: d.enrollment,
-            noncompliant_since: d.noncompliant_since,
-        }
-    }
-}
-
 /// A request for the admin to approve a further device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, bound(deserialize = "K: Deserialize<'de>"))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Pending<K = Text> {
     /// The device that asked.
@@ -305,8 +283,8 @@ pub struct Pending<K = Text> {
 }
 
 /// A device the admin rejected for this user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, bound(deserialize = "K: Deserialize<'de>"))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Rejected<K = Text> {
     /// The rejected device's id.
@@ -316,8 +294,8 @@ pub struct Rejected<K = Text> {
 }
 
 /// One user's state, which the gateway stores and passes back in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, bound(deserialize = "K: Deserialize<'de>"))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserState<K = Text> {
     /// Active registered devices, in registration order.
@@ -339,6 +317,244 @@ impl<K> Default for UserState<K> {
         UserState { devices: Vec::new(), pending: Vec::new(), rejected: Vec::new() }
     }
 }
+
+// The state's decoders (`json::fields`): drafts whose required fields are `Option`s,
+// checked in declaration order once the object is read.
+
+/// The names of a device's attributes, in declaration order.
+const DEVICE_NAMES: [&str; 11] = [
+    "device_id",
+    "os_type",
+    "os_version",
+    "serial_number",
+    "model",
+    "name",
+    "pin_length",
+    "encrypted",
+    "compromised",
+    "manufacturer",
+    "work_profile",
+];
+
+/// A device as read. Unknown attributes are ignored: the app may report more than the
+/// rules read.
+struct DeviceDraft<K> {
+    device_id: Option<K>,
+    os_type: Option<OsType>,
+    device: Device<Option<K>>,
+}
+
+impl<K> Default for DeviceDraft<K> {
+    fn default() -> Self {
+        // `Device::new`'s id and OS type are placeholders: the draft's own are checked.
+        DeviceDraft { device_id: None, os_type: None, device: Device::new(None, OsType::Other) }
+    }
+}
+
+impl<'de, K: Deserialize<'de>> Fields<'de> for DeviceDraft<K> {
+    const NAMES: &'static [&'static str] = &DEVICE_NAMES;
+    const CLOSED: bool = false;
+
+    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        let d = &mut self.device;
+        match index {
+            0 => self.device_id = Some(map.next_value()?),
+            1 => self.os_type = Some(map.next_value()?),
+            2 => d.os_version = map.next_value()?,
+            3 => d.serial_number = Some(map.next_value()?),
+            4 => d.model = label(map.next_value()?),
+            5 => d.name = label(map.next_value()?),
+            6 => d.pin_length = map.next_value()?,
+            7 => d.encrypted = map.next_value()?,
+            8 => d.compromised = map.next_value()?,
+            9 => d.manufacturer = label(map.next_value()?),
+            _ => d.work_profile = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<K> DeviceDraft<K> {
+    fn finish<E: de::Error>(self) -> Result<Device<K>, E> {
+        let d = self.device;
+        Ok(Device {
+            device_id: json::required(self.device_id, "device_id")?,
+            os_type: json::required(self.os_type, "os_type")?,
+            os_version: d.os_version,
+            serial_number: d.serial_number.flatten(),
+            model: d.model,
+            name: d.name,
+            pin_length: d.pin_length,
+            encrypted: d.encrypted,
+            compromised: d.compromised,
+            manufacturer: d.manufacturer,
+            work_profile: d.work_profile,
+        })
+    }
+}
+
+impl<'de, K: Deserialize<'de>> Deserialize<'de> for Device<K> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        json::fields::<D, DeviceDraft<K>>(d)?.finish()
+    }
+}
+
+/// A registered device as read: the device's attributes and its own beside them.
+struct RegisteredDraft<K> {
+    device: DeviceDraft<K>,
+    registered_at: Option<Timestamp>,
+    enrollment: Option<Enrollment>,
+    noncompliant_since: Option<Timestamp>,
+}
+
+impl<K> Default for RegisteredDraft<K> {
+    fn default() -> Self {
+        RegisteredDraft {
+            device: DeviceDraft::default(),
+            registered_at: None,
+            enrollment: None,
+            noncompliant_since: None,
+        }
+    }
+}
+
+impl<'de, K: Deserialize<'de>> Fields<'de> for RegisteredDraft<K> {
+    const NAMES: &'static [&'static str] = &[
+        "device_id",
+        "os_type",
+        "os_version",
+        "serial_number",
+        "model",
+        "name",
+        "pin_length",
+        "encrypted",
+        "compromised",
+        "manufacturer",
+        "work_profile",
+        "registered_at",
+        "enrollment",
+        "noncompliant_since",
+    ];
+    const CLOSED: bool = false;
+
+    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            11 => self.registered_at = Some(map.next_value()?),
+            12 => self.enrollment = map.next_value()?,
+            13 => self.noncompliant_since = map.next_value()?,
+            _ => return self.device.field(index, map),
+        }
+        Ok(())
+    }
+}
+
+impl<'de, K: Deserialize<'de>> Deserialize<'de> for Registered<K> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r: RegisteredDraft<K> = json::fields(d)?;
+        // The derive checked required fields in declaration order: the device's first.
+        let device = r.device.finish()?;
+        Ok(Registered {
+            device,
+            registered_at: json::required(r.registered_at, "registered_at")?,
+            enrollment: r.enrollment,
+            noncompliant_since: r.noncompliant_since,
+        })
+    }
+}
+
+/// A pending request as read.
+struct PendingDraft<K> {
+    device: Option<Device<K>>,
+    requested_at: Option<Timestamp>,
+}
+
+impl<K> Default for PendingDraft<K> {
+    fn default() -> Self {
+        PendingDraft { device: None, requested_at: None }
+    }
+}
+
+impl<'de, K: Deserialize<'de>> Fields<'de> for PendingDraft<K> {
+    const NAMES: &'static [&'static str] = &["device", "requested_at"];
+
+    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.device = Some(map.next_value()?),
+            _ => self.requested_at = Some(map.next_value()?),
+        }
+        Ok(())
+    }
+}
+
+impl<'de, K: Deserialize<'de>> Deserialize<'de> for Pending<K> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let p: PendingDraft<K> = json::fields(d)?;
+        Ok(Pending {
+            device: json::required(p.device, "device")?,
+            requested_at: json::required(p.requested_at, "requested_at")?,
+        })
+    }
+}
+
+/// A rejected device as read.
+struct RejectedDraft<K> {
+    device_id: Option<K>,
+    rejected_at: Option<Timestamp>,
+}
+
+impl<K> Default for RejectedDraft<K> {
+    fn default() -> Self {
+        RejectedDraft { device_id: None, rejected_at: None }
+    }
+}
+
+impl<'de, K: Deserialize<'de>> Fields<'de> for RejectedDraft<K> {
+    const NAMES: &'static [&'static str] = &["device_id", "rejected_at"];
+
+    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.device_id = Some(map.next_value()?),
+            _ => self.rejected_at = Some(map.next_value()?),
+        }
+        Ok(())
+    }
+}
+
+impl<'de, K: Deserialize<'de>> Deserialize<'de> for Rejected<K> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r: RejectedDraft<K> = json::fields(d)?;
+        Ok(Rejected {
+            device_id: json::required(r.device_id, "device_id")?,
+            rejected_at: json::required(r.rejected_at, "rejected_at")?,
+        })
+    }
+}
+
+impl<'de, K: Deserialize<'de>> Fields<'de> for UserState<K> {
+    const NAMES: &'static [&'static str] = &["devices", "pending", "rejected"];
+
+    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.devices = map.next_value()?,
+            1 => self.pending = map.next_value()?,
+            _ => self.rejected = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de, K: Deserialize<'de>> Deserialize<'de> for UserState<K> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        json::fields(d)
+    }
+}
+
+impl Variants for OsType {
+    const NAMES: &'static [&'static str] = &["ios", "android", "other"];
+    const ALL: &'static [Self] = &OsType::ALL;
+}
+
+json::deserialize_variants!(OsType);
 
 impl<K: PartialEq> UserState<K> {
     /// The active device with this id.

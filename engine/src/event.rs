@@ -1,11 +1,11 @@
 //! Events (spec section 3): a login, or an admin's action on one device.
 
-use serde::Deserialize;
+use serde::de::{Deserialize, Deserializer, MapAccess};
 
 use crate::decide::AdminAction;
 use crate::device::{Device, Text, UserState};
 use crate::error::{DocumentKind, Error};
-use crate::json::{self, Raw};
+use crate::json::{self, Fields, Raw};
 use crate::manage::{Approver, EnrollmentMethod, InstalledApp, MAX_INSTALLED_APPS};
 use crate::policy::MAX_ID_BYTES;
 use crate::time::Timestamp;
@@ -113,22 +113,43 @@ impl Event {
 
 /// The event as its text has it. The parts whose meaning depends on the event's type
 /// are kept as text and decoded once the type is known, their errors prefixed with
-/// where they are.
-#[derive(Deserialize)]
+/// where they are. Other members are ignored.
+#[derive(Default)]
 struct RawEvent<'a> {
-    #[serde(rename = "type")]
-    kind: String,
+    kind: Option<String>,
     user: Option<String>,
     at: Option<Timestamp>,
-    #[serde(borrow)]
     device: Option<Raw<'a>>,
     device_id: Option<Text>,
-    #[serde(borrow)]
     by: Option<Raw<'a>>,
-    #[serde(borrow)]
     from_device: Option<Raw<'a>>,
-    #[serde(borrow)]
     method: Option<Raw<'a>>,
+}
+
+impl<'de> Fields<'de> for RawEvent<'de> {
+    const NAMES: &'static [&'static str] =
+        &["type", "user", "at", "device", "device_id", "by", "from_device", "method"];
+    const CLOSED: bool = false;
+
+    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.kind = Some(map.next_value()?),
+            1 => self.user = map.next_value()?,
+            2 => self.at = map.next_value()?,
+            3 => self.device = map.next_value()?,
+            4 => self.device_id = map.next_value()?,
+            5 => self.by = map.next_value()?,
+            6 => self.from_device = map.next_value()?,
+            _ => self.method = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for RawEvent<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        json::fields(d)
+    }
 }
 
 /// `raw`, a part of the event at `prefix`, decoded; its errors point into the event.
@@ -143,10 +164,25 @@ fn text(raw: Raw<'_>) -> Option<String> {
 }
 
 /// What the login device says besides its attributes: the apps it reports.
-#[derive(Deserialize)]
+#[derive(Default)]
 struct DeviceParts<'a> {
-    #[serde(borrow)]
     apps: Option<Raw<'a>>,
+}
+
+impl<'de> Fields<'de> for DeviceParts<'de> {
+    const NAMES: &'static [&'static str] = &["apps"];
+    const CLOSED: bool = false;
+
+    fn field<A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
+        self.apps = map.next_value()?;
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for DeviceParts<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        json::fields(d)
+    }
 }
 
 /// The login device and the apps it reports.
@@ -176,7 +212,8 @@ fn invalid(pointer: &str, message: impl Into<String>) -> Error {
 
 impl RawEvent<'_> {
     fn into_event(self) -> Result<Event, Error> {
-        let action = match self.kind.as_str() {
+        let kind = self.kind.ok_or_else(|| invalid("/type", "missing field `type`"))?;
+        let action = match kind.as_str() {
             "login" => None,
             other => Some(AdminAction::parse(other).ok_or_else(|| {
                 invalid(

@@ -3,13 +3,16 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde::de::{Deserialize, Deserializer, MapAccess};
+
+use crate::json::{self, Fields, Variants};
 
 use crate::device::OsType;
 use crate::time::Timestamp;
 
 /// An enrollment path of the Okta document, in the order a device is fitted to one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum EnrollmentMethod {
@@ -121,7 +124,7 @@ impl Fit {
 }
 
 /// That a registered device finished enrolling: how, and when.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Enrollment {
@@ -132,7 +135,7 @@ pub struct Enrollment {
 }
 
 /// Who may approve a pending request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Approver {
     /// The admin, from the console.
@@ -180,7 +183,7 @@ pub struct Enroll {
 }
 
 /// A platform a managed app belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum AppPlatform {
@@ -202,7 +205,7 @@ impl AppPlatform {
 
 /// An app installed on the login device, as the device reports it. Read for this login
 /// only, never stored; unknown attributes are ignored, as a device's are.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InstalledApp {
     /// The bundle id or package name.
@@ -278,4 +281,81 @@ pub struct Command<K = crate::Text> {
     pub action: CommandAction,
     /// To which device.
     pub device_id: K,
+}
+
+// The decoders (`json::fields`, `json::variant`): drafts whose required fields are
+// `Option`s, checked in declaration order once the object is read.
+
+impl Variants for EnrollmentMethod {
+    const NAMES: &'static [&'static str] =
+        &["ios_profile", "android_work_profile", "samsung_knox", "android_device_admin"];
+    const ALL: &'static [Self] = &EnrollmentMethod::ALL;
+}
+
+impl Variants for Approver {
+    const NAMES: &'static [&'static str] = &["admin", "self"];
+    const ALL: &'static [Self] = &[Approver::Admin, Approver::User];
+}
+
+impl Variants for AppPlatform {
+    const NAMES: &'static [&'static str] = &["ios", "android"];
+    const ALL: &'static [Self] = &[AppPlatform::Ios, AppPlatform::Android];
+}
+
+json::deserialize_variants!(EnrollmentMethod, Approver, AppPlatform);
+
+/// An enrollment as read.
+#[derive(Default)]
+struct EnrollmentDraft {
+    method: Option<EnrollmentMethod>,
+    at: Option<Timestamp>,
+}
+
+impl<'de> Fields<'de> for EnrollmentDraft {
+    const NAMES: &'static [&'static str] = &["method", "at"];
+
+    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.method = Some(map.next_value()?),
+            _ => self.at = Some(map.next_value()?),
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Enrollment {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let e: EnrollmentDraft = json::fields(d)?;
+        Ok(Enrollment { method: json::required(e.method, "method")?, at: json::required(e.at, "at")? })
+    }
+}
+
+/// An installed app as read; other attributes are ignored.
+#[derive(Default)]
+struct InstalledDraft {
+    id: Option<String>,
+    managed: Option<bool>,
+}
+
+impl<'de> Fields<'de> for InstalledDraft {
+    const NAMES: &'static [&'static str] = &["id", "managed"];
+    const CLOSED: bool = false;
+
+    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.id = Some(map.next_value()?),
+            _ => self.managed = Some(map.next_value()?),
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for InstalledApp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let app: InstalledDraft = json::fields(d)?;
+        Ok(InstalledApp {
+            id: json::required(app.id, "id")?,
+            managed: json::required(app.managed, "managed")?,
+        })
+    }
 }

@@ -4,13 +4,14 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde::de::MapAccess;
 
 use std::sync::Arc;
 
 use crate::device::OsType;
 use crate::error::{DocumentKind, Error};
-use crate::json;
+use crate::json::{self, Fields, Variants};
 use crate::manage::{AppPlatform, Approver, Configuration, EnrollmentMethod, Methods};
 use crate::version::Version;
 
@@ -37,7 +38,7 @@ pub const MAX_PIN_LENGTH: u32 = 16;
 pub const MAX_ID_BYTES: usize = 256;
 
 /// What makes a login device the same as a registered one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum DeviceMatch {
@@ -50,7 +51,7 @@ pub enum DeviceMatch {
 }
 
 /// What a further device of an assigned user gets once `max_devices` are active.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum AssignedOnNewDevice {
@@ -64,7 +65,7 @@ pub enum AssignedOnNewDevice {
 }
 
 /// What an approval does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum OnApprove {
@@ -76,7 +77,7 @@ pub enum OnApprove {
 }
 
 /// What a further device of an unassigned user gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum UnassignedOnNewDevice {
@@ -88,7 +89,7 @@ pub enum UnassignedOnNewDevice {
 }
 
 /// What an unassigned user's allowed login gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum UnassignedAccess {
@@ -101,7 +102,7 @@ pub enum UnassignedAccess {
 
 /// The policy document, every setting resolved: a field the document leaves out has the
 /// value of its struct's `Default`, the one place each default is written.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(deny_unknown_fields, default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(description = "An mdm-policy policy: who is assigned to MDM, and what their mobile logins get. Every field but `schema` is optional.", transform = crate::schema::require_schema))]
@@ -194,7 +195,7 @@ impl PolicyDoc {
 }
 
 /// Enrollment in management (version 2).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(deny_unknown_fields, default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EnrollmentSettings {
@@ -212,7 +213,7 @@ impl Default for EnrollmentSettings {
 }
 
 /// What a managed device must apply besides the requirements (version 2).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(deny_unknown_fields, default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ConfigurationSettings {
@@ -221,7 +222,7 @@ pub struct ConfigurationSettings {
 }
 
 /// An app of the managed store (version 2).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AppDoc {
@@ -244,7 +245,7 @@ pub struct AppDoc {
 }
 
 /// Who is assigned.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(deny_unknown_fields, default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Assignment {
@@ -265,7 +266,7 @@ pub struct Assignment {
 }
 
 /// Settings for assigned users.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(deny_unknown_fields, default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AssignedSettings {
@@ -300,7 +301,7 @@ impl Default for AssignedSettings {
 }
 
 /// Settings for unassigned users.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(deny_unknown_fields, default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UnassignedSettings {
@@ -327,7 +328,7 @@ impl Default for UnassignedSettings {
 }
 
 /// Device posture rules.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(deny_unknown_fields, default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Requirements {
@@ -335,7 +336,6 @@ pub struct Requirements {
     pub platforms: Vec<OsType>,
     /// Lowest OS version per OS type.
     #[cfg_attr(feature = "schema", schemars(with = "crate::schema::MinOsVersion"))]
-    #[serde(deserialize_with = "crate::json::unique_keys")]
     pub min_os_version: BTreeMap<String, String>,
     /// PIN at least this long; 0 not checked.
     #[cfg_attr(feature = "schema", schemars(range(max = 16)))]
@@ -349,6 +349,215 @@ pub struct Requirements {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grace_hours: Option<u32>,
 }
+
+// The documents' decoders (`json::fields`): the names are the fields' spellings in
+// declaration order, so an unknown name's error lists them as the struct reads.
+
+impl<'de> Fields<'de> for PolicyDoc {
+    const NAMES: &'static [&'static str] = &[
+        "$schema",
+        "schema",
+        "enabled",
+        "assignment",
+        "device_match",
+        "assigned",
+        "unassigned",
+        "requirements",
+        "enrollment",
+        "configuration",
+        "apps",
+    ];
+
+    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.json_schema = map.next_value()?,
+            1 => self.schema = map.next_value()?,
+            2 => self.enabled = map.next_value()?,
+            3 => self.assignment = map.next_value()?,
+            4 => self.device_match = map.next_value()?,
+            5 => self.assigned = map.next_value()?,
+            6 => self.unassigned = map.next_value()?,
+            7 => self.requirements = map.next_value()?,
+            8 => self.enrollment = map.next_value()?,
+            9 => self.configuration = map.next_value()?,
+            _ => self.apps = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Fields<'de> for EnrollmentSettings {
+    const NAMES: &'static [&'static str] = &["required", "methods"];
+
+    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.required = map.next_value()?,
+            _ => self.methods = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Fields<'de> for ConfigurationSettings {
+    const NAMES: &'static [&'static str] = &["data_separation"];
+
+    fn field<A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
+        self.data_separation = map.next_value()?;
+        Ok(())
+    }
+}
+
+/// An app as read: the required fields are checked once the object is read.
+#[derive(Default)]
+struct AppDraft {
+    id: Option<String>,
+    name: Option<String>,
+    platform: Option<AppPlatform>,
+    users: Vec<String>,
+    groups: Vec<String>,
+}
+
+impl<'de> Fields<'de> for AppDraft {
+    const NAMES: &'static [&'static str] = &["id", "name", "platform", "users", "groups"];
+
+    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.id = Some(map.next_value()?),
+            1 => self.name = Some(map.next_value()?),
+            2 => self.platform = Some(map.next_value()?),
+            3 => self.users = map.next_value()?,
+            _ => self.groups = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AppDoc {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let app: AppDraft = json::fields(d)?;
+        Ok(AppDoc {
+            id: json::required(app.id, "id")?,
+            name: json::required(app.name, "name")?,
+            platform: json::required(app.platform, "platform")?,
+            users: app.users,
+            groups: app.groups,
+        })
+    }
+}
+
+impl<'de> Fields<'de> for Assignment {
+    const NAMES: &'static [&'static str] =
+        &["organization", "users", "groups", "exclude_users", "exclude_groups"];
+
+    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.organization = map.next_value()?,
+            1 => self.users = map.next_value()?,
+            2 => self.groups = map.next_value()?,
+            3 => self.exclude_users = map.next_value()?,
+            _ => self.exclude_groups = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Fields<'de> for AssignedSettings {
+    const NAMES: &'static [&'static str] =
+        &["max_devices", "on_new_device", "on_approve", "approval_ttl_hours", "push_mfa", "approvers"];
+
+    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.max_devices = map.next_value()?,
+            1 => self.on_new_device = map.next_value()?,
+            2 => self.on_approve = map.next_value()?,
+            3 => self.approval_ttl_hours = map.next_value()?,
+            4 => self.push_mfa = map.next_value()?,
+            _ => self.approvers = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Fields<'de> for UnassignedSettings {
+    const NAMES: &'static [&'static str] = &["max_devices", "on_new_device", "access", "push_mfa"];
+
+    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.max_devices = map.next_value()?,
+            1 => self.on_new_device = map.next_value()?,
+            2 => self.access = map.next_value()?,
+            _ => self.push_mfa = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Fields<'de> for Requirements {
+    const NAMES: &'static [&'static str] = &[
+        "platforms",
+        "min_os_version",
+        "min_pin_length",
+        "require_encryption",
+        "block_compromised",
+        "grace_hours",
+    ];
+
+    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.platforms = map.next_value()?,
+            1 => self.min_os_version = map.next_value::<json::UniqueKeys<String>>()?.0,
+            2 => self.min_pin_length = map.next_value()?,
+            3 => self.require_encryption = map.next_value()?,
+            4 => self.block_compromised = map.next_value()?,
+            _ => self.grace_hours = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+json::deserialize_fields!(
+    PolicyDoc,
+    EnrollmentSettings,
+    ConfigurationSettings,
+    Assignment,
+    AssignedSettings,
+    UnassignedSettings,
+    Requirements
+);
+
+impl Variants for DeviceMatch {
+    const NAMES: &'static [&'static str] = &["device_id", "device_id_and_serial"];
+    const ALL: &'static [Self] = &[DeviceMatch::DeviceId, DeviceMatch::DeviceIdAndSerial];
+}
+
+impl Variants for AssignedOnNewDevice {
+    const NAMES: &'static [&'static str] = &["approval", "replace", "deny"];
+    const ALL: &'static [Self] =
+        &[AssignedOnNewDevice::Approval, AssignedOnNewDevice::Replace, AssignedOnNewDevice::Deny];
+}
+
+impl Variants for OnApprove {
+    const NAMES: &'static [&'static str] = &["replace", "add"];
+    const ALL: &'static [Self] = &[OnApprove::Replace, OnApprove::Add];
+}
+
+impl Variants for UnassignedOnNewDevice {
+    const NAMES: &'static [&'static str] = &["replace", "add"];
+    const ALL: &'static [Self] = &[UnassignedOnNewDevice::Replace, UnassignedOnNewDevice::Add];
+}
+
+impl Variants for UnassignedAccess {
+    const NAMES: &'static [&'static str] = &["limited", "full"];
+    const ALL: &'static [Self] = &[UnassignedAccess::Limited, UnassignedAccess::Full];
+}
+
+json::deserialize_variants!(
+    DeviceMatch,
+    AssignedOnNewDevice,
+    OnApprove,
+    UnassignedOnNewDevice,
+    UnassignedAccess
+);
 
 /// What kind of finding an [`Issue`] is: a stable code a tool can act on, beside the
 /// message a person reads. Every error is `invalid_policy` in the contract; this says

@@ -6,6 +6,7 @@
 //! type's decoder is compiled once (the browser module pays for every copy), and no
 //! document is parsed into a `serde_json::Value` first.
 
+mod fields;
 mod read;
 
 use std::borrow::Cow;
@@ -14,6 +15,9 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
+pub(crate) use fields::{
+    Fields, Variants, deserialize_fields, deserialize_variants, fields, required, variant,
+};
 pub(crate) use read::Raw;
 use read::{ReadError, Reader};
 
@@ -194,34 +198,34 @@ pub(crate) fn collect<T: DeserializeOwned>(
 
 /// A map from an object whose names are all different: a repeated name is an error at
 /// the name (`duplicate field`), as it is in a struct, instead of the last one winning.
-pub(crate) fn unique_keys<'de, D, V>(d: D) -> Result<std::collections::BTreeMap<String, V>, D::Error>
-where
-    D: Deserializer<'de>,
-    V: Deserialize<'de>,
-{
-    struct Unique<V>(std::marker::PhantomData<V>);
+pub(crate) struct UniqueKeys<V>(pub(crate) std::collections::BTreeMap<String, V>);
 
-    impl<'de, V: Deserialize<'de>> Visitor<'de> for Unique<V> {
-        type Value = std::collections::BTreeMap<String, V>;
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for UniqueKeys<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Unique<V>(std::marker::PhantomData<V>);
 
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a map")
-        }
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Unique<V> {
+            type Value = std::collections::BTreeMap<String, V>;
 
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = std::collections::BTreeMap::new();
-            while let Some(key) = map.next_key::<String>()? {
-                if out.contains_key(&key) {
-                    return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
-                }
-                let value = map.next_value()?;
-                out.insert(key, value);
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map")
             }
-            Ok(out)
-        }
-    }
 
-    d.deserialize_map(Unique(std::marker::PhantomData))
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = std::collections::BTreeMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if out.contains_key(&key) {
+                        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+                    }
+                    let value = map.next_value()?;
+                    out.insert(key, value);
+                }
+                Ok(out)
+            }
+        }
+
+        d.deserialize_map(Unique(std::marker::PhantomData)).map(UniqueKeys)
+    }
 }
 
 /// A JSON value read as it is, for a part of a document decoded later (a login's
