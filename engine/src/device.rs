@@ -5,7 +5,7 @@ use std::hash::Hash;
 use std::ops::Deref;
 
 use rustc_hash::FxHashSet;
-use serde::de::{self, MapAccess};
+use serde::de::MapAccess;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::json::{self, Fields, Variants};
@@ -318,107 +318,67 @@ impl<K> Default for UserState<K> {
     }
 }
 
-// The state's decoders (`json::fields`): drafts whose required fields are `Option`s,
-// checked in declaration order once the object is read.
+// The state's decoders (`json::fields`). A required field starts as a placeholder that
+// its member overwrites; an object without it is refused before the value is returned.
 
-/// The names of a device's attributes, in declaration order.
-const DEVICE_NAMES: [&str; 11] = [
-    "device_id",
-    "os_type",
-    "os_version",
-    "serial_number",
-    "model",
-    "name",
-    "pin_length",
-    "encrypted",
-    "compromised",
-    "manufacturer",
-    "work_profile",
-];
-
-/// A device as read. Unknown attributes are ignored: the app may report more than the
-/// rules read.
-struct DeviceDraft<K> {
-    device_id: Option<K>,
-    os_type: Option<OsType>,
-    device: Device<Option<K>>,
+/// An id that is never kept: a required id's placeholder (an empty box does not allocate).
+fn no_id() -> Text {
+    Text(Box::from(""))
 }
 
-impl<K> Default for DeviceDraft<K> {
-    fn default() -> Self {
-        // `Device::new`'s id and OS type are placeholders: the draft's own are checked.
-        DeviceDraft { device_id: None, os_type: None, device: Device::new(None, OsType::Other) }
+/// A placeholder time, for the same reason.
+const NO_TIME: Timestamp = Timestamp::from_millis(0);
+
+/// Reads the device attribute at `index` of [`Device`]'s names into `d`.
+#[inline]
+fn device_field<'de, A: MapAccess<'de>>(d: &mut Device, index: usize, map: &mut A) -> Result<(), A::Error> {
+    match index {
+        0 => d.device_id = map.next_value()?,
+        1 => d.os_type = map.next_value()?,
+        2 => d.os_version = map.next_value()?,
+        3 => d.serial_number = map.next_value()?,
+        4 => d.model = label(map.next_value()?),
+        5 => d.name = label(map.next_value()?),
+        6 => d.pin_length = map.next_value()?,
+        7 => d.encrypted = map.next_value()?,
+        8 => d.compromised = map.next_value()?,
+        9 => d.manufacturer = label(map.next_value()?),
+        _ => d.work_profile = map.next_value()?,
     }
+    Ok(())
 }
 
-impl<'de, K: Deserialize<'de>> Fields<'de> for DeviceDraft<K> {
-    const NAMES: &'static [&'static str] = &DEVICE_NAMES;
+/// A device's attributes. Unknown ones are ignored: the app may report more than the
+/// rules read.
+impl<'de> Fields<'de> for Device {
+    const NAMES: &'static [&'static str] = &[
+        "device_id",
+        "os_type",
+        "os_version",
+        "serial_number",
+        "model",
+        "name",
+        "pin_length",
+        "encrypted",
+        "compromised",
+        "manufacturer",
+        "work_profile",
+    ];
+    const REQUIRED: &'static [usize] = &[0, 1];
     const CLOSED: bool = false;
 
+    fn empty() -> Self {
+        Device::new(no_id(), OsType::Other)
+    }
+
+    #[inline]
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        let d = &mut self.device;
-        match index {
-            0 => self.device_id = Some(map.next_value()?),
-            1 => self.os_type = Some(map.next_value()?),
-            2 => d.os_version = map.next_value()?,
-            3 => d.serial_number = Some(map.next_value()?),
-            4 => d.model = label(map.next_value()?),
-            5 => d.name = label(map.next_value()?),
-            6 => d.pin_length = map.next_value()?,
-            7 => d.encrypted = map.next_value()?,
-            8 => d.compromised = map.next_value()?,
-            9 => d.manufacturer = label(map.next_value()?),
-            _ => d.work_profile = map.next_value()?,
-        }
-        Ok(())
+        device_field(self, index, map)
     }
 }
 
-impl<K> DeviceDraft<K> {
-    fn finish<E: de::Error>(self) -> Result<Device<K>, E> {
-        let d = self.device;
-        Ok(Device {
-            device_id: json::required(self.device_id, "device_id")?,
-            os_type: json::required(self.os_type, "os_type")?,
-            os_version: d.os_version,
-            serial_number: d.serial_number.flatten(),
-            model: d.model,
-            name: d.name,
-            pin_length: d.pin_length,
-            encrypted: d.encrypted,
-            compromised: d.compromised,
-            manufacturer: d.manufacturer,
-            work_profile: d.work_profile,
-        })
-    }
-}
-
-impl<'de, K: Deserialize<'de>> Deserialize<'de> for Device<K> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        json::fields::<D, DeviceDraft<K>>(d)?.finish()
-    }
-}
-
-/// A registered device as read: the device's attributes and its own beside them.
-struct RegisteredDraft<K> {
-    device: DeviceDraft<K>,
-    registered_at: Option<Timestamp>,
-    enrollment: Option<Enrollment>,
-    noncompliant_since: Option<Timestamp>,
-}
-
-impl<K> Default for RegisteredDraft<K> {
-    fn default() -> Self {
-        RegisteredDraft {
-            device: DeviceDraft::default(),
-            registered_at: None,
-            enrollment: None,
-            noncompliant_since: None,
-        }
-    }
-}
-
-impl<'de, K: Deserialize<'de>> Fields<'de> for RegisteredDraft<K> {
+/// A registered device: the device's attributes and its own side by side.
+impl<'de> Fields<'de> for Registered {
     const NAMES: &'static [&'static str] = &[
         "device_id",
         "os_type",
@@ -435,104 +395,67 @@ impl<'de, K: Deserialize<'de>> Fields<'de> for RegisteredDraft<K> {
         "enrollment",
         "noncompliant_since",
     ];
+    const REQUIRED: &'static [usize] = &[0, 1, 11];
     const CLOSED: bool = false;
 
+    fn empty() -> Self {
+        Registered::new(Device::empty(), NO_TIME)
+    }
+
+    #[inline]
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
-            11 => self.registered_at = Some(map.next_value()?),
+            11 => self.registered_at = map.next_value()?,
             12 => self.enrollment = map.next_value()?,
             13 => self.noncompliant_since = map.next_value()?,
-            _ => return self.device.field(index, map),
+            _ => device_field(&mut self.device, index, map)?,
         }
         Ok(())
     }
 }
 
-impl<'de, K: Deserialize<'de>> Deserialize<'de> for Registered<K> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let r: RegisteredDraft<K> = json::fields(d)?;
-        // The derive checked required fields in declaration order: the device's first.
-        let device = r.device.finish()?;
-        Ok(Registered {
-            device,
-            registered_at: json::required(r.registered_at, "registered_at")?,
-            enrollment: r.enrollment,
-            noncompliant_since: r.noncompliant_since,
-        })
-    }
-}
-
-/// A pending request as read.
-struct PendingDraft<K> {
-    device: Option<Device<K>>,
-    requested_at: Option<Timestamp>,
-}
-
-impl<K> Default for PendingDraft<K> {
-    fn default() -> Self {
-        PendingDraft { device: None, requested_at: None }
-    }
-}
-
-impl<'de, K: Deserialize<'de>> Fields<'de> for PendingDraft<K> {
+impl<'de> Fields<'de> for Pending {
     const NAMES: &'static [&'static str] = &["device", "requested_at"];
+    const REQUIRED: &'static [usize] = &[0, 1];
+
+    fn empty() -> Self {
+        Pending { device: Device::empty(), requested_at: NO_TIME }
+    }
 
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
-            0 => self.device = Some(map.next_value()?),
-            _ => self.requested_at = Some(map.next_value()?),
+            0 => self.device = map.next_value()?,
+            _ => self.requested_at = map.next_value()?,
         }
         Ok(())
     }
 }
 
-impl<'de, K: Deserialize<'de>> Deserialize<'de> for Pending<K> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let p: PendingDraft<K> = json::fields(d)?;
-        Ok(Pending {
-            device: json::required(p.device, "device")?,
-            requested_at: json::required(p.requested_at, "requested_at")?,
-        })
-    }
-}
-
-/// A rejected device as read.
-struct RejectedDraft<K> {
-    device_id: Option<K>,
-    rejected_at: Option<Timestamp>,
-}
-
-impl<K> Default for RejectedDraft<K> {
-    fn default() -> Self {
-        RejectedDraft { device_id: None, rejected_at: None }
-    }
-}
-
-impl<'de, K: Deserialize<'de>> Fields<'de> for RejectedDraft<K> {
+impl<'de> Fields<'de> for Rejected {
     const NAMES: &'static [&'static str] = &["device_id", "rejected_at"];
+    const REQUIRED: &'static [usize] = &[0, 1];
+
+    fn empty() -> Self {
+        Rejected { device_id: no_id(), rejected_at: NO_TIME }
+    }
 
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
-            0 => self.device_id = Some(map.next_value()?),
-            _ => self.rejected_at = Some(map.next_value()?),
+            0 => self.device_id = map.next_value()?,
+            _ => self.rejected_at = map.next_value()?,
         }
         Ok(())
     }
 }
 
-impl<'de, K: Deserialize<'de>> Deserialize<'de> for Rejected<K> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let r: RejectedDraft<K> = json::fields(d)?;
-        Ok(Rejected {
-            device_id: json::required(r.device_id, "device_id")?,
-            rejected_at: json::required(r.rejected_at, "rejected_at")?,
-        })
-    }
-}
-
-impl<'de, K: Deserialize<'de>> Fields<'de> for UserState<K> {
+impl<'de> Fields<'de> for UserState {
     const NAMES: &'static [&'static str] = &["devices", "pending", "rejected"];
 
+    fn empty() -> Self {
+        UserState::default()
+    }
+
+    #[inline]
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.devices = map.next_value()?,
@@ -543,11 +466,7 @@ impl<'de, K: Deserialize<'de>> Fields<'de> for UserState<K> {
     }
 }
 
-impl<'de, K: Deserialize<'de>> Deserialize<'de> for UserState<K> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        json::fields(d)
-    }
-}
+json::deserialize_fields!(Device, Registered, Pending, Rejected, UserState);
 
 impl Variants for OsType {
     const NAMES: &'static [&'static str] = &["ios", "android", "other"];

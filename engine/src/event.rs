@@ -131,6 +131,10 @@ impl<'de> Fields<'de> for RawEvent<'de> {
         &["type", "user", "at", "device", "device_id", "by", "from_device", "method"];
     const CLOSED: bool = false;
 
+    fn empty() -> Self {
+        Self::default()
+    }
+
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.kind = Some(map.next_value()?),
@@ -172,6 +176,10 @@ struct DeviceParts<'a> {
 impl<'de> Fields<'de> for DeviceParts<'de> {
     const NAMES: &'static [&'static str] = &["apps"];
     const CLOSED: bool = false;
+
+    fn empty() -> Self {
+        Self::default()
+    }
 
     fn field<A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
         self.apps = map.next_value()?;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde::de::{Deserialize, Deserializer, MapAccess};
+use serde::de::MapAccess;
 
 use crate::json::{self, Fields, Variants};
 
@@ -304,58 +304,41 @@ impl Variants for AppPlatform {
 
 json::deserialize_variants!(EnrollmentMethod, Approver, AppPlatform);
 
-/// An enrollment as read.
-#[derive(Default)]
-struct EnrollmentDraft {
-    method: Option<EnrollmentMethod>,
-    at: Option<Timestamp>,
-}
-
-impl<'de> Fields<'de> for EnrollmentDraft {
+impl<'de> Fields<'de> for Enrollment {
     const NAMES: &'static [&'static str] = &["method", "at"];
+    const REQUIRED: &'static [usize] = &[0, 1];
+
+    fn empty() -> Self {
+        // Placeholders, overwritten by the required members.
+        Enrollment { method: EnrollmentMethod::IosProfile, at: Timestamp::from_millis(0) }
+    }
 
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
-            0 => self.method = Some(map.next_value()?),
-            _ => self.at = Some(map.next_value()?),
+            0 => self.method = map.next_value()?,
+            _ => self.at = map.next_value()?,
         }
         Ok(())
     }
 }
 
-impl<'de> Deserialize<'de> for Enrollment {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let e: EnrollmentDraft = json::fields(d)?;
-        Ok(Enrollment { method: json::required(e.method, "method")?, at: json::required(e.at, "at")? })
-    }
-}
-
-/// An installed app as read; other attributes are ignored.
-#[derive(Default)]
-struct InstalledDraft {
-    id: Option<String>,
-    managed: Option<bool>,
-}
-
-impl<'de> Fields<'de> for InstalledDraft {
+/// Other attributes of an installed app are ignored.
+impl<'de> Fields<'de> for InstalledApp {
     const NAMES: &'static [&'static str] = &["id", "managed"];
+    const REQUIRED: &'static [usize] = &[0, 1];
     const CLOSED: bool = false;
 
+    fn empty() -> Self {
+        InstalledApp { id: String::new(), managed: false }
+    }
+
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
-            0 => self.id = Some(map.next_value()?),
-            _ => self.managed = Some(map.next_value()?),
+            0 => self.id = map.next_value()?,
+            _ => self.managed = map.next_value()?,
         }
         Ok(())
     }
 }
 
-impl<'de> Deserialize<'de> for InstalledApp {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let app: InstalledDraft = json::fields(d)?;
-        Ok(InstalledApp {
-            id: json::required(app.id, "id")?,
-            managed: json::required(app.managed, "managed")?,
-        })
-    }
-}
+json::deserialize_fields!(Enrollment, InstalledApp);

@@ -368,6 +368,10 @@ impl<'de> Fields<'de> for PolicyDoc {
         "apps",
     ];
 
+    fn empty() -> Self {
+        Self::default()
+    }
+
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.json_schema = map.next_value()?,
@@ -389,6 +393,10 @@ impl<'de> Fields<'de> for PolicyDoc {
 impl<'de> Fields<'de> for EnrollmentSettings {
     const NAMES: &'static [&'static str] = &["required", "methods"];
 
+    fn empty() -> Self {
+        Self::default()
+    }
+
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.required = map.next_value()?,
@@ -401,30 +409,35 @@ impl<'de> Fields<'de> for EnrollmentSettings {
 impl<'de> Fields<'de> for ConfigurationSettings {
     const NAMES: &'static [&'static str] = &["data_separation"];
 
+    fn empty() -> Self {
+        Self::default()
+    }
+
     fn field<A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
         self.data_separation = map.next_value()?;
         Ok(())
     }
 }
 
-/// An app as read: the required fields are checked once the object is read.
-#[derive(Default)]
-struct AppDraft {
-    id: Option<String>,
-    name: Option<String>,
-    platform: Option<AppPlatform>,
-    users: Vec<String>,
-    groups: Vec<String>,
-}
-
-impl<'de> Fields<'de> for AppDraft {
+impl<'de> Fields<'de> for AppDoc {
     const NAMES: &'static [&'static str] = &["id", "name", "platform", "users", "groups"];
+    const REQUIRED: &'static [usize] = &[0, 1, 2];
+
+    fn empty() -> Self {
+        AppDoc {
+            id: String::new(),
+            name: String::new(),
+            platform: AppPlatform::Ios,
+            users: Vec::new(),
+            groups: Vec::new(),
+        }
+    }
 
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
-            0 => self.id = Some(map.next_value()?),
-            1 => self.name = Some(map.next_value()?),
-            2 => self.platform = Some(map.next_value()?),
+            0 => self.id = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.platform = map.next_value()?,
             3 => self.users = map.next_value()?,
             _ => self.groups = map.next_value()?,
         }
@@ -432,22 +445,13 @@ impl<'de> Fields<'de> for AppDraft {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for AppDoc {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let app: AppDraft = json::fields(d)?;
-        Ok(AppDoc {
-            id: json::required(app.id, "id")?,
-            name: json::required(app.name, "name")?,
-            platform: json::required(app.platform, "platform")?,
-            users: app.users,
-            groups: app.groups,
-        })
-    }
-}
-
 impl<'de> Fields<'de> for Assignment {
     const NAMES: &'static [&'static str] =
         &["organization", "users", "groups", "exclude_users", "exclude_groups"];
+
+    fn empty() -> Self {
+        Self::default()
+    }
 
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
@@ -465,6 +469,10 @@ impl<'de> Fields<'de> for AssignedSettings {
     const NAMES: &'static [&'static str] =
         &["max_devices", "on_new_device", "on_approve", "approval_ttl_hours", "push_mfa", "approvers"];
 
+    fn empty() -> Self {
+        Self::default()
+    }
+
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.max_devices = map.next_value()?,
@@ -480,6 +488,10 @@ impl<'de> Fields<'de> for AssignedSettings {
 
 impl<'de> Fields<'de> for UnassignedSettings {
     const NAMES: &'static [&'static str] = &["max_devices", "on_new_device", "access", "push_mfa"];
+
+    fn empty() -> Self {
+        Self::default()
+    }
 
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
@@ -502,6 +514,10 @@ impl<'de> Fields<'de> for Requirements {
         "grace_hours",
     ];
 
+    fn empty() -> Self {
+        Self::default()
+    }
+
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.platforms = map.next_value()?,
@@ -517,6 +533,7 @@ impl<'de> Fields<'de> for Requirements {
 
 json::deserialize_fields!(
     PolicyDoc,
+    AppDoc,
     EnrollmentSettings,
     ConfigurationSettings,
     Assignment,

@@ -7,8 +7,8 @@
 //! `wasm-opt`, which the build script runs when it finds it (`make test` installs it).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-/// Today's size (267,393 B on 2026-11-23) and about 1% of room.
-const CEILING: usize = 270_000;
+/// Today's size (259,513 B on 2026-11-23) and about 1% of room.
+const CEILING: usize = 262_000;
 /// The budget, reported next to the ceiling.
 const BUDGET: usize = 250_000;
 

@@ -5,40 +5,52 @@
 //! an `Option` per field that is unwrapped at the end, with a drop of everything read so
 //! far on each way out; for every enum, a visitor and a name matcher. In a WebAssembly
 //! module that was most of what the policy's and the state's decoders weighed. Here a
-//! struct says only its names and how to read the member at an index, into its own
-//! `Default` (or a draft whose required fields are `Option`s); the loop, the name lookup,
-//! and the errors for an unknown, repeated or missing name are compiled once.
+//! struct says only its names, which of them are required, and how to read the member at
+//! an index into itself; the loop, the name lookup, and the errors for an unknown,
+//! repeated or missing name are compiled once.
 //!
 //! The errors are the derive's, word for word: the same serde constructors
 //! (`unknown_field`, `duplicate_field`, `missing_field`, `unknown_variant`) with the same
-//! name lists, in the order the fields are declared.
+//! name lists, in the order the fields are declared. Only a value of the wrong type for an
+//! enum reads differently: it hears the spellings instead of the enum's Rust name.
 
 use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, VariantAccess, Visitor};
 
-/// A struct read from a JSON object into a draft of itself.
-pub(crate) trait Fields<'de>: Default {
+/// A struct read from a JSON object, member by member, into a value that starts as
+/// [`Fields::empty`].
+pub(crate) trait Fields<'de>: Sized {
     /// The members' names, in declaration order: an unknown name's error lists them so.
     const NAMES: &'static [&'static str];
+    /// The indexes of the members a document must give, in declaration order: the first
+    /// one missing is reported, as serde's derive reports it.
+    const REQUIRED: &'static [usize] = &[];
     /// Whether a name outside [`Fields::NAMES`] is an error; `false` skips its value.
     const CLOSED: bool = true;
+
+    /// The value before any member is read: every optional field at its default, every
+    /// required one a placeholder that a member overwrites (or the object is refused).
+    fn empty() -> Self;
 
     /// Reads the value of the member named `NAMES[index]` into `self`.
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error>;
 }
 
 /// Decodes a [`Fields`] struct: every member once, each name known unless the struct is
-/// open; what the document leaves out keeps its default.
+/// open, every required member given; what the document leaves out keeps its default.
 pub(crate) fn fields<'de, D: Deserializer<'de>, T: Fields<'de>>(d: D) -> Result<T, D::Error> {
     d.deserialize_struct("", T::NAMES, FieldsVisitor(PhantomData))
 }
 
-/// A draft's required field: its value, or the derive's `missing field` error. Checked in
-/// declaration order, so the first missing one is reported, as the derive does.
-pub(crate) fn required<T, E: de::Error>(value: Option<T>, name: &'static str) -> Result<T, E> {
-    value.ok_or_else(|| E::missing_field(name))
+/// The first of `required` (indexes of `names`) whose bit is not in `seen`, as the
+/// derive's `missing field` error.
+fn missing<E: de::Error>(names: &'static [&'static str], required: &[usize], seen: u64) -> Result<(), E> {
+    match required.iter().find(|&&i| seen & (1 << i) == 0) {
+        Some(&i) => Err(E::missing_field(names.get(i).copied().unwrap_or_default())),
+        None => Ok(()),
+    }
 }
 
 struct FieldsVisitor<T>(PhantomData<T>);
@@ -50,8 +62,9 @@ impl<'de, T: Fields<'de>> Visitor<'de> for FieldsVisitor<T> {
         f.write_str("a JSON object")
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
-        let mut value = T::default();
+        let mut value = T::empty();
         let mut seen = 0u64;
         while let Some(name) = map.next_key_seed(Name { names: T::NAMES, closed: T::CLOSED })? {
             let Some(index) = name else {
@@ -65,6 +78,7 @@ impl<'de, T: Fields<'de>> Visitor<'de> for FieldsVisitor<T> {
             seen |= bit;
             value.field(index, &mut map)?;
         }
+        missing(T::NAMES, T::REQUIRED, seen)?;
         Ok(value)
     }
 }

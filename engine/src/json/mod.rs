@@ -15,9 +15,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-pub(crate) use fields::{
-    Fields, Variants, deserialize_fields, deserialize_variants, fields, required, variant,
-};
+pub(crate) use fields::{Fields, Variants, deserialize_fields, deserialize_variants, fields, variant};
 pub(crate) use read::Raw;
 use read::{ReadError, Reader};
 

@@ -628,10 +628,9 @@ impl<'de, 's> Reader<'de, 's> {
 
     /// Moves to the next element or member of an array or object closed by `close`:
     /// past the comma unless it is the `first`, and to the item's first byte. `false` at
-    /// the closing bracket, which is left for [`Reader::close`]. Inlined natively (a
-    /// population has millions of items); the size-optimised WebAssembly builds keep one
-    /// copy, where the separators written out in each generic reader cost 10 KB.
-    #[inline]
+    /// the closing bracket, which is left for [`Reader::close`]. Inlined into its few
+    /// callers, which are not generic (a population has millions of items).
+    #[inline(always)]
     fn next_item(&mut self, first: &mut bool, close: u8) -> Result<bool, ReadError> {
         let list = close == b']';
         match self.peek() {
@@ -652,6 +651,10 @@ impl<'de, 's> Reader<'de, 's> {
         Ok(true)
     }
 
+    // The generic readers below hold only the typed calls; what does not depend on the
+    // type (separators, names, skipping, errors' paths) is in plain methods, compiled
+    // once instead of once per decoded type (the browser module pays for every copy).
+
     fn seq<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, ReadError> {
         self.descend()?;
         let value = visitor.visit_seq(Elements { reader: self, first: true, index: 0 });
@@ -667,19 +670,13 @@ impl<'de, 's> Reader<'de, 's> {
         let value = visitor.visit_map(&mut members);
         let last = members.name.is_some().then_some(members.at);
         self.depth += 1;
-        let value = value.map_err(|mut e| {
-            // The visitor's own error (a repeated or unknown name) is about the member it
-            // was given last; a missing field is about the whole object.
-            if e.0.unit.is_none()
-                && !e.0.missing
-                && let Some(offset) = last
-            {
-                e.0.unit = Some(Unit { offset, element: false });
+        match value {
+            Ok(value) => {
+                self.close(b'}')?;
+                Ok(value)
             }
-            e
-        })?;
-        self.close(b'}')?;
-        Ok(value)
+            Err(e) => Err(in_object(e, last)),
+        }
     }
 
     /// Reads a value through, refusing a name repeated in any of its objects. Its
@@ -698,6 +695,20 @@ impl<'de, 's> Reader<'de, 's> {
             None => visitor.visit_str(&self.scratch),
         }
     }
+}
+
+/// An error out of an object's visitor. The visitor's own (a repeated or unknown name)
+/// is about the member it was given last, which starts at `last`; a missing field is
+/// about the whole object.
+#[cold]
+fn in_object(mut e: ReadError, last: Option<usize>) -> ReadError {
+    if e.0.unit.is_none()
+        && !e.0.missing
+        && let Some(offset) = last
+    {
+        e.0.unit = Some(Unit { offset, element: false });
+    }
+    e
 }
 
 impl<'de> Deserializer<'de> for &mut Reader<'de, '_> {
@@ -949,23 +960,37 @@ impl<'de> SeqAccess<'de> for Elements<'_, 'de, '_> {
     type Error = ReadError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, ReadError> {
+        let Some(offset) = self.next_offset()? else { return Ok(None) };
+        match seed.deserialize(&mut *self.reader) {
+            Ok(value) => Ok(Some(value)),
+            Err(e) => Err(self.failed(e, offset)),
+        }
+    }
+}
+
+impl Elements<'_, '_, '_> {
+    /// Moves to the next element that is not left out and says where it starts; `None`
+    /// at the end of the array.
+    fn next_offset(&mut self) -> Result<Option<usize>, ReadError> {
         loop {
             let r = &mut *self.reader;
             if !r.next_item(&mut self.first, b']')? {
                 return Ok(None);
             }
             let offset = r.pos;
-            let index = self.index;
             self.index += 1;
             if r.skipped(offset) {
                 r.skip_value()?;
                 continue;
             }
-            return seed
-                .deserialize(&mut *r)
-                .map(Some)
-                .map_err(|e| e.step(Step::Index(index), Unit { offset, element: true }));
+            return Ok(Some(offset));
         }
+    }
+
+    /// An error in the element that starts at `offset`: its index joins the path.
+    #[cold]
+    fn failed(&self, e: ReadError, offset: usize) -> ReadError {
+        e.step(Step::Index(self.index - 1), Unit { offset, element: true })
     }
 }
 
@@ -983,10 +1008,36 @@ impl<'de> MapAccess<'de> for Members<'_, 'de, '_> {
     type Error = ReadError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, ReadError> {
+        if !self.next_name()? {
+            return Ok(None);
+        }
+        let key = match &self.name {
+            Some(Cow::Borrowed(name)) => seed.deserialize(BorrowedStrDeserializer::new(name)),
+            Some(Cow::Owned(name)) => seed.deserialize(StrDeserializer::new(name)),
+            None => seed.deserialize(BorrowedStrDeserializer::new("")),
+        };
+        match key {
+            Ok(key) => Ok(Some(key)),
+            Err(e) => Err(self.failed_name(e)),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, ReadError> {
+        match seed.deserialize(&mut *self.reader) {
+            Ok(value) => Ok(value),
+            Err(e) => Err(self.failed_value(e)),
+        }
+    }
+}
+
+impl Members<'_, '_, '_> {
+    /// Moves to the next member that is not left out, past its name and colon, and
+    /// keeps its name; `false` at the end of the object.
+    fn next_name(&mut self) -> Result<bool, ReadError> {
         loop {
             let r = &mut *self.reader;
             if !r.next_item(&mut self.first, b'}')? {
-                return Ok(None);
+                return Ok(false);
             }
             let at = r.pos;
             let name = match r.name_colon()? {
@@ -997,24 +1048,24 @@ impl<'de> MapAccess<'de> for Members<'_, 'de, '_> {
                 r.skip_value()?;
                 continue;
             }
-            let key = match &name {
-                Cow::Borrowed(name) => seed.deserialize(BorrowedStrDeserializer::new(name)),
-                Cow::Owned(name) => seed.deserialize(StrDeserializer::new(name)),
-            };
             self.name = Some(name);
             self.at = at;
-            return key.map(Some).map_err(|mut e: ReadError| {
-                e.0.unit.get_or_insert(Unit { offset: at, element: false });
-                e
-            });
+            return Ok(true);
         }
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, ReadError> {
-        seed.deserialize(&mut *self.reader).map_err(|e| {
-            let name = self.name.take().map(Cow::into_owned).unwrap_or_default();
-            e.step(Step::Key(name), Unit { offset: self.at, element: false })
-        })
+    /// An error about the name just read: the member is the unit to leave out.
+    #[cold]
+    fn failed_name(&self, mut e: ReadError) -> ReadError {
+        e.0.unit.get_or_insert(Unit { offset: self.at, element: false });
+        e
+    }
+
+    /// An error in the value of the member just named: its name joins the path.
+    #[cold]
+    fn failed_value(&mut self, e: ReadError) -> ReadError {
+        let name = self.name.take().map(Cow::into_owned).unwrap_or_default();
+        e.step(Step::Key(name), Unit { offset: self.at, element: false })
     }
 }
 
