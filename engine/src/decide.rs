@@ -1023,7 +1023,7 @@ fn make_room<K: Clone>(effects: &mut Vec<Effect<K>>, state: &UserState<K>, max: 
     let mut order: Vec<usize> = (0..n).collect();
     // The position breaks ties, so the order is the stable one (and no stable sort is
     // compiled in for it: the browser module pays for each sort).
-    order.sort_unstable_by_key(|&i| (state.devices.get(i).map(|d| d.registered_at), i));
+    crate::sort::sort_by_key(&mut order, |&i| (state.devices.get(i).map(|d| d.registered_at), i));
     for i in order.into_iter().take(excess) {
         if let Some(d) = state.devices.get(i) {
             effects.push(Effect::RemoveDevice { device_id: d.device.device_id.clone() });

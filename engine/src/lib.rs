@@ -27,6 +27,7 @@ mod policy;
 pub mod preview;
 #[cfg(feature = "schema")]
 pub mod schema;
+mod sort;
 mod time;
 mod version;
 

@@ -886,7 +886,7 @@ impl Policy {
                     .filter_map(|u| users.lookup(u))
                     .chain(app.groups.iter().filter_map(|g| groups.lookup(g)).map(|g| g + user_count))
                     .collect();
-                audience.sort_unstable();
+                crate::sort::sort(&mut audience);
                 audience.dedup();
                 App {
                     platform: app.platform,

@@ -493,7 +493,7 @@ fn user_view(policy: &Policy, probe: &Probe, principals: &[u32], state: &UserSta
     } else {
         Vec::new()
     };
-    apps.sort_unstable();
+    crate::sort::sort(&mut apps);
     View {
         assigned: scope.assigned(),
         scope: scope.reason(),
