@@ -9,6 +9,13 @@ mod bindings {
 
 use std::cell::RefCell;
 
+/// Talc instead of the standard library's dlmalloc, as in the browser module: smaller and
+/// faster (see docs/decisions.md). Out of memory is still a trap: talc asks for pages
+/// with `memory.grow`, which the host's memory cap refuses.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 use bindings::exports::mdm::policy::engine::{self as wit, GuestPolicy};
 use bindings::mdm::policy::types as t;
 use mdm_engine as e;
