@@ -45,8 +45,8 @@ pub use manage::{
 pub use policy::{
     AppDoc, AssignedOnNewDevice, AssignedSettings, Assignment, ConfigurationSettings, DeviceMatch,
     EnrollmentSettings, Issue, IssueCode, MAX_APPS, MAX_DEVICES_LIMIT, MAX_ID_BYTES, MAX_PIN_LENGTH,
-    OnApprove, Policy, PolicyDoc, Requirements, SCHEMA, SCHEMA_V2, SchemaVersion, UnassignedAccess,
-    UnassignedOnNewDevice, UnassignedSettings, Validation, validate,
+    OnApprove, OsVersions, Policy, PolicyDoc, Requirements, SCHEMA, SCHEMA_V2, SchemaVersion,
+    UnassignedAccess, UnassignedOnNewDevice, UnassignedSettings, Validation, validate,
 };
 pub use time::{TimeError, Timestamp};
 pub use version::{Version, VersionError};

@@ -1,7 +1,5 @@
 //! The policy document (spec section 1): parsing, validation and the compiled form.
 
-use std::collections::BTreeMap;
-
 use rustc_hash::FxHashMap;
 
 use serde::Serialize;
@@ -336,7 +334,7 @@ pub struct Requirements {
     pub platforms: Vec<OsType>,
     /// Lowest OS version per OS type.
     #[cfg_attr(feature = "schema", schemars(with = "crate::schema::MinOsVersion"))]
-    pub min_os_version: BTreeMap<String, String>,
+    pub min_os_version: OsVersions,
     /// PIN at least this long; 0 not checked.
     #[cfg_attr(feature = "schema", schemars(range(max = 16)))]
     pub min_pin_length: u32,
@@ -521,7 +519,7 @@ impl<'de> Fields<'de> for Requirements {
     fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.platforms = map.next_value()?,
-            1 => self.min_os_version = map.next_value::<json::UniqueKeys<String>>()?.0,
+            1 => self.min_os_version = map.next_value()?,
             2 => self.min_pin_length = map.next_value()?,
             3 => self.require_encryption = map.next_value()?,
             4 => self.block_compromised = map.next_value()?,
@@ -575,6 +573,75 @@ json::deserialize_variants!(
     UnassignedOnNewDevice,
     UnassignedAccess
 );
+
+/// `min_os_version` as the document gives it: each OS name once, with its version, in the
+/// order of the names (an object's, as a map keeps them). Validation checks the names
+/// and versions, so that each wrong one is reported at its pointer.
+///
+/// A list rather than a `BTreeMap`: a map's insertion code was 5 KB of each WebAssembly
+/// module, for three entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OsVersions(Vec<(String, String)>);
+
+impl OsVersions {
+    /// Each OS name and its version, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(os, version)| (os.as_str(), version.as_str()))
+    }
+
+    /// Whether no OS type has a lowest version.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a OsVersions {
+    type Item = &'a (String, String);
+    type IntoIter = std::slice::Iter<'a, (String, String)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl Serialize for OsVersions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(os, version)| (os, version)))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for OsVersions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries;
+
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = OsVersions;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OsVersions, A::Error> {
+                // A repeated name is refused at the name, as in a struct; the set is the
+                // id tables' type, so no other hash table is compiled in for it.
+                let mut names: FxHashMap<Box<str>, u32> = FxHashMap::default();
+                let mut out = Vec::new();
+                while let Some(os) = map.next_key::<String>()? {
+                    if names.contains_key(os.as_str()) {
+                        return Err(serde::de::Error::custom(format_args!("duplicate field `{os}`")));
+                    }
+                    let version: String = map.next_value()?;
+                    names.insert(os.as_str().into(), 0);
+                    out.push((os, version));
+                }
+                crate::sort::sort(&mut out);
+                Ok(OsVersions(out))
+            }
+        }
+
+        d.deserialize_map(Entries)
+    }
+}
 
 /// What kind of finding an [`Issue`] is: a stable code a tool can act on, beside the
 /// message a person reads. Every error is `invalid_policy` in the contract; this says

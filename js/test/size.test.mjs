@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 
-const CEILING = 219_000; // today's 216,730 B (2026-11-23) and about 1% of room
+const CEILING = 214_000; // today's 211,688 B (2026-11-23) and about 1% of room
 const BUDGET = 200_000;
 
 test("the browser module is within its ceiling", () => {

@@ -194,38 +194,6 @@ pub(crate) fn collect<T: DeserializeOwned>(
     (None, errors, patches)
 }
 
-/// A map from an object whose names are all different: a repeated name is an error at
-/// the name (`duplicate field`), as it is in a struct, instead of the last one winning.
-pub(crate) struct UniqueKeys<V>(pub(crate) std::collections::BTreeMap<String, V>);
-
-impl<'de, V: Deserialize<'de>> Deserialize<'de> for UniqueKeys<V> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Unique<V>(std::marker::PhantomData<V>);
-
-        impl<'de, V: Deserialize<'de>> Visitor<'de> for Unique<V> {
-            type Value = std::collections::BTreeMap<String, V>;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a map")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = std::collections::BTreeMap::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    if out.contains_key(&key) {
-                        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
-                    }
-                    let value = map.next_value()?;
-                    out.insert(key, value);
-                }
-                Ok(out)
-            }
-        }
-
-        d.deserialize_map(Unique(std::marker::PhantomData)).map(UniqueKeys)
-    }
-}
-
 /// A JSON value read as it is, for a part of a document decoded later (a login's
 /// device): objects keep their names' order, and a repeated name is refused at the name,
 /// as everywhere else, where `serde_json::Value` would keep the last one.
