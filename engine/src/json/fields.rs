@@ -65,22 +65,45 @@ impl<'de, T: Fields<'de>> Visitor<'de> for FieldsVisitor<T> {
     #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
         let mut value = T::empty();
-        let mut seen = 0u64;
-        while let Some(name) = map.next_key_seed(Name { names: T::NAMES, closed: T::CLOSED })? {
-            let Some(index) = name else {
-                map.next_value::<de::IgnoredAny>()?;
-                continue;
-            };
-            let bit = 1u64 << index;
-            if seen & bit != 0 {
-                return Err(de::Error::duplicate_field(T::NAMES.get(index).copied().unwrap_or_default()));
-            }
-            seen |= bit;
-            value.field(index, &mut map)?;
-        }
-        missing(T::NAMES, T::REQUIRED, seen)?;
+        let shape = Shape { names: T::NAMES, required: T::REQUIRED, closed: T::CLOSED };
+        members(&mut map, shape, &mut |index, map| value.field(index, map))?;
         Ok(value)
     }
+}
+
+/// What [`members`] checks an object against: a [`Fields`] struct's constants.
+#[derive(Clone, Copy)]
+struct Shape {
+    names: &'static [&'static str],
+    required: &'static [usize],
+    closed: bool,
+}
+
+/// Reads the member at an index of a [`Shape`]'s names.
+type FieldReader<'de, 'f, A> = dyn FnMut(usize, &mut A) -> Result<(), <A as MapAccess<'de>>::Error> + 'f;
+
+/// The member loop, compiled once per map type rather than once per struct: each known
+/// member once (its value read by `field`), the others skipped or refused, the required
+/// ones present.
+fn members<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    shape: Shape,
+    field: &mut FieldReader<'de, '_, A>,
+) -> Result<(), A::Error> {
+    let mut seen = 0u64;
+    while let Some(name) = map.next_key_seed(Name { names: shape.names, closed: shape.closed })? {
+        let Some(index) = name else {
+            map.next_value::<de::IgnoredAny>()?;
+            continue;
+        };
+        let bit = 1u64 << index;
+        if seen & bit != 0 {
+            return Err(de::Error::duplicate_field(shape.names.get(index).copied().unwrap_or_default()));
+        }
+        seen |= bit;
+        field(index, map)?;
+    }
+    missing(shape.names, shape.required, seen)
 }
 
 /// A member's name as its index in `names`; `None` for another name of an open struct.
