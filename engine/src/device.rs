@@ -329,7 +329,36 @@ fn no_id() -> Text {
 /// A placeholder time, for the same reason.
 const NO_TIME: Timestamp = Timestamp::from_millis(0);
 
-/// Reads the device attribute at `index` of [`Device`]'s names into `d`.
+/// A device's attributes, in declaration order.
+const DEVICE_NAMES: [&str; 11] = [
+    "device_id",
+    "os_type",
+    "os_version",
+    "serial_number",
+    "model",
+    "name",
+    "pin_length",
+    "encrypted",
+    "compromised",
+    "manufacturer",
+    "work_profile",
+];
+
+/// A registered device's members: the device's attributes, then its own.
+// Evaluated at compile time: an index out of range fails the build, not a run.
+#[allow(clippy::indexing_slicing)]
+const REGISTERED_NAMES: [&str; 14] = {
+    let own = ["registered_at", "enrollment", "noncompliant_since"];
+    let mut names = [""; 14];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = if i < DEVICE_NAMES.len() { DEVICE_NAMES[i] } else { own[i - DEVICE_NAMES.len()] };
+        i += 1;
+    }
+    names
+};
+
+/// Reads the device attribute at `index` of [`DEVICE_NAMES`] into `d`.
 #[inline]
 fn device_field<'de, A: MapAccess<'de>>(d: &mut Device, index: usize, map: &mut A) -> Result<(), A::Error> {
     match index {
@@ -351,19 +380,7 @@ fn device_field<'de, A: MapAccess<'de>>(d: &mut Device, index: usize, map: &mut 
 /// A device's attributes. Unknown ones are ignored: the app may report more than the
 /// rules read.
 impl<'de> Fields<'de> for Device {
-    const NAMES: &'static [&'static str] = &[
-        "device_id",
-        "os_type",
-        "os_version",
-        "serial_number",
-        "model",
-        "name",
-        "pin_length",
-        "encrypted",
-        "compromised",
-        "manufacturer",
-        "work_profile",
-    ];
+    const NAMES: &'static [&'static str] = &DEVICE_NAMES;
     const REQUIRED: &'static [usize] = &[0, 1];
     const CLOSED: bool = false;
 
@@ -379,22 +396,7 @@ impl<'de> Fields<'de> for Device {
 
 /// A registered device: the device's attributes and its own side by side.
 impl<'de> Fields<'de> for Registered {
-    const NAMES: &'static [&'static str] = &[
-        "device_id",
-        "os_type",
-        "os_version",
-        "serial_number",
-        "model",
-        "name",
-        "pin_length",
-        "encrypted",
-        "compromised",
-        "manufacturer",
-        "work_profile",
-        "registered_at",
-        "enrollment",
-        "noncompliant_since",
-    ];
+    const NAMES: &'static [&'static str] = &REGISTERED_NAMES;
     const REQUIRED: &'static [usize] = &[0, 1, 11];
     const CLOSED: bool = false;
 
