@@ -107,7 +107,7 @@ const FEATURES: [&str; 6] = [
 /// The guest's core module, shrunk by binaryen's `wasm-opt -Os` when it is installed
 /// (`WASM_OPT` names it, else `wasm-opt` on `PATH`): it takes about 11% off what LLVM
 /// leaves (307 KB -> 273 KB) at no cost in speed, and the component's size budget counts
-/// it. Without it the component still builds, larger, and cargo says so; `make build`
+/// it. Without it the component still builds, larger, and cargo says so; `make test`
 /// installs Debian's `binaryen`. "-Os", not "-Oz", for the same reason the guest profile
 /// is "s": the gateway decodes policies through this module.
 fn shrink(core: &Path, target_dir: &Path) -> Result<Vec<u8>> {
