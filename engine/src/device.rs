@@ -236,7 +236,7 @@ impl<K> Registered<K> {
 }
 
 /// A registered device as stored, for its schema: the device's fields and
-/// `registered_at` side by side (the decoder is [`RegisteredDraft`]).
+/// `registered_at` side by side (the decoder is `Registered`'s `Fields`).
 #[cfg(feature = "schema")]
 #[allow(dead_code)]
 #[derive(schemars::JsonSchema)]
@@ -471,7 +471,8 @@ impl<'de> Fields<'de> for UserState {
 json::deserialize_fields!(Device, Registered, Pending, Rejected, UserState);
 
 impl Variants for OsType {
-    const NAMES: &'static [&'static str] = &["ios", "android", "other"];
+    const NAMES: &'static [&'static str] =
+        &[OsType::Ios.as_str(), OsType::Android.as_str(), OsType::Other.as_str()];
     const ALL: &'static [Self] = &OsType::ALL;
 }
 

@@ -283,17 +283,22 @@ pub struct Command<K = crate::Text> {
     pub device_id: K,
 }
 
-// The decoders (`json::fields`, `json::variant`): drafts whose required fields are
-// `Option`s, checked in declaration order once the object is read.
+// The decoders (`json::fields`, `json::variant`). A required field starts as a
+// placeholder; an object without it is refused before the value is returned. An enum
+// with an `as_str` spells its names through it, so each spelling is written once.
 
 impl Variants for EnrollmentMethod {
-    const NAMES: &'static [&'static str] =
-        &["ios_profile", "android_work_profile", "samsung_knox", "android_device_admin"];
+    const NAMES: &'static [&'static str] = &[
+        EnrollmentMethod::IosProfile.as_str(),
+        EnrollmentMethod::AndroidWorkProfile.as_str(),
+        EnrollmentMethod::SamsungKnox.as_str(),
+        EnrollmentMethod::AndroidDeviceAdmin.as_str(),
+    ];
     const ALL: &'static [Self] = &EnrollmentMethod::ALL;
 }
 
 impl Variants for Approver {
-    const NAMES: &'static [&'static str] = &["admin", "self"];
+    const NAMES: &'static [&'static str] = &[Approver::Admin.as_str(), Approver::User.as_str()];
     const ALL: &'static [Self] = &[Approver::Admin, Approver::User];
 }
 
