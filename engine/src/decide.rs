@@ -4,9 +4,10 @@ use std::ops::ControlFlow;
 
 use serde::{Serialize, Serializer};
 
-use crate::device::{Device, Effect, OsType, Registered, UserState};
+use crate::device::{Device, Effect, Registered, UserState};
 use crate::error::AdminFailure;
-use crate::event::Login;
+use crate::event::{AdminAction, Login};
+use crate::ids::OsType;
 use crate::manage::{
     AppPlatform, AppStatus, Approver, Command, CommandAction, Configuration, Enroll, EnrollmentMethod,
     InstalledApp, OfferedApp,
@@ -300,56 +301,6 @@ pub struct LoginDecision<K = crate::Text> {
     pub apps: Option<Vec<OfferedApp>>,
     /// The state changes, in order.
     pub effects: Vec<Effect<K>>,
-}
-
-/// An admin's action on one device of one user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AdminAction {
-    /// Approve a pending request.
-    Approve,
-    /// Reject a pending request.
-    Reject,
-    /// Remove a rejection.
-    Unblock,
-    /// Remove an active device.
-    RemoveDevice,
-    /// The gateway's MDM server reports that an active device finished enrolling.
-    Enrolled,
-    /// Remove the work accounts and managed apps from an active device, and forget it.
-    Deprovision,
-    /// Factory-reset an active device, and forget it.
-    Wipe,
-}
-
-impl AdminAction {
-    /// Every action, in the contract's order.
-    pub const ALL: [AdminAction; 7] = [
-        AdminAction::Approve,
-        AdminAction::Reject,
-        AdminAction::Unblock,
-        AdminAction::RemoveDevice,
-        AdminAction::Enrolled,
-        AdminAction::Deprovision,
-        AdminAction::Wipe,
-    ];
-
-    /// Parses the contract's event type (`approve`, ...).
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == s)
-    }
-
-    /// As the contract spells the event type.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            AdminAction::Approve => "approve",
-            AdminAction::Reject => "reject",
-            AdminAction::Unblock => "unblock",
-            AdminAction::RemoveDevice => "remove_device",
-            AdminAction::Enrolled => "enrolled",
-            AdminAction::Deprovision => "deprovision",
-            AdminAction::Wipe => "wipe",
-        }
-    }
 }
 
 /// The approving device of an admin event, with ids of any kind.
@@ -1058,15 +1009,6 @@ pub(crate) fn compliant_probe<K>(policy: &Policy, device_id: K) -> Device<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn admin_actions_parse_as_the_contract_spells_them() {
-        for a in AdminAction::ALL {
-            assert_eq!(AdminAction::parse(a.as_str()), Some(a));
-        }
-        assert_eq!(AdminAction::parse("login"), None);
-        assert_eq!(AdminAction::parse("Approve"), None);
-    }
 
     #[test]
     fn admin_failures_keep_their_code_and_pointer() {

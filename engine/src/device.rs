@@ -1,125 +1,15 @@
 //! Devices as the mobile app reports them, and a user's stored state (spec section 2).
 
-use std::fmt;
 use std::hash::Hash;
-use std::ops::Deref;
 
 use rustc_hash::FxHashSet;
-use serde::de::MapAccess;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::Serialize;
 
-use crate::json::{self, Fields, Variants};
+use crate::ids::{OsType, Text};
+use crate::json;
 use crate::manage::{Enrollment, EnrollmentMethod, Fit};
 use crate::time::Timestamp;
 use crate::version::Version;
-
-/// The longest device id or serial number accepted, in characters.
-pub const MAX_DEVICE_ID_CHARS: usize = 128;
-
-/// An operating system type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub enum OsType {
-    /// Apple iOS and iPadOS.
-    Ios,
-    /// Google Android.
-    Android,
-    /// Anything else the app runs on.
-    Other,
-}
-
-impl OsType {
-    /// Every OS type.
-    pub const ALL: [OsType; 3] = [OsType::Ios, OsType::Android, OsType::Other];
-
-    /// As the contract spells it.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            OsType::Ios => "ios",
-            OsType::Android => "android",
-            OsType::Other => "other",
-        }
-    }
-
-    /// As a person calls it, for remediation texts.
-    pub const fn display_name(self) -> &'static str {
-        match self {
-            OsType::Ios => "iOS",
-            OsType::Android => "Android",
-            OsType::Other => "the operating system",
-        }
-    }
-
-    /// Parses the contract's spelling.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|o| o.as_str() == s)
-    }
-
-    pub(crate) const fn index(self) -> usize {
-        self as usize
-    }
-}
-
-/// A device id or serial number: non-empty, at most [`MAX_DEVICE_ID_CHARS`] characters.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Text(Box<str>);
-
-/// Why a string is not a device id or serial number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum TextError {
-    /// The string is empty.
-    #[error("must not be empty")]
-    Empty,
-    /// The string is longer than [`MAX_DEVICE_ID_CHARS`].
-    #[error("must be at most {MAX_DEVICE_ID_CHARS} characters, got {0}")]
-    TooLong(usize),
-}
-
-impl Text {
-    /// Checks and wraps `s`.
-    pub fn new(s: &str) -> Result<Self, TextError> {
-        if s.is_empty() {
-            return Err(TextError::Empty);
-        }
-        let chars = s.chars().count();
-        if chars > MAX_DEVICE_ID_CHARS {
-            return Err(TextError::TooLong(chars));
-        }
-        Ok(Text(s.into()))
-    }
-
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Deref for Text {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Text {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Serialize for Text {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Text::new(&s).map_err(serde::de::Error::custom)
-    }
-}
 
 /// The most characters kept of a device's model or name. Both are shown to an admin and
 /// never decided on, so a longer one is cut here rather than refused (a phone's name must
@@ -321,162 +211,63 @@ impl<K> Default for UserState<K> {
 // The state's decoders (`json::fields`). A required field starts as a placeholder that
 // its member overwrites; an object without it is refused before the value is returned.
 
-/// An id that is never kept: a required id's placeholder (an empty box does not allocate).
+/// An id that is never kept: a required id's placeholder.
 fn no_id() -> Text {
-    Text(Box::from(""))
+    Text::placeholder()
 }
 
 /// A placeholder time, for the same reason.
 const NO_TIME: Timestamp = Timestamp::from_millis(0);
 
-/// A device's attributes, in declaration order.
-const DEVICE_NAMES: [&str; 11] = [
-    "device_id",
-    "os_type",
-    "os_version",
-    "serial_number",
-    "model",
-    "name",
-    "pin_length",
-    "encrypted",
-    "compromised",
-    "manufacturer",
-    "work_profile",
-];
-
-/// A registered device's members: the device's attributes, then its own.
-// Evaluated at compile time: an index out of range fails the build, not a run.
-#[allow(clippy::indexing_slicing)]
-const REGISTERED_NAMES: [&str; 14] = {
-    let own = ["registered_at", "enrollment", "noncompliant_since"];
-    let mut names = [""; 14];
-    let mut i = 0;
-    while i < names.len() {
-        names[i] = if i < DEVICE_NAMES.len() { DEVICE_NAMES[i] } else { own[i - DEVICE_NAMES.len()] };
-        i += 1;
-    }
-    names
-};
-
-/// Reads the device attribute at `index` of [`DEVICE_NAMES`] into `d`.
-#[inline]
-fn device_field<'de, A: MapAccess<'de>>(d: &mut Device, index: usize, map: &mut A) -> Result<(), A::Error> {
-    match index {
-        0 => d.device_id = map.next_value()?,
-        1 => d.os_type = map.next_value()?,
-        2 => d.os_version = map.next_value()?,
-        3 => d.serial_number = map.next_value()?,
-        4 => d.model = label(map.next_value()?),
-        5 => d.name = label(map.next_value()?),
-        6 => d.pin_length = map.next_value()?,
-        7 => d.encrypted = map.next_value()?,
-        8 => d.compromised = map.next_value()?,
-        9 => d.manufacturer = label(map.next_value()?),
-        _ => d.work_profile = map.next_value()?,
-    }
-    Ok(())
+json::decoder! {
+    /// A device's attributes. Unknown ones are ignored: the app may report more than the
+    /// rules read.
+    open Device {
+        device_id: "device_id" required,
+        os_type: "os_type" required,
+        os_version: "os_version",
+        serial_number: "serial_number",
+        model: "model" => label,
+        name: "name" => label,
+        pin_length: "pin_length",
+        encrypted: "encrypted",
+        compromised: "compromised",
+        manufacturer: "manufacturer" => label,
+        work_profile: "work_profile",
+    } = Device::new(no_id(), OsType::Other)
 }
 
-/// A device's attributes. Unknown ones are ignored: the app may report more than the
-/// rules read.
-impl<'de> Fields<'de> for Device {
-    const NAMES: &'static [&'static str] = &DEVICE_NAMES;
-    const REQUIRED: &'static [usize] = &[0, 1];
-    const CLOSED: bool = false;
-
-    fn empty() -> Self {
-        Device::new(no_id(), OsType::Other)
-    }
-
-    #[inline]
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        device_field(self, index, map)
-    }
+json::decoder! {
+    /// A registered device: the device's attributes and its own side by side.
+    open Registered {
+        ..device: Device,
+        registered_at: "registered_at" required,
+        enrollment: "enrollment",
+        noncompliant_since: "noncompliant_since",
+    } = Registered::new(Device::new(no_id(), OsType::Other), NO_TIME)
 }
 
-/// A registered device: the device's attributes and its own side by side.
-impl<'de> Fields<'de> for Registered {
-    const NAMES: &'static [&'static str] = &REGISTERED_NAMES;
-    const REQUIRED: &'static [usize] = &[0, 1, 11];
-    const CLOSED: bool = false;
-
-    fn empty() -> Self {
-        Registered::new(Device::empty(), NO_TIME)
-    }
-
-    #[inline]
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        match index {
-            11 => self.registered_at = map.next_value()?,
-            12 => self.enrollment = map.next_value()?,
-            13 => self.noncompliant_since = map.next_value()?,
-            _ => device_field(&mut self.device, index, map)?,
-        }
-        Ok(())
-    }
+json::decoder! {
+    Pending {
+        device: "device" required,
+        requested_at: "requested_at" required,
+    } = Pending { device: Device::new(no_id(), OsType::Other), requested_at: NO_TIME }
 }
 
-impl<'de> Fields<'de> for Pending {
-    const NAMES: &'static [&'static str] = &["device", "requested_at"];
-    const REQUIRED: &'static [usize] = &[0, 1];
-
-    fn empty() -> Self {
-        Pending { device: Device::empty(), requested_at: NO_TIME }
-    }
-
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        match index {
-            0 => self.device = map.next_value()?,
-            _ => self.requested_at = map.next_value()?,
-        }
-        Ok(())
-    }
+json::decoder! {
+    Rejected {
+        device_id: "device_id" required,
+        rejected_at: "rejected_at" required,
+    } = Rejected { device_id: no_id(), rejected_at: NO_TIME }
 }
 
-impl<'de> Fields<'de> for Rejected {
-    const NAMES: &'static [&'static str] = &["device_id", "rejected_at"];
-    const REQUIRED: &'static [usize] = &[0, 1];
-
-    fn empty() -> Self {
-        Rejected { device_id: no_id(), rejected_at: NO_TIME }
-    }
-
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        match index {
-            0 => self.device_id = map.next_value()?,
-            _ => self.rejected_at = map.next_value()?,
-        }
-        Ok(())
-    }
+json::decoder! {
+    UserState {
+        devices: "devices",
+        pending: "pending",
+        rejected: "rejected",
+    } = UserState::default()
 }
-
-impl<'de> Fields<'de> for UserState {
-    const NAMES: &'static [&'static str] = &["devices", "pending", "rejected"];
-
-    fn empty() -> Self {
-        UserState::default()
-    }
-
-    #[inline]
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        match index {
-            0 => self.devices = map.next_value()?,
-            1 => self.pending = map.next_value()?,
-            _ => self.rejected = map.next_value()?,
-        }
-        Ok(())
-    }
-}
-
-json::deserialize_fields!(Device, Registered, Pending, Rejected, UserState);
-
-impl Variants for OsType {
-    const NAMES: &'static [&'static str] =
-        &[OsType::Ios.as_str(), OsType::Android.as_str(), OsType::Other.as_str()];
-    const ALL: &'static [Self] = &OsType::ALL;
-}
-
-json::deserialize_variants!(OsType);
 
 impl<K: PartialEq> UserState<K> {
     /// The active device with this id.

@@ -1,14 +1,63 @@
 //! Events (spec section 3): a login, or an admin's action on one device.
 
-use serde::de::{Deserialize, Deserializer, MapAccess};
-
-use crate::decide::AdminAction;
-use crate::device::{Device, Text, UserState};
-use crate::error::{DocumentKind, Error};
-use crate::json::{self, Fields, Raw};
+use crate::device::{Device, UserState};
+use crate::document::DocumentKind;
+use crate::error::{AdminFailure, Error};
+use crate::ids::MAX_ID_BYTES;
+use crate::ids::Text;
+use crate::json::{self, Raw};
 use crate::manage::{Approver, EnrollmentMethod, InstalledApp, MAX_INSTALLED_APPS};
-use crate::policy::MAX_ID_BYTES;
 use crate::time::Timestamp;
+
+/// An admin's action on one device of one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AdminAction {
+    /// Approve a pending request.
+    Approve,
+    /// Reject a pending request.
+    Reject,
+    /// Remove a rejection.
+    Unblock,
+    /// Remove an active device.
+    RemoveDevice,
+    /// The gateway's MDM server reports that an active device finished enrolling.
+    Enrolled,
+    /// Remove the work accounts and managed apps from an active device, and forget it.
+    Deprovision,
+    /// Factory-reset an active device, and forget it.
+    Wipe,
+}
+
+impl AdminAction {
+    /// Every action, in the contract's order.
+    pub const ALL: [AdminAction; 7] = [
+        AdminAction::Approve,
+        AdminAction::Reject,
+        AdminAction::Unblock,
+        AdminAction::RemoveDevice,
+        AdminAction::Enrolled,
+        AdminAction::Deprovision,
+        AdminAction::Wipe,
+    ];
+
+    /// Parses the contract's event type (`approve`, ...).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// As the contract spells the event type.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AdminAction::Approve => "approve",
+            AdminAction::Reject => "reject",
+            AdminAction::Unblock => "unblock",
+            AdminAction::RemoveDevice => "remove_device",
+            AdminAction::Enrolled => "enrolled",
+            AdminAction::Deprovision => "deprovision",
+            AdminAction::Wipe => "wipe",
+        }
+    }
+}
 
 /// A mobile login.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +155,7 @@ impl Event {
 
     /// Same as [`Event::from_value`], from text.
     pub fn from_json(text: &str) -> Result<Event, Error> {
-        let raw: RawEvent<'_> = json::from_str(text, DocumentKind::Event)?;
+        let raw: RawEvent<'_> = DocumentKind::Event.parse(text)?;
         raw.into_event()
     }
 }
@@ -126,45 +175,27 @@ struct RawEvent<'a> {
     method: Option<Raw<'a>>,
 }
 
-impl<'de> Fields<'de> for RawEvent<'de> {
-    const NAMES: &'static [&'static str] =
-        &["type", "user", "at", "device", "device_id", "by", "from_device", "method"];
-    const CLOSED: bool = false;
-
-    fn empty() -> Self {
-        Self::default()
-    }
-
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        match index {
-            0 => self.kind = Some(map.next_value()?),
-            1 => self.user = map.next_value()?,
-            2 => self.at = map.next_value()?,
-            3 => self.device = map.next_value()?,
-            4 => self.device_id = map.next_value()?,
-            5 => self.by = map.next_value()?,
-            6 => self.from_device = map.next_value()?,
-            _ => self.method = map.next_value()?,
-        }
-        Ok(())
-    }
-}
-
-impl<'de> Deserialize<'de> for RawEvent<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        json::fields(d)
-    }
+json::decoder! {
+    open RawEvent<'de> {
+        kind: "type" => Some,
+        user: "user",
+        at: "at",
+        device: "device",
+        device_id: "device_id",
+        by: "by",
+        from_device: "from_device",
+        method: "method",
+    } = RawEvent::default()
 }
 
 /// `raw`, a part of the event at `prefix`, decoded; its errors point into the event.
 fn part<'a, T: serde::Deserialize<'a>>(raw: Raw<'a>, prefix: &str) -> Result<T, Error> {
-    json::from_str(raw.0, DocumentKind::Event)
-        .map_err(|e| invalid(&format!("{prefix}{}", e.pointer()), e.message()))
+    json::from_str(raw.0).map_err(|f| invalid(&format!("{prefix}{}", f.pointer), f.message))
 }
 
 /// A part that should be a string, as that string; `None` for any other value.
 fn text(raw: Raw<'_>) -> Option<String> {
-    raw.0.starts_with('"').then(|| json::from_str::<String>(raw.0, DocumentKind::Event).ok()).flatten()
+    raw.0.starts_with('"').then(|| json::from_str::<String>(raw.0).ok()).flatten()
 }
 
 /// What the login device says besides its attributes: the apps it reports.
@@ -173,24 +204,10 @@ struct DeviceParts<'a> {
     apps: Option<Raw<'a>>,
 }
 
-impl<'de> Fields<'de> for DeviceParts<'de> {
-    const NAMES: &'static [&'static str] = &["apps"];
-    const CLOSED: bool = false;
-
-    fn empty() -> Self {
-        Self::default()
-    }
-
-    fn field<A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
-        self.apps = map.next_value()?;
-        Ok(())
-    }
-}
-
-impl<'de> Deserialize<'de> for DeviceParts<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        json::fields(d)
-    }
+json::decoder! {
+    open DeviceParts<'de> {
+        apps: "apps",
+    } = DeviceParts::default()
 }
 
 /// The login device and the apps it reports.
@@ -200,7 +217,7 @@ fn login_device(raw: Raw<'_>) -> Result<(Device, Vec<InstalledApp>), Error> {
     let apps = match parts.apps {
         None => Vec::new(),
         Some(list) => {
-            if let Ok(count) = json::from_str::<json::Count>(list.0, DocumentKind::Event)
+            if let Ok(count) = json::from_str::<json::Count>(list.0)
                 && count.0 > MAX_INSTALLED_APPS
             {
                 return Err(invalid(
@@ -283,7 +300,7 @@ impl RawEvent<'_> {
 impl UserState {
     /// Decodes and checks a stored state document (`invalid_state`).
     pub fn from_value(value: &serde_json::Value) -> Result<UserState, Error> {
-        let state: UserState = json::from_value(value, DocumentKind::State)?;
+        let state: UserState = DocumentKind::State.parse_value(value)?;
         state.check().map_err(|e| e.at(""))?;
         Ok(state)
     }
@@ -295,8 +312,70 @@ impl UserState {
 
     /// Same as [`UserState::from_value`], from text.
     pub fn from_json(text: &str) -> Result<UserState, Error> {
-        let state: UserState = json::from_str(text, DocumentKind::State)?;
+        let state: UserState = DocumentKind::State.parse(text)?;
         state.check().map_err(|e| e.at(""))?;
         Ok(state)
+    }
+}
+
+impl Error {
+    /// The error of the admin event `admin` that failed for `failure`. A host that
+    /// decided in a sandbox, with tokens for ids, rebuilds the same error with this.
+    pub fn admin(failure: AdminFailure, admin: &Admin) -> Self {
+        let device_id = || admin.device_id.to_string();
+        let from = || admin.from_device.clone().unwrap_or_default();
+        match failure {
+            AdminFailure::NoPendingRequest => Error::NoPendingRequest { device_id: device_id() },
+            AdminFailure::RequestExpired => Error::RequestExpired { device_id: device_id() },
+            AdminFailure::UnknownDevice => Error::UnknownDevice {
+                device_id: device_id(),
+                what: if admin.action == AdminAction::Unblock { "rejected" } else { "active" },
+                field: "/device_id",
+            },
+            AdminFailure::UnknownApprovingDevice => {
+                Error::UnknownDevice { device_id: from(), what: "active", field: "/from_device" }
+            }
+            AdminFailure::NoApprovingDevice => DocumentKind::Event.error(
+                "/from_device",
+                "an approval `by` `self` needs `from_device`: the id of one of the user's devices",
+            ),
+            AdminFailure::ApproverNotAllowed => Error::NotPermitted {
+                field: "/by",
+                message: format!("the policy does not let `{}` approve requests", admin.by.as_str()),
+            },
+            AdminFailure::ApprovingDeviceNotEnrolled => Error::NotPermitted {
+                field: "/from_device",
+                message: format!(
+                    "device `{}` is not enrolled, and the policy requires enrollment to approve from it",
+                    from()
+                ),
+            },
+            AdminFailure::MethodNotAllowed => Error::NotPermitted {
+                field: "/method",
+                message: format!("the policy does not allow enrollment with `{}`", method(admin)),
+            },
+            AdminFailure::MethodOfAnotherPlatform => Error::NotPermitted {
+                field: "/method",
+                message: format!("`{}` does not enroll device `{}`'s platform", method(admin), device_id()),
+            },
+        }
+    }
+}
+
+fn method(admin: &Admin) -> &'static str {
+    admin.method.map_or("", EnrollmentMethod::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_actions_parse_as_the_contract_spells_them() {
+        for a in AdminAction::ALL {
+            assert_eq!(AdminAction::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(AdminAction::parse("login"), None);
+        assert_eq!(AdminAction::parse("Approve"), None);
     }
 }

@@ -19,8 +19,10 @@
 pub mod abi;
 mod decide;
 mod device;
+mod document;
 mod error;
 mod event;
+mod ids;
 mod json;
 mod manage;
 mod policy;
@@ -31,22 +33,21 @@ mod sort;
 mod time;
 mod version;
 
-pub use decide::{Access, AdminAction, LoginDecision, Outcome, Reason, Reasons};
-pub use device::{
-    Device, Effect, MAX_DEVICE_ID_CHARS, MAX_LABEL_CHARS, OsType, Pending, Registered, Rejected, StateError,
-    Text, TextError, UserState,
-};
-pub use error::{AdminFailure, DocumentKind, Error, ErrorCode};
-pub use event::{Admin, Event, Login};
+pub use decide::{Access, LoginDecision, Outcome, Reason, Reasons};
+pub use device::{Device, Effect, MAX_LABEL_CHARS, Pending, Registered, Rejected, StateError, UserState};
+pub use document::DocumentKind;
+pub use error::{AdminFailure, Error, ErrorCode};
+pub use event::{Admin, AdminAction, Event, Login};
+pub use ids::{MAX_DEVICE_ID_CHARS, MAX_ID_BYTES, OsType, Text, TextError};
 pub use manage::{
     AppPlatform, AppStatus, Approver, Command, CommandAction, Configuration, Enroll, Enrollment,
     EnrollmentMethod, InstalledApp, MAX_INSTALLED_APPS, OfferedApp,
 };
 pub use policy::{
     AppDoc, AssignedOnNewDevice, AssignedSettings, Assignment, ConfigurationSettings, DeviceMatch,
-    EnrollmentSettings, Issue, IssueCode, MAX_APPS, MAX_DEVICES_LIMIT, MAX_ID_BYTES, MAX_PIN_LENGTH,
-    OnApprove, OsVersions, Policy, PolicyDoc, Requirements, SCHEMA, SCHEMA_V2, SchemaVersion,
-    UnassignedAccess, UnassignedOnNewDevice, UnassignedSettings, Validation, validate,
+    EnrollmentSettings, Issue, IssueCode, MAX_APPS, MAX_DEVICES_LIMIT, MAX_PIN_LENGTH, OnApprove, OsVersions,
+    Policy, PolicyDoc, Requirements, SCHEMA, SCHEMA_V2, SchemaVersion, UnassignedAccess,
+    UnassignedOnNewDevice, UnassignedSettings, Validation, validate,
 };
 pub use time::{TimeError, Timestamp};
 pub use version::{Version, VersionError};

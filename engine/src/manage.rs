@@ -4,11 +4,9 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde::de::MapAccess;
 
-use crate::json::{self, Fields, Variants};
-
-use crate::device::OsType;
+use crate::ids::OsType;
+use crate::json;
 use crate::time::Timestamp;
 
 /// An enrollment path of the Okta document, in the order a device is fitted to one.
@@ -283,67 +281,31 @@ pub struct Command<K = crate::Text> {
     pub device_id: K,
 }
 
-// The decoders (`json::fields`, `json::variant`). A required field starts as a
-// placeholder; an object without it is refused before the value is returned. An enum
-// with an `as_str` spells its names through it, so each spelling is written once.
+// The decoders. An enum with an `as_str` spells its names through it, so each spelling
+// is written once.
 
-impl Variants for EnrollmentMethod {
-    const NAMES: &'static [&'static str] = &[
-        EnrollmentMethod::IosProfile.as_str(),
-        EnrollmentMethod::AndroidWorkProfile.as_str(),
-        EnrollmentMethod::SamsungKnox.as_str(),
-        EnrollmentMethod::AndroidDeviceAdmin.as_str(),
-    ];
-    const ALL: &'static [Self] = &EnrollmentMethod::ALL;
+json::variants!(EnrollmentMethod {
+    IosProfile = EnrollmentMethod::IosProfile.as_str(),
+    AndroidWorkProfile = EnrollmentMethod::AndroidWorkProfile.as_str(),
+    SamsungKnox = EnrollmentMethod::SamsungKnox.as_str(),
+    AndroidDeviceAdmin = EnrollmentMethod::AndroidDeviceAdmin.as_str(),
+});
+
+json::variants!(Approver { Admin = Approver::Admin.as_str(), User = Approver::User.as_str() });
+
+json::variants!(AppPlatform { Ios = "ios", Android = "android" });
+
+json::decoder! {
+    Enrollment {
+        method: "method" required,
+        at: "at" required,
+    } = Enrollment { method: EnrollmentMethod::IosProfile, at: Timestamp::from_millis(0) }
 }
 
-impl Variants for Approver {
-    const NAMES: &'static [&'static str] = &[Approver::Admin.as_str(), Approver::User.as_str()];
-    const ALL: &'static [Self] = &[Approver::Admin, Approver::User];
+json::decoder! {
+    /// Other attributes of an installed app are ignored.
+    open InstalledApp {
+        id: "id" required,
+        managed: "managed" required,
+    } = InstalledApp { id: String::new(), managed: false }
 }
-
-impl Variants for AppPlatform {
-    const NAMES: &'static [&'static str] = &["ios", "android"];
-    const ALL: &'static [Self] = &[AppPlatform::Ios, AppPlatform::Android];
-}
-
-json::deserialize_variants!(EnrollmentMethod, Approver, AppPlatform);
-
-impl<'de> Fields<'de> for Enrollment {
-    const NAMES: &'static [&'static str] = &["method", "at"];
-    const REQUIRED: &'static [usize] = &[0, 1];
-
-    fn empty() -> Self {
-        // Placeholders, overwritten by the required members.
-        Enrollment { method: EnrollmentMethod::IosProfile, at: Timestamp::from_millis(0) }
-    }
-
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        match index {
-            0 => self.method = map.next_value()?,
-            _ => self.at = map.next_value()?,
-        }
-        Ok(())
-    }
-}
-
-/// Other attributes of an installed app are ignored.
-impl<'de> Fields<'de> for InstalledApp {
-    const NAMES: &'static [&'static str] = &["id", "managed"];
-    const REQUIRED: &'static [usize] = &[0, 1];
-    const CLOSED: bool = false;
-
-    fn empty() -> Self {
-        InstalledApp { id: String::new(), managed: false }
-    }
-
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            _ => self.managed = map.next_value()?,
-        }
-        Ok(())
-    }
-}
-
-json::deserialize_fields!(Enrollment, InstalledApp);

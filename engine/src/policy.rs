@@ -7,9 +7,10 @@ use serde::de::MapAccess;
 
 use std::sync::Arc;
 
-use crate::device::OsType;
-use crate::error::{DocumentKind, Error};
-use crate::json::{self, Fields, Variants};
+use crate::document::DocumentKind;
+use crate::error::Error;
+use crate::ids::{MAX_ID_BYTES, OsType};
+use crate::json;
 use crate::manage::{AppPlatform, Approver, Configuration, EnrollmentMethod, Methods};
 use crate::version::Version;
 
@@ -32,8 +33,6 @@ pub enum SchemaVersion {
 pub const MAX_DEVICES_LIMIT: u32 = 1000;
 /// The longest PIN a policy may require.
 pub const MAX_PIN_LENGTH: u32 = 16;
-/// The longest user or group id, in bytes.
-pub const MAX_ID_BYTES: usize = 256;
 
 /// What makes a login device the same as a registered one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -348,231 +347,98 @@ pub struct Requirements {
     pub grace_hours: Option<u32>,
 }
 
-// The documents' decoders (`json::fields`): the names are the fields' spellings in
-// declaration order, so an unknown name's error lists them as the struct reads.
+// The documents' decoders: the names are the fields' spellings in declaration order, so
+// an unknown name's error lists them as the struct reads.
 
-impl<'de> Fields<'de> for PolicyDoc {
-    const NAMES: &'static [&'static str] = &[
-        "$schema",
-        "schema",
-        "enabled",
-        "assignment",
-        "device_match",
-        "assigned",
-        "unassigned",
-        "requirements",
-        "enrollment",
-        "configuration",
-        "apps",
-    ];
-
-    fn empty() -> Self {
-        Self::default()
-    }
-
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        match index {
-            0 => self.json_schema = map.next_value()?,
-            1 => self.schema = map.next_value()?,
-            2 => self.enabled = map.next_value()?,
-            3 => self.assignment = map.next_value()?,
-            4 => self.device_match = map.next_value()?,
-            5 => self.assigned = map.next_value()?,
-            6 => self.unassigned = map.next_value()?,
-            7 => self.requirements = map.next_value()?,
-            8 => self.enrollment = map.next_value()?,
-            9 => self.configuration = map.next_value()?,
-            _ => self.apps = map.next_value()?,
-        }
-        Ok(())
-    }
+json::decoder! {
+    PolicyDoc {
+        json_schema: "$schema",
+        schema: "schema",
+        enabled: "enabled",
+        assignment: "assignment",
+        device_match: "device_match",
+        assigned: "assigned",
+        unassigned: "unassigned",
+        requirements: "requirements",
+        enrollment: "enrollment",
+        configuration: "configuration",
+        apps: "apps",
+    } = PolicyDoc::default()
 }
 
-impl<'de> Fields<'de> for EnrollmentSettings {
-    const NAMES: &'static [&'static str] = &["required", "methods"];
-
-    fn empty() -> Self {
-        Self::default()
-    }
-
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        match index {
-            0 => self.required = map.next_value()?,
-            _ => self.methods = map.next_value()?,
-        }
-        Ok(())
-    }
+json::decoder! {
+    EnrollmentSettings {
+        required: "required",
+        methods: "methods",
+    } = EnrollmentSettings::default()
 }
 
-impl<'de> Fields<'de> for ConfigurationSettings {
-    const NAMES: &'static [&'static str] = &["data_separation"];
-
-    fn empty() -> Self {
-        Self::default()
-    }
-
-    fn field<A: MapAccess<'de>>(&mut self, _: usize, map: &mut A) -> Result<(), A::Error> {
-        self.data_separation = map.next_value()?;
-        Ok(())
-    }
+json::decoder! {
+    ConfigurationSettings {
+        data_separation: "data_separation",
+    } = ConfigurationSettings::default()
 }
 
-impl<'de> Fields<'de> for AppDoc {
-    const NAMES: &'static [&'static str] = &["id", "name", "platform", "users", "groups"];
-    const REQUIRED: &'static [usize] = &[0, 1, 2];
-
-    fn empty() -> Self {
-        AppDoc {
-            id: String::new(),
-            name: String::new(),
-            platform: AppPlatform::Ios,
-            users: Vec::new(),
-            groups: Vec::new(),
-        }
-    }
-
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        match index {
-            0 => self.id = map.next_value()?,
-            1 => self.name = map.next_value()?,
-            2 => self.platform = map.next_value()?,
-            3 => self.users = map.next_value()?,
-            _ => self.groups = map.next_value()?,
-        }
-        Ok(())
-    }
+json::decoder! {
+    AppDoc {
+        id: "id" required,
+        name: "name" required,
+        platform: "platform" required,
+        users: "users",
+        groups: "groups",
+    } = AppDoc { id: String::new(), name: String::new(), platform: AppPlatform::Ios, users: Vec::new(), groups: Vec::new() }
 }
 
-impl<'de> Fields<'de> for Assignment {
-    const NAMES: &'static [&'static str] =
-        &["organization", "users", "groups", "exclude_users", "exclude_groups"];
-
-    fn empty() -> Self {
-        Self::default()
-    }
-
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        match index {
-            0 => self.organization = map.next_value()?,
-            1 => self.users = map.next_value()?,
-            2 => self.groups = map.next_value()?,
-            3 => self.exclude_users = map.next_value()?,
-            _ => self.exclude_groups = map.next_value()?,
-        }
-        Ok(())
-    }
+json::decoder! {
+    Assignment {
+        organization: "organization",
+        users: "users",
+        groups: "groups",
+        exclude_users: "exclude_users",
+        exclude_groups: "exclude_groups",
+    } = Assignment::default()
 }
 
-impl<'de> Fields<'de> for AssignedSettings {
-    const NAMES: &'static [&'static str] =
-        &["max_devices", "on_new_device", "on_approve", "approval_ttl_hours", "push_mfa", "approvers"];
-
-    fn empty() -> Self {
-        Self::default()
-    }
-
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        match index {
-            0 => self.max_devices = map.next_value()?,
-            1 => self.on_new_device = map.next_value()?,
-            2 => self.on_approve = map.next_value()?,
-            3 => self.approval_ttl_hours = map.next_value()?,
-            4 => self.push_mfa = map.next_value()?,
-            _ => self.approvers = map.next_value()?,
-        }
-        Ok(())
-    }
+json::decoder! {
+    AssignedSettings {
+        max_devices: "max_devices",
+        on_new_device: "on_new_device",
+        on_approve: "on_approve",
+        approval_ttl_hours: "approval_ttl_hours",
+        push_mfa: "push_mfa",
+        approvers: "approvers",
+    } = AssignedSettings::default()
 }
 
-impl<'de> Fields<'de> for UnassignedSettings {
-    const NAMES: &'static [&'static str] = &["max_devices", "on_new_device", "access", "push_mfa"];
-
-    fn empty() -> Self {
-        Self::default()
-    }
-
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        match index {
-            0 => self.max_devices = map.next_value()?,
-            1 => self.on_new_device = map.next_value()?,
-            2 => self.access = map.next_value()?,
-            _ => self.push_mfa = map.next_value()?,
-        }
-        Ok(())
-    }
+json::decoder! {
+    UnassignedSettings {
+        max_devices: "max_devices",
+        on_new_device: "on_new_device",
+        access: "access",
+        push_mfa: "push_mfa",
+    } = UnassignedSettings::default()
 }
 
-impl<'de> Fields<'de> for Requirements {
-    const NAMES: &'static [&'static str] = &[
-        "platforms",
-        "min_os_version",
-        "min_pin_length",
-        "require_encryption",
-        "block_compromised",
-        "grace_hours",
-    ];
-
-    fn empty() -> Self {
-        Self::default()
-    }
-
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
-        match index {
-            0 => self.platforms = map.next_value()?,
-            1 => self.min_os_version = map.next_value()?,
-            2 => self.min_pin_length = map.next_value()?,
-            3 => self.require_encryption = map.next_value()?,
-            4 => self.block_compromised = map.next_value()?,
-            _ => self.grace_hours = map.next_value()?,
-        }
-        Ok(())
-    }
+json::decoder! {
+    Requirements {
+        platforms: "platforms",
+        min_os_version: "min_os_version",
+        min_pin_length: "min_pin_length",
+        require_encryption: "require_encryption",
+        block_compromised: "block_compromised",
+        grace_hours: "grace_hours",
+    } = Requirements::default()
 }
 
-json::deserialize_fields!(
-    PolicyDoc,
-    AppDoc,
-    EnrollmentSettings,
-    ConfigurationSettings,
-    Assignment,
-    AssignedSettings,
-    UnassignedSettings,
-    Requirements
-);
+json::variants!(DeviceMatch { DeviceId = "device_id", DeviceIdAndSerial = "device_id_and_serial" });
 
-impl Variants for DeviceMatch {
-    const NAMES: &'static [&'static str] = &["device_id", "device_id_and_serial"];
-    const ALL: &'static [Self] = &[DeviceMatch::DeviceId, DeviceMatch::DeviceIdAndSerial];
-}
+json::variants!(AssignedOnNewDevice { Approval = "approval", Replace = "replace", Deny = "deny" });
 
-impl Variants for AssignedOnNewDevice {
-    const NAMES: &'static [&'static str] = &["approval", "replace", "deny"];
-    const ALL: &'static [Self] =
-        &[AssignedOnNewDevice::Approval, AssignedOnNewDevice::Replace, AssignedOnNewDevice::Deny];
-}
+json::variants!(OnApprove { Replace = "replace", Add = "add" });
 
-impl Variants for OnApprove {
-    const NAMES: &'static [&'static str] = &["replace", "add"];
-    const ALL: &'static [Self] = &[OnApprove::Replace, OnApprove::Add];
-}
+json::variants!(UnassignedOnNewDevice { Replace = "replace", Add = "add" });
 
-impl Variants for UnassignedOnNewDevice {
-    const NAMES: &'static [&'static str] = &["replace", "add"];
-    const ALL: &'static [Self] = &[UnassignedOnNewDevice::Replace, UnassignedOnNewDevice::Add];
-}
-
-impl Variants for UnassignedAccess {
-    const NAMES: &'static [&'static str] = &["limited", "full"];
-    const ALL: &'static [Self] = &[UnassignedAccess::Limited, UnassignedAccess::Full];
-}
-
-json::deserialize_variants!(
-    DeviceMatch,
-    AssignedOnNewDevice,
-    OnApprove,
-    UnassignedOnNewDevice,
-    UnassignedAccess
-);
+json::variants!(UnassignedAccess { Limited = "limited", Full = "full" });
 
 /// `min_os_version` as the document gives it: each OS name once, with its version, in the
 /// order of the names (an object's, as a map keeps them). Validation checks the names
@@ -622,16 +488,10 @@ impl<'de> serde::Deserialize<'de> for OsVersions {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OsVersions, A::Error> {
-                // A repeated name is refused at the name, as in a struct; the set is the
-                // id tables' type, so no other hash table is compiled in for it.
-                let mut names: FxHashMap<Box<str>, u32> = FxHashMap::default();
+                // The reader refuses a repeated name, at the name (`json::unique`).
                 let mut out = Vec::new();
                 while let Some(os) = map.next_key::<String>()? {
-                    if names.contains_key(os.as_str()) {
-                        return Err(serde::de::Error::custom(format_args!("duplicate field `{os}`")));
-                    }
                     let version: String = map.next_value()?;
-                    names.insert(os.as_str().into(), 0);
                     out.push((os, version));
                 }
                 crate::sort::sort(&mut out);
@@ -639,7 +499,7 @@ impl<'de> serde::Deserialize<'de> for OsVersions {
             }
         }
 
-        d.deserialize_map(Entries)
+        json::unique(d, Entries)
     }
 }
 
@@ -715,16 +575,18 @@ impl IssueCode {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
-    /// The code of a decoding error, from serde's wording (the one place it is read).
-    fn of_decoding(message: &str) -> Self {
-        if message.starts_with("unknown field ") {
-            IssueCode::UnknownField
-        } else if message.starts_with("missing field ") {
-            IssueCode::MissingField
-        } else if message.starts_with("invalid type: ") {
-            IssueCode::InvalidType
-        } else {
-            IssueCode::InvalidValue
+    /// The code of a decoding failure, from its kind.
+    fn of_decoding(kind: json::Kind) -> Self {
+        match kind {
+            json::Kind::Syntax => IssueCode::Syntax,
+            json::Kind::UnknownField => IssueCode::UnknownField,
+            json::Kind::MissingField => IssueCode::MissingField,
+            json::Kind::DuplicateField => IssueCode::Duplicate,
+            json::Kind::InvalidType => IssueCode::InvalidType,
+            json::Kind::InvalidValue
+            | json::Kind::InvalidLength
+            | json::Kind::UnknownVariant
+            | json::Kind::Other => IssueCode::InvalidValue,
         }
     }
 }
@@ -900,7 +762,7 @@ pub(crate) struct App {
 impl Policy {
     /// Parses, validates and compiles a policy document.
     pub fn from_json(text: &str) -> Result<Policy, Error> {
-        let doc: PolicyDoc = json::from_str(text, DocumentKind::Policy)?;
+        let doc: PolicyDoc = DocumentKind::Policy.parse(text)?;
         Policy::compile(doc)
     }
 
@@ -911,7 +773,7 @@ impl Policy {
 
     /// Same as [`Policy::from_json`], from a parsed JSON value.
     pub fn from_value(value: &serde_json::Value) -> Result<Policy, Error> {
-        Policy::compile(json::from_value(value, DocumentKind::Policy)?)
+        Policy::compile(DocumentKind::Policy.parse_value(value)?)
     }
 
     /// Validates and compiles a typed document.
@@ -1037,17 +899,14 @@ impl Policy {
 ///
 /// The first error is the one [`Policy::from_json`] returns.
 pub fn validate(text: &str) -> Validation {
-    if let Err(e) = json::check(text, DocumentKind::Policy) {
-        return Validation::syntax(e.message());
+    if let Err(f) = json::check(text) {
+        return Validation::syntax(f.message);
     }
-    let (doc, decoding, patches) = json::collect::<PolicyDoc>(text, DocumentKind::Policy);
+    let (doc, decoding, patches) = json::collect::<PolicyDoc>(text);
     let mut v = Validation {
         errors: decoding
             .into_iter()
-            .map(|e| {
-                let message = e.message();
-                Issue { code: IssueCode::of_decoding(&message), pointer: e.pointer().to_string(), message }
-            })
+            .map(|f| Issue { code: IssueCode::of_decoding(f.kind), pointer: f.pointer, message: f.message })
             .collect(),
         warnings: Vec::new(),
     };

@@ -10,8 +10,10 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize, de};
 
 use crate::decide::{Access, Outcome, Reason, Reasons, compliant_probe};
-use crate::device::{Text, UserState};
-use crate::error::{DocumentKind, Error};
+use crate::device::UserState;
+use crate::document::DocumentKind;
+use crate::error::Error;
+use crate::ids::Text;
 use crate::json;
 use crate::manage::AppPlatform;
 use crate::policy::Policy;
@@ -60,7 +62,7 @@ pub(crate) struct PopulationDoc {
 impl Population {
     /// Decodes a population document; errors are `invalid_state`.
     pub fn from_json(text: &str) -> Result<Population, Error> {
-        Population::of(json::from_str(text, DocumentKind::State)?)
+        Population::of(DocumentKind::State.parse(text)?)
     }
 
     /// Same as [`Population::from_json`], from a parsed value.

@@ -11,7 +11,8 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use crate::UserState;
-use crate::device::{Device, MAX_DEVICE_ID_CHARS, Text};
+use crate::device::Device;
+use crate::ids::{MAX_DEVICE_ID_CHARS, Text};
 use crate::manage::{Approver, EnrollmentMethod, InstalledApp};
 use crate::policy::{MAX_ID_BYTES, PolicyDoc, SCHEMA, SCHEMA_V2};
 use crate::preview::PopulationDoc;

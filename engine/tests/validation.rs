@@ -409,13 +409,27 @@ fn validate_reports_every_repeated_name_with_the_other_errors() {
     assert_eq!(
         findings(&v.errors),
         [
-            ("invalid_value", "/schema"),
+            ("duplicate", "/schema"),
             ("invalid_type", "/assignment/groups/1"),
-            ("invalid_value", "/assignment/users"),
+            ("duplicate", "/assignment/users"),
             ("invalid_id", "/assignment/groups/3"),
         ],
         "{:#?}",
         v.errors
     );
     assert!(v.errors.first().is_some_and(|i| i.message == "duplicate field `schema`"));
+}
+
+#[test]
+fn an_issue_code_is_the_failure_kind_not_the_message_words() {
+    // Values whose messages begin with another failure's words keep their own code.
+    let text = r#"{"schema":"mdm.policy/v1","assigned":{"on_new_device":"missing field `x`"},
+        "requirements":{"min_os_version":{"ios":"17","ios":"18"}}}"#;
+    let v = validate(text);
+    assert_eq!(
+        findings(&v.errors),
+        [("invalid_value", "/assigned/on_new_device"), ("duplicate", "/requirements/min_os_version/ios")],
+        "{:#?}",
+        v.errors
+    );
 }

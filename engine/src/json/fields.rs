@@ -1,5 +1,6 @@
 //! Structs decoded member by member by one shared loop, and unit enums by one shared name
-//! lookup.
+//! lookup, each written from one list by a macro: [`decoder!`] for a struct, [`variants!`]
+//! for an enum.
 //!
 //! serde's derive writes, for every struct, its own member loop, its own name matcher and
 //! an `Option` per field that is unwrapped at the end, with a drop of everything read so
@@ -8,6 +9,10 @@
 //! struct says only its names, which of them are required, and how to read the member at
 //! an index into itself; the loop, the name lookup, and the errors for an unknown,
 //! repeated or missing name are compiled once.
+//!
+//! The list is the only place a member is named: its name, its field and whether it is
+//! required stand on one line, and the reader of the member at an index is an exhaustive
+//! `match` over a tag per field, so a name cannot land in another field.
 //!
 //! The errors are the derive's, word for word: the same serde constructors
 //! (`unknown_field`, `duplicate_field`, `missing_field`, `unknown_variant`) with the same
@@ -20,13 +25,13 @@ use std::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, VariantAccess, Visitor};
 
 /// A struct read from a JSON object, member by member, into a value that starts as
-/// [`Fields::empty`].
+/// [`Fields::empty`]. Written by [`decoder!`].
 pub(crate) trait Fields<'de>: Sized {
     /// The members' names, in declaration order: an unknown name's error lists them so.
     const NAMES: &'static [&'static str];
-    /// The indexes of the members a document must give, in declaration order: the first
+    /// The members a document must give, one bit per index of [`Fields::NAMES`]: the first
     /// one missing is reported, as serde's derive reports it.
-    const REQUIRED: &'static [usize] = &[];
+    const REQUIRED: u64 = 0;
     /// Whether a name outside [`Fields::NAMES`] is an error; `false` skips its value.
     const CLOSED: bool = true;
 
@@ -44,13 +49,14 @@ pub(crate) fn fields<'de, D: Deserializer<'de>, T: Fields<'de>>(d: D) -> Result<
     d.deserialize_struct("", T::NAMES, FieldsVisitor(PhantomData))
 }
 
-/// The first of `required` (indexes of `names`) whose bit is not in `seen`, as the
+/// The first required member (a bit of `required`) whose bit is not in `seen`, as the
 /// derive's `missing field` error.
-fn missing<E: de::Error>(names: &'static [&'static str], required: &[usize], seen: u64) -> Result<(), E> {
-    match required.iter().find(|&&i| seen & (1 << i) == 0) {
-        Some(&i) => Err(E::missing_field(names.get(i).copied().unwrap_or_default())),
-        None => Ok(()),
+fn missing<E: de::Error>(names: &'static [&'static str], required: u64, seen: u64) -> Result<(), E> {
+    let absent = required & !seen;
+    if absent == 0 {
+        return Ok(());
     }
+    Err(E::missing_field(names.get(absent.trailing_zeros() as usize).copied().unwrap_or_default()))
 }
 
 struct FieldsVisitor<T>(PhantomData<T>);
@@ -75,7 +81,7 @@ impl<'de, T: Fields<'de>> Visitor<'de> for FieldsVisitor<T> {
 #[derive(Clone, Copy)]
 struct Shape {
     names: &'static [&'static str],
-    required: &'static [usize],
+    required: u64,
     closed: bool,
 }
 
@@ -137,7 +143,46 @@ impl<'de> Visitor<'de> for Name {
     }
 }
 
-/// An enum of unit variants, spelled as strings.
+/// A member index that names no field: [`members`] only passes indexes of the names, so
+/// this is a bug of the decoder's list, reported as a decoding error rather than written
+/// into some field.
+#[cold]
+pub(crate) fn no_member<E: de::Error>(index: usize) -> E {
+    E::custom(format_args!("no member at index {index}"))
+}
+
+/// `a` followed by `b`, at compile time: a struct's names after those of the struct it
+/// flattens.
+// Evaluated at compile time: an index out of range fails the build, not a run.
+#[allow(clippy::indexing_slicing)]
+pub(crate) const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    assert!(a.len() + b.len() == N, "the lengths add up");
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < a.len() { a[i] } else { b[i - a.len()] };
+        i += 1;
+    }
+    out
+}
+
+/// The bits of the `true`s of `flags`, shifted by `offset`: a struct's required members.
+// Evaluated at compile time, as `concat`.
+#[allow(clippy::indexing_slicing)]
+pub(crate) const fn mask(flags: &[bool], offset: usize) -> u64 {
+    assert!(flags.len() + offset <= 64, "at most 64 members");
+    let mut bits = 0u64;
+    let mut i = 0;
+    while i < flags.len() {
+        if flags[i] {
+            bits |= 1 << (i + offset);
+        }
+        i += 1;
+    }
+    bits
+}
+
+/// An enum of unit variants, spelled as strings. Written by [`variants!`].
 pub(crate) trait Variants: Copy + 'static {
     /// The spellings, in declaration order: an unknown one's error lists them so.
     const NAMES: &'static [&'static str];
@@ -162,21 +207,7 @@ impl<'de> Visitor<'de> for Spelling {
     /// The spellings, as serde lists them for an unknown variant: a value of the wrong
     /// type hears what it could have been, not the enum's Rust name.
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            [] => f.write_str("there are no variants"),
-            [one] => write!(f, "`{one}`"),
-            [a, b] => write!(f, "`{a}` or `{b}`"),
-            names => {
-                f.write_str("one of ")?;
-                for (i, name) in names.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "`{name}`")?;
-                }
-                Ok(())
-            }
-        }
+        write!(f, "{}", super::OneOf(self.0))
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<usize, A::Error> {
@@ -198,34 +229,119 @@ impl<'de> DeserializeSeed<'de> for Spelling {
     }
 }
 
-/// `impl Deserialize` through [`fields`] for each struct.
-macro_rules! deserialize_fields {
-    ($($t:ty),* $(,)?) => {$(
-        impl<'de> serde::Deserialize<'de> for $t {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                $crate::json::fields(d)
+/// A struct's decoder from one list: `Fields` and `Deserialize`.
+///
+/// ```text
+/// decoder! {
+///     open Registered {                          // `open`: unknown names are skipped
+///         ..device: Device,                      // the device's members come first
+///         registered_at: "registered_at" required,
+///         enrollment: "enrollment",
+///         model: "model" => label,               // the value read goes through `label`
+///     } = Registered::new(Device::empty(), NO_TIME)   // the value before any member is read
+/// }
+/// ```
+///
+/// Each line gives a field, its member's name, whether a document must give it, and
+/// optionally a function the value read goes through. The member at index `i` of the
+/// names is read into the field of line `i` by an exhaustive `match`, so a line's name
+/// and field cannot come apart.
+macro_rules! decoder {
+    // Doc comments before the struct's name say what its decoder does; they document
+    // nothing the reader could see, so they are dropped.
+    ($(#[doc = $doc:literal])* open $($rest:tt)*) => { $crate::json::decoder!(@struct false, $($rest)*); };
+    ($(#[doc = $doc:literal])* $ty:ident $($rest:tt)*) => { $crate::json::decoder!(@struct true, $ty $($rest)*); };
+    (@struct $closed:literal, $ty:ty {
+        $(.. $flat:ident : $flat_ty:ty,)?
+        $($field:ident : $name:literal $($required:ident)? $(=> $conv:path)?),+ $(,)?
+    } = $empty:expr) => {
+        const _: () = {
+            #[allow(non_camel_case_types)]
+            #[derive(Clone, Copy)]
+            enum Tag { $($field),+ }
+            const TAGS: &[Tag] = &[$(Tag::$field),+];
+            const OWN: &[&str] = &[$($name),+];
+            const OWN_REQUIRED: &[bool] = &[$($crate::json::decoder!(@required $($required)?)),+];
+            /// The members of the flattened struct, which come first.
+            const FLAT: &[&str] = $crate::json::decoder!(@flat_names $($flat_ty)?);
+            const FLAT_REQUIRED: u64 = $crate::json::decoder!(@flat_required $($flat_ty)?);
+            const COUNT: usize = FLAT.len() + OWN.len();
+            const NAMES: [&str; COUNT] = $crate::json::concat::<COUNT>(FLAT, OWN);
+
+            impl<'de> $crate::json::Fields<'de> for $ty {
+                const NAMES: &'static [&'static str] = &NAMES;
+                const REQUIRED: u64 = FLAT_REQUIRED | $crate::json::mask(OWN_REQUIRED, FLAT.len());
+                const CLOSED: bool = $closed;
+
+                fn empty() -> Self {
+                    $empty
+                }
+
+                #[inline]
+                fn field<A: serde::de::MapAccess<'de>>(
+                    &mut self,
+                    index: usize,
+                    map: &mut A,
+                ) -> Result<(), A::Error> {
+                    $(
+                        if index < FLAT.len() {
+                            return <$flat_ty as $crate::json::Fields<'de>>::field(&mut self.$flat, index, map);
+                        }
+                    )?
+                    match TAGS.get(index - FLAT.len()) {
+                        $(Some(Tag::$field) => {
+                            self.$field = $crate::json::decoder!(@read map $($conv)?);
+                        })+
+                        None => return Err($crate::json::no_member(index)),
+                    }
+                    Ok(())
+                }
             }
-        }
-    )*};
+
+            impl<'de> serde::Deserialize<'de> for $ty {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    $crate::json::fields(d)
+                }
+            }
+        };
+    };
+    (@required required) => { true };
+    (@required) => { false };
+    (@flat_names $flat_ty:ty) => { <$flat_ty as $crate::json::Fields<'static>>::NAMES };
+    (@flat_names) => { &[] };
+    (@flat_required $flat_ty:ty) => { <$flat_ty as $crate::json::Fields<'static>>::REQUIRED };
+    (@flat_required) => { 0 };
+    (@read $map:ident $conv:path) => { $conv($map.next_value()?) };
+    (@read $map:ident) => { $map.next_value()? };
 }
 
-/// `impl Deserialize` through [`variant`] for each enum.
-macro_rules! deserialize_variants {
-    ($($t:ty),* $(,)?) => {$(
-        impl<'de> serde::Deserialize<'de> for $t {
+/// An enum's decoder from one list of variants and their spellings: `Variants` and
+/// `Deserialize`.
+///
+/// ```text
+/// variants!(OnApprove { Replace = "replace", Add = "add" });
+/// ```
+macro_rules! variants {
+    ($ty:ident { $($variant:ident = $name:expr),+ $(,)? }) => {
+        impl $crate::json::Variants for $ty {
+            const NAMES: &'static [&'static str] = &[$($name),+];
+            const ALL: &'static [Self] = &[$($ty::$variant),+];
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 $crate::json::variant(d)
             }
         }
-    )*};
+    };
 }
 
-pub(crate) use {deserialize_fields, deserialize_variants};
+pub(crate) use {decoder, variants};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::OsType;
+    use crate::ids::OsType;
     use crate::manage::{AppPlatform, Approver, EnrollmentMethod};
     use crate::policy::{
         AssignedOnNewDevice, DeviceMatch, OnApprove, UnassignedAccess, UnassignedOnNewDevice,

@@ -1,10 +1,14 @@
-//! JSON decoding that reports where it failed, as a JSON Pointer.
+//! JSON decoding that reports where it failed, as a JSON Pointer, and what kind of
+//! failure it was.
 //!
 //! Every document is decoded by one decoder, straight from its text: the [`read`]
 //! module's reader, a serde deserializer that records the path an error travels out
 //! through. A large population and a one-line event take the same path, so each document
 //! type's decoder is compiled once (the browser module pays for every copy), and no
 //! document is parsed into a `serde_json::Value` first.
+//!
+//! This module knows JSON, not the contract: its [`Failure`]s say where and what, and
+//! `crate::document` turns them into the engine's errors of a document kind.
 
 mod fields;
 mod read;
@@ -15,53 +19,66 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-pub(crate) use fields::{Fields, Variants, deserialize_fields, deserialize_variants, fields, variant};
-pub(crate) use read::Raw;
+pub(crate) use fields::{Fields, Variants, concat, decoder, fields, mask, no_member, variant, variants};
+pub(crate) use read::{Kind, OneOf, Raw, unique};
 use read::{ReadError, Reader};
-
-use crate::error::{DocumentKind, Error};
 
 /// Escapes one reference token of a JSON Pointer (RFC 6901).
 pub fn escape_pointer(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
-/// The field a serde message names in backticks after `prefix`, as in
-/// "unknown field `group`, expected ...".
-fn named_field<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
-    let rest = message.strip_prefix(prefix)?.strip_prefix('`')?;
-    rest.split('`').next()
+/// A document that could not be decoded: where, what a person should know, and what
+/// kind of failure it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    /// The JSON Pointer of the value (or, for an unknown, missing or repeated member, of
+    /// the member itself); empty for a syntax error.
+    pub(crate) pointer: String,
+    /// What is wrong.
+    pub(crate) message: String,
+    /// Which kind of failure.
+    pub(crate) kind: Kind,
+}
+
+impl Failure {
+    fn syntax(e: &ReadError) -> Failure {
+        Failure { pointer: String::new(), message: e.message().to_string(), kind: Kind::Syntax }
+    }
+
+    fn of(e: &ReadError) -> Failure {
+        Failure { pointer: pointer(e), message: e.message().to_string(), kind: e.kind() }
+    }
 }
 
 /// The pointer of a decoding error: serde reports an unknown, missing or repeated field
 /// at its parent; it points at the field itself.
 fn pointer(e: &ReadError) -> String {
     let mut pointer = e.pointer();
-    for prefix in ["unknown field ", "missing field ", "duplicate field "] {
-        if let Some(field) = named_field(e.message(), prefix)
-            && !pointer.ends_with(&format!("/{}", escape_pointer(field)))
-        {
+    if let Some(field) = e.field() {
+        let token = escape_pointer(field);
+        if !pointer.ends_with(&format!("/{token}")) {
             pointer.push('/');
-            pointer.push_str(&escape_pointer(field));
+            pointer.push_str(&token);
         }
     }
     pointer
 }
 
-/// A reader's error as the engine's, in a document of `kind` whose text is `text`.
+/// A reader's error in a document whose text is `text`.
 ///
 /// A syntax error has no field to point at: it points at the root and says where in
 /// the text it is. It is the document's error wherever it is in the text, as if the text
 /// were parsed whole before it is typed: a field of the wrong type before a missing
 /// bracket is not what the author needs to hear first.
-fn to_error(e: &ReadError, text: &str, kind: DocumentKind) -> Error {
+fn failure(e: &ReadError, text: &str) -> Failure {
     if e.is_syntax() {
-        return kind.error("", e.message());
+        return Failure::syntax(e);
     }
     if let Err(syntax) = Reader::check(text) {
-        return kind.error("", syntax.message());
+        return Failure::syntax(&syntax);
     }
-    kind.error(pointer(e), e.message())
+    Failure::of(e)
 }
 
 fn decode<'de, T: Deserialize<'de>>(text: &'de str, skip: &[usize]) -> Result<T, ReadError> {
@@ -71,30 +88,30 @@ fn decode<'de, T: Deserialize<'de>>(text: &'de str, skip: &[usize]) -> Result<T,
     Ok(value)
 }
 
-/// Decodes `text`; a failure is an error in a document of `kind` at the failing field.
-pub(crate) fn from_str<'de, T: Deserialize<'de>>(text: &'de str, kind: DocumentKind) -> Result<T, Error> {
-    decode(text, &[]).map_err(|e| to_error(&e, text, kind))
+/// Decodes `text`; a failure is at the failing field.
+pub(crate) fn from_str<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, Failure> {
+    decode(text, &[]).map_err(|e| failure(&e, text))
 }
 
-/// Checks that `text` is one JSON value; a failure is a syntax error in a document of
-/// `kind`, at the root.
-pub(crate) fn check(text: &str, kind: DocumentKind) -> Result<(), Error> {
-    Reader::check(text).map_err(|e| kind.error("", e.message()))
+/// Checks that `text` is one JSON value; a failure is a syntax error at the root.
+pub(crate) fn check(text: &str) -> Result<(), Failure> {
+    Reader::check(text).map_err(|e| Failure::syntax(&e))
 }
 
-/// Checks that `bytes` are UTF-8, as JSON must be (RFC 8259); a failure is an error in a
-/// document of `kind`, at the root, that says at which byte. Every runtime decodes bytes here, so a
-/// document that is not text fails the same way everywhere instead of being repaired
-/// (a browser's lossy decoding would turn `sales\xff` into a different, valid id).
-pub(crate) fn utf8(bytes: &[u8], kind: DocumentKind) -> Result<&str, Error> {
-    std::str::from_utf8(bytes)
-        .map_err(|e| kind.error("", format!("not UTF-8: invalid byte at offset {}", e.valid_up_to())))
+/// Checks that `bytes` are UTF-8, as JSON must be (RFC 8259); a failure is at the root
+/// and says at which byte.
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, Failure> {
+    std::str::from_utf8(bytes).map_err(|e| Failure {
+        pointer: String::new(),
+        message: format!("not UTF-8: invalid byte at offset {}", e.valid_up_to()),
+        kind: Kind::Syntax,
+    })
 }
 
-/// Decodes an already parsed value (the service's requests, the CLI's and the test kit's
-/// documents) through its text, by the one decoder: the same shapes, the same pointers.
-pub(crate) fn from_value<T: DeserializeOwned>(value: &Value, kind: DocumentKind) -> Result<T, Error> {
-    from_str(&value.to_string(), kind)
+/// Decodes an already parsed value through its text, by the one decoder: the same
+/// shapes, the same pointers.
+pub(crate) fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, Failure> {
+    from_str(&value.to_string())
 }
 
 /// The most errors one validation reports: a document that is wrong everywhere is
@@ -145,7 +162,7 @@ impl Patches {
 }
 
 /// Decodes `text` (which is JSON: the caller checked) as far as it can: every decoding
-/// error, each at its pointer into the document, and the decoded document once the
+/// failure, each at its pointer into the document, and the decoded document once the
 /// erroneous parts are left out.
 ///
 /// serde stops at the first error, so the member or array element that holds it is left
@@ -153,31 +170,31 @@ impl Patches {
 /// dropped (the reader counts it all the same, so later pointers are the original ones).
 /// When an object lacks a required field, the object goes too; the missing field is not
 /// reported when it was itself a value left out.
-pub(crate) fn collect<T: DeserializeOwned>(
-    text: &str,
-    kind: DocumentKind,
-) -> (Option<T>, Vec<Error>, Patches) {
-    let mut errors: Vec<Error> = Vec::new();
+pub(crate) fn collect<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<Failure>, Patches) {
+    let mut failures: Vec<Failure> = Vec::new();
     let mut patches = Patches::default();
     let mut skip: Vec<usize> = Vec::new();
     let mut removed: Vec<String> = Vec::new();
-    while errors.len() < MAX_ISSUES {
+    while failures.len() < MAX_ISSUES {
         let e = match decode::<T>(text, &skip) {
-            Ok(doc) => return (Some(doc), errors, patches),
+            Ok(doc) => return (Some(doc), failures, patches),
             Err(e) => e,
         };
-        let at = pointer(&e);
         if e.is_syntax() {
             // Only a nesting too deep for the decoder gets here: it is the only error.
-            return (None, vec![kind.error("", e.message())], patches);
+            return (None, vec![Failure::syntax(&e)], patches);
         }
-        let target = if e.is_missing_field() {
-            if !removed.contains(&at) {
-                errors.push(kind.error(at.clone(), e.message()));
+        let found = Failure::of(&e);
+        let target = if e.kind() == Kind::MissingField {
+            let parent =
+                found.pointer.rsplit_once('/').map_or(String::new(), |(parent, _)| parent.to_string());
+            if !removed.contains(&found.pointer) {
+                failures.push(found);
             }
-            at.rsplit_once('/').map_or(String::new(), |(parent, _)| parent.to_string())
+            parent
         } else {
-            errors.push(kind.error(at.clone(), e.message()));
+            let at = found.pointer.clone();
+            failures.push(found);
             at
         };
         let Some(unit) = e.unit() else { break };
@@ -191,7 +208,7 @@ pub(crate) fn collect<T: DeserializeOwned>(
         let (Ok(at) | Err(at)) = skip.binary_search(&unit.offset);
         skip.insert(at, unit.offset);
     }
-    (None, errors, patches)
+    (None, failures, patches)
 }
 
 /// A JSON value read as it is, for a part of a document decoded later (a login's
@@ -200,13 +217,14 @@ pub(crate) fn collect<T: DeserializeOwned>(
 struct Unique(Value);
 
 /// `text` as a [`Unique`] value.
-pub(crate) fn value(text: &str, kind: DocumentKind) -> Result<Value, Error> {
-    from_str::<Unique>(text, kind).map(|Unique(v)| v)
+pub(crate) fn value(text: &str) -> Result<Value, Failure> {
+    from_str::<Unique>(text).map(|Unique(v)| v)
 }
 
 impl<'de> Deserialize<'de> for Unique {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(UniqueVisitor).map(Unique)
+        // The reader refuses a repeated name (see `read::unique`).
+        read::unique(d, UniqueVisitor).map(Unique)
     }
 }
 
@@ -258,9 +276,6 @@ impl<'de> Visitor<'de> for UniqueVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut object = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if object.contains_key(&key) {
-                return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
-            }
             let Unique(value) = map.next_value()?;
             object.insert(key, value);
         }

@@ -35,16 +35,56 @@ const RAW: &str = "$mdm::json::Raw";
 /// for repeated names (see [`Names`]).
 const NAMES: &str = "$mdm::json::Names";
 
-/// A decoding failure: its message, the path it travelled out through (innermost step
-/// first) and the smallest member or element around it.
+/// The newtype name that asks the reader for a value as `deserialize_any` gives it, an
+/// object's repeated names refused by the reader (see [`unique`]).
+const UNIQUE: &str = "$mdm::json::Unique";
+
+/// Reads a value with `visitor` as `deserialize_any` would, except that when it is an
+/// object the reader refuses a name given twice, at the name, as a repeated field: for
+/// the maps whose names are data (a visitor could only word that error, not mark its
+/// kind).
+pub(crate) fn unique<'de, D: Deserializer<'de>, V: Visitor<'de>>(
+    d: D,
+    visitor: V,
+) -> Result<V::Value, D::Error> {
+    d.deserialize_newtype_struct(UNIQUE, visitor)
+}
+
+/// What kind of failure a [`ReadError`] is, kept as data when the error is made, so that
+/// no caller has to read it back out of the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The text is not JSON (or nests too deep): no field can be pointed at.
+    Syntax,
+    /// A name a closed object does not have.
+    UnknownField,
+    /// A required member is absent.
+    MissingField,
+    /// A member given twice.
+    DuplicateField,
+    /// A value of the wrong JSON type.
+    InvalidType,
+    /// A value of the right type that is not allowed (a number out of range, say).
+    InvalidValue,
+    /// A list of the wrong length.
+    InvalidLength,
+    /// A spelling an enum does not have.
+    UnknownVariant,
+    /// A visitor's own message (`serde::de::Error::custom`).
+    Other,
+}
+
+/// A decoding failure: its kind, its message, the field it names (an unknown, missing or
+/// repeated member), the path it travelled out through (innermost step first) and the
+/// smallest member or element around it.
 #[derive(Debug)]
 pub(crate) struct ReadError(Box<Fault>);
 
 #[derive(Debug)]
 struct Fault {
+    kind: Kind,
     message: String,
-    syntax: bool,
-    missing: bool,
+    field: Option<String>,
     path: Vec<Step>,
     unit: Option<Unit>,
 }
@@ -66,8 +106,20 @@ pub(crate) struct Unit {
 }
 
 impl ReadError {
-    fn new(message: String) -> Self {
-        ReadError(Box::new(Fault { message, syntax: false, missing: false, path: Vec::new(), unit: None }))
+    fn new(kind: Kind, message: String) -> Self {
+        ReadError(Box::new(Fault { kind, message, field: None, path: Vec::new(), unit: None }))
+    }
+
+    /// An error about the member `field` of an object.
+    fn about(kind: Kind, field: &str, message: String) -> Self {
+        let mut e = ReadError::new(kind, message);
+        e.0.field = Some(field.to_string());
+        e
+    }
+
+    /// A name given twice in one object (a map's or a struct's), at the name.
+    pub(crate) fn repeated(name: &str) -> Self {
+        ReadError::about(Kind::DuplicateField, name, format!("duplicate field `{name}`"))
     }
 
     /// A malformed text at `at` (a byte offset): the message says where, by line and
@@ -77,9 +129,7 @@ impl ReadError {
         let read = text.as_bytes().get(..(at + 1).min(text.len())).unwrap_or_default();
         let line = 1 + read.iter().filter(|&&b| b == b'\n').count();
         let column = read.iter().rev().take_while(|&&b| b != b'\n').count();
-        let mut e = ReadError::new(format!("{what} at line {line} column {column}"));
-        e.0.syntax = true;
-        e
+        ReadError::new(Kind::Syntax, format!("{what} at line {line} column {column}"))
     }
 
     fn step(mut self, step: Step, unit: Unit) -> Self {
@@ -88,14 +138,19 @@ impl ReadError {
         self
     }
 
-    /// Whether the text is malformed (rather than a value of the wrong shape).
-    pub(crate) fn is_syntax(&self) -> bool {
-        self.0.syntax
+    /// What kind of failure it is.
+    pub(crate) fn kind(&self) -> Kind {
+        self.0.kind
     }
 
-    /// Whether an object lacks a required field.
-    pub(crate) fn is_missing_field(&self) -> bool {
-        self.0.missing
+    /// Whether the text is malformed (rather than a value of the wrong shape).
+    pub(crate) fn is_syntax(&self) -> bool {
+        self.0.kind == Kind::Syntax
+    }
+
+    /// The member an unknown, missing or repeated field error names.
+    pub(crate) fn field(&self) -> Option<&str> {
+        self.0.field.as_deref()
     }
 
     pub(crate) fn message(&self) -> &str {
@@ -163,21 +218,65 @@ impl fmt::Display for Was<'_> {
 
 impl de::Error for ReadError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        ReadError::new(msg.to_string())
+        ReadError::new(Kind::Other, msg.to_string())
     }
 
     fn invalid_type(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
-        ReadError::new(format!("invalid type: {}, expected {exp}", Was(unexp)))
+        ReadError::new(Kind::InvalidType, format!("invalid type: {}, expected {exp}", Was(unexp)))
     }
 
     fn invalid_value(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
-        ReadError::new(format!("invalid value: {}, expected {exp}", Was(unexp)))
+        ReadError::new(Kind::InvalidValue, format!("invalid value: {}, expected {exp}", Was(unexp)))
+    }
+
+    fn invalid_length(len: usize, exp: &dyn Expected) -> Self {
+        ReadError::new(Kind::InvalidLength, format!("invalid length {len}, expected {exp}"))
+    }
+
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        ReadError::new(
+            Kind::UnknownVariant,
+            format!("unknown variant `{variant}`, expected {}", OneOf(expected)),
+        )
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        let message = match expected {
+            [] => format!("unknown field `{field}`, there are no fields"),
+            _ => format!("unknown field `{field}`, expected {}", OneOf(expected)),
+        };
+        ReadError::about(Kind::UnknownField, field, message)
     }
 
     fn missing_field(field: &'static str) -> Self {
-        let mut e = ReadError::new(format!("missing field `{field}`"));
-        e.0.missing = true;
-        e
+        ReadError::about(Kind::MissingField, field, format!("missing field `{field}`"))
+    }
+
+    fn duplicate_field(field: &'static str) -> Self {
+        ReadError::repeated(field)
+    }
+}
+
+/// A list of names as serde words it: `` `a` ``, `` `a` or `b` ``, `` one of `a`, `b`, `c` ``.
+pub(crate) struct OneOf<'a>(pub(crate) &'a [&'a str]);
+
+impl fmt::Display for OneOf<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            [] => f.write_str("there are no variants"),
+            [one] => write!(f, "`{one}`"),
+            [a, b] => write!(f, "`{a}` or `{b}`"),
+            names => {
+                f.write_str("one of ")?;
+                for (i, name) in names.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "`{name}`")?;
+                }
+                Ok(())
+            }
+        }
     }
 }
 
@@ -665,8 +764,16 @@ impl<'de, 's> Reader<'de, 's> {
     }
 
     fn map<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, ReadError> {
+        self.map_of(visitor, false)
+    }
+
+    /// An object's members for `visitor`; with `unique`, a name given twice is refused at
+    /// the name, by the reader itself (a struct's visitor refuses its own repeats, by
+    /// index, so only maps and values read through ask for this).
+    fn map_of<V: Visitor<'de>>(&mut self, visitor: V, unique: bool) -> Result<V::Value, ReadError> {
         self.descend()?;
-        let mut members = Members { reader: self, first: true, name: None, at: 0 };
+        let seen = if unique { Some(rustc_hash::FxHashSet::default()) } else { None };
+        let mut members = Members { reader: self, first: true, name: None, at: 0, seen };
         let value = visitor.visit_map(&mut members);
         let last = members.name.is_some().then_some(members.at);
         self.depth += 1;
@@ -684,7 +791,7 @@ impl<'de, 's> Reader<'de, 's> {
     fn names(&mut self) -> Result<(), ReadError> {
         match self.next_value()? {
             b'[' => self.seq(Names),
-            b'{' => self.map(Names),
+            b'{' => self.map_of(Names, true),
             _ => self.skip_value(),
         }
     }
@@ -703,7 +810,7 @@ impl<'de, 's> Reader<'de, 's> {
 #[cold]
 fn in_object(mut e: ReadError, last: Option<usize>) -> ReadError {
     if e.0.unit.is_none()
-        && !e.0.missing
+        && e.0.kind != Kind::MissingField
         && let Some(offset) = last
     {
         e.0.unit = Some(Unit { offset, element: false });
@@ -885,6 +992,10 @@ impl<'de> Deserializer<'de> for &mut Reader<'de, '_> {
                 self.names()?;
                 visitor.visit_unit()
             }
+            UNIQUE => match self.next_value()? {
+                b'{' => self.map_of(visitor, true),
+                _ => self.deserialize_any(visitor),
+            },
             _ => visitor.visit_newtype_struct(self),
         }
     }
@@ -1002,6 +1113,8 @@ struct Members<'r, 'de, 's> {
     name: Option<Cow<'de, str>>,
     /// Where the last name starts.
     at: usize,
+    /// The names read so far, when repeats are refused here.
+    seen: Option<rustc_hash::FxHashSet<Cow<'de, str>>>,
 }
 
 impl<'de> MapAccess<'de> for Members<'_, 'de, '_> {
@@ -1048,8 +1161,13 @@ impl Members<'_, '_, '_> {
                 r.skip_value()?;
                 continue;
             }
-            self.name = Some(name);
             self.at = at;
+            if let Some(seen) = &mut self.seen
+                && !seen.insert(name.clone())
+            {
+                return Err(self.failed_name(ReadError::repeated(&name)));
+            }
+            self.name = Some(name);
             return Ok(true);
         }
     }
@@ -1124,13 +1242,9 @@ impl<'de> Visitor<'de> for Names {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = rustc_hash::FxHashSet::default();
-        while let Some(name) = map.next_key_seed(super::KeySeed)? {
-            if seen.contains(&name) {
-                return Err(de::Error::custom(format_args!("duplicate field `{name}`")));
-            }
+        // The reader refuses repeated names here (`Reader::names`).
+        while map.next_key_seed(super::KeySeed)?.is_some() {
             map.next_value_seed(self)?;
-            seen.insert(name);
         }
         Ok(())
     }
