@@ -102,7 +102,7 @@ pub enum UnassignedAccess {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(deny_unknown_fields, default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(description = "An mdm-policy policy: who is assigned to MDM, and what their mobile logins get. Every field but `schema` is optional.", transform = crate::schema::require_schema))]
+#[cfg_attr(feature = "schema", schemars(description = "An mdm-policy policy: who is assigned to MDM, and what their mobile logins get. Every field but `schema` is optional.", transform = crate::schema::parts::require_schema))]
 pub struct PolicyDoc {
     /// An editor's hint to a JSON Schema; ignored.
     #[serde(rename = "$schema", skip_serializing_if = "Option::is_none")]
@@ -110,7 +110,7 @@ pub struct PolicyDoc {
     /// `mdm.policy/v1` or `mdm.policy/v2`: the contract version the policy is written for,
     /// and the one field a document must give.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::SchemaName"))]
+    #[cfg_attr(feature = "schema", schemars(with = "SchemaName"))]
     pub schema: Option<String>,
     /// `false`: MDM is off and no user is assigned.
     pub enabled: bool,
@@ -224,7 +224,7 @@ pub struct ConfigurationSettings {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AppDoc {
     /// The bundle id (iOS) or package name (Android).
-    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Id"))]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::parts::Id"))]
     pub id: String,
     /// What the store shows.
     #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 256)))]
@@ -233,11 +233,11 @@ pub struct AppDoc {
     pub platform: AppPlatform,
     /// Users who get the app.
     #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::Id>"))]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::parts::Id>"))]
     pub users: Vec<String>,
     /// Members of these groups get the app. Both lists empty: every assigned user.
     #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::Id>"))]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::parts::Id>"))]
     pub groups: Vec<String>,
 }
 
@@ -249,16 +249,16 @@ pub struct Assignment {
     /// Every user is assigned (exclusions still apply).
     pub organization: bool,
     /// Assigned users.
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::Id>"))]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::parts::Id>"))]
     pub users: Vec<String>,
     /// Members of these groups are assigned.
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::Id>"))]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::parts::Id>"))]
     pub groups: Vec<String>,
     /// Never assigned.
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::Id>"))]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::parts::Id>"))]
     pub exclude_users: Vec<String>,
     /// Members are never assigned.
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::Id>"))]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::parts::Id>"))]
     pub exclude_groups: Vec<String>,
 }
 
@@ -332,7 +332,7 @@ pub struct Requirements {
     /// Allowed OS types; empty: all.
     pub platforms: Vec<OsType>,
     /// Lowest OS version per OS type.
-    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::MinOsVersion"))]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::parts::MinOsVersion"))]
     pub min_os_version: OsVersions,
     /// PIN at least this long; 0 not checked.
     #[cfg_attr(feature = "schema", schemars(range(max = 16)))]
@@ -1090,6 +1090,23 @@ fn check(doc: &PolicyDoc) -> Validation {
         }
     }
     v
+}
+
+/// The `schema` of a policy: the contract versions this engine reads.
+#[cfg(feature = "schema")]
+pub(crate) struct SchemaName;
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for SchemaName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SchemaName".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "enum": [SCHEMA, SCHEMA_V2],
+        })
+    }
 }
 
 #[cfg(test)]

@@ -5,19 +5,20 @@
 //!
 //! Behind the `schema` feature: native tools only, so the wasm modules stay small.
 
-use std::borrow::Cow;
+pub(crate) mod parts;
+
+pub use parts::Id;
 
 use schemars::generate::SchemaSettings;
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use schemars::{JsonSchema, Schema};
 
 use crate::UserState;
 use crate::device::Device;
-use crate::ids::{MAX_DEVICE_ID_CHARS, Text};
+use crate::ids::Text;
 use crate::manage::{Approver, EnrollmentMethod, InstalledApp};
-use crate::policy::{MAX_ID_BYTES, PolicyDoc, SCHEMA, SCHEMA_V2};
+use crate::policy::PolicyDoc;
 use crate::preview::PopulationDoc;
 use crate::time::Timestamp;
-use crate::version::Version;
 
 /// The documents with a schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,106 +70,6 @@ pub fn root<T: JsonSchema>(title: &str) -> Schema {
         SchemaSettings::draft2020_12().for_deserialize().into_generator().into_root_schema_for::<T>();
     schema.insert("title".into(), title.into());
     schema
-}
-
-impl JsonSchema for Text {
-    fn schema_name() -> Cow<'static, str> {
-        "DeviceId".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "A device id or serial number.",
-            "type": "string",
-            "minLength": 1,
-            "maxLength": MAX_DEVICE_ID_CHARS,
-        })
-    }
-}
-
-impl JsonSchema for Timestamp {
-    fn schema_name() -> Cow<'static, str> {
-        "Timestamp".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "An RFC 3339 time with an offset, like `2026-11-22T10:00:00Z`.",
-            "type": "string",
-            "format": "date-time",
-        })
-    }
-}
-
-impl JsonSchema for Version {
-    fn schema_name() -> Cow<'static, str> {
-        "Version".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "An OS version: 1 to 4 numbers separated by dots, like `16.4`.",
-            "type": "string",
-            "pattern": "^[0-9]+(\\.[0-9]+){0,3}$",
-        })
-    }
-}
-
-/// A user, group or app id (the engine counts bytes; a schema can only count characters).
-pub struct Id;
-
-impl JsonSchema for Id {
-    fn schema_name() -> Cow<'static, str> {
-        "Id".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": format!("A user, group or app id: 1 to {MAX_ID_BYTES} bytes of UTF-8."),
-            "type": "string",
-            "minLength": 1,
-            "maxLength": MAX_ID_BYTES,
-        })
-    }
-}
-
-/// The `schema` of a policy: the contract versions this engine reads.
-pub(crate) struct SchemaName;
-
-impl JsonSchema for SchemaName {
-    fn schema_name() -> Cow<'static, str> {
-        "SchemaName".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "enum": [SCHEMA, SCHEMA_V2],
-        })
-    }
-}
-
-/// A policy must give its `schema`: the one field that is not optional (the type holds
-/// an `Option` so that validation, not decoding, words its absence).
-pub(crate) fn require_schema(schema: &mut Schema) {
-    schema.insert("required".into(), serde_json::json!(["schema"]));
-}
-
-/// `min_os_version`: the lowest OS version per OS type.
-pub(crate) struct MinOsVersion;
-
-impl JsonSchema for MinOsVersion {
-    fn schema_name() -> Cow<'static, str> {
-        "MinOsVersion".into()
-    }
-
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let version = generator.subschema_for::<Version>();
-        json_schema!({
-            "type": "object",
-            "properties": { "ios": version, "android": version, "other": version },
-            "additionalProperties": false,
-        })
-    }
 }
 
 /// The event document as written, for its schema (a scenario's steps refer to it).
