@@ -214,7 +214,10 @@ fn oversized_documents_are_refused_before_the_guest() {
 
 #[test]
 fn a_million_groups_and_a_hundred_thousand_devices_are_decided() {
-    let runtime = Runtime::new(config()).unwrap();
+    // What is held here is that such a login is decided at all, not how fast: the
+    // gateway's 100 ms deadline is a speed on a quiet machine (`make bench` measures it),
+    // and this test shares its machine with every other test.
+    let runtime = Runtime::new(Config { deadline: std::time::Duration::from_secs(30), ..config() }).unwrap();
     let gateway = runtime.gateway(POLICY).unwrap();
     let mut groups: Vec<String> = (0..1_000_000).map(|i| format!("team-{i}")).collect();
     groups.push("sales".into());
