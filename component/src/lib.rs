@@ -4,7 +4,7 @@
 // wit-bindgen's generated exports are `unsafe extern` shims over the canonical ABI.
 #[allow(unsafe_code, missing_docs)]
 mod bindings {
-    wit_bindgen::generate!({ path: "../../wit", world: "mdm" });
+    wit_bindgen::generate!({ path: "../wit", world: "mdm" });
 }
 
 use std::cell::RefCell;

@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn the_canonical_form_is_a_fixed_point_and_the_same_document() {
         let text =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/seeds-story.json"))
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/seeds-story.json"))
                 .unwrap();
         let once = fmt(&text);
         assert_eq!(fmt(&once), once);
