@@ -40,7 +40,7 @@ impl UnderTest for Checked {
         assert_eq!(first, again, "decisions are deterministic");
         if let (Ok(decision), Ok(state), Ok(event)) =
             (&first, UserState::from_slice(state), Event::from_slice(event))
-            && let Err(broken) = invariants::check(policy, &state, &event, decision)
+            && let Err(broken) = invariants::check(policy, groups, &state, &event, decision)
         {
             panic!("{broken}");
         }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use mdm_engine::{Decision, DocumentKind, Event, UserState};
+use mdm_engine::{Decision, DocumentKind, Event, PolicyKey, UserState};
 use mdm_host::{Config, Runtime};
 use mdm_testkit::Wasm;
 use mdm_testkit::scenario::{StepEvent, StepResult, TraceStep};
@@ -550,6 +550,15 @@ fn describe_event(step: &TraceStep) -> String {
     }
 }
 
+/// The user's policy under a set, as a run prints it; nothing under version 1 and 2.
+fn describe_policy(policy: &PolicyKey) -> String {
+    match policy {
+        PolicyKey::Named(name) => format!(" under policy `{}`", name.name()),
+        PolicyKey::Null => " under no policy of the set".into(),
+        _ => String::new(),
+    }
+}
+
 fn describe_result(result: &StepResult) -> String {
     match result {
         StepResult::Decision(Decision::Login(d)) => {
@@ -563,6 +572,7 @@ fn describe_result(result: &StepResult) -> String {
                 a.push_mfa,
                 reasons.join(", ")
             );
+            line.push_str(&describe_policy(&d.policy));
             if let Some(e) = d.enroll {
                 line.push_str(&format!("; enroll with {}", e.method.as_str()));
             }
@@ -581,9 +591,10 @@ fn describe_result(result: &StepResult) -> String {
             }
             line
         }
-        StepResult::Decision(Decision::Admin { effects, commands }) => {
+        StepResult::Decision(Decision::Admin { effects, commands, policy }) => {
             let mut line =
                 format!("done ({} change{})", effects.len(), if effects.len() == 1 { "" } else { "s" });
+            line.push_str(&describe_policy(policy));
             for c in commands {
                 line.push_str(&format!("; send `{}` to {}", c.action.as_str(), c.device_id));
             }

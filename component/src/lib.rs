@@ -100,6 +100,10 @@ impl GuestPolicy for Policy {
             .collect()
     }
 
+    fn policy_names(&self) -> Option<Vec<String>> {
+        self.0.policy_names().map(|names| names.map(str::to_string).collect())
+    }
+
     fn decide_login(&self, context: Vec<t::Fact>, login: t::Device, at: i64) -> t::LoginDecision {
         with_context(context, |principals, installed, state| {
             let at = e::Timestamp::from_millis(at);
@@ -109,7 +113,7 @@ impl GuestPolicy for Policy {
 
     fn decide_admin(
         &self,
-        state: Vec<t::Fact>,
+        context: Vec<t::Fact>,
         request: t::AdminRequest,
     ) -> Result<t::AdminDecision, t::AdminFailure> {
         let request = e::abi::AdminRequest {
@@ -127,7 +131,8 @@ impl GuestPolicy for Policy {
             },
             method: request.method.map(method),
         };
-        let decided = with_context(state, |_, _, s| e::abi::decide_admin(&self.0, s, &request));
+        let decided =
+            with_context(context, |principals, _, s| e::abi::decide_admin(&self.0, principals, s, &request));
         match decided {
             Ok(d) => Ok(t::AdminDecision {
                 effects: d.effects.into_iter().map(effect).collect(),
@@ -142,6 +147,7 @@ impl GuestPolicy for Policy {
                         id: c.device_id,
                     })
                     .collect(),
+                policy: d.policy.name().map(e::PolicyName::index),
             }),
             Err(f) => Err(match f {
                 e::AdminFailure::NoPendingRequest => t::AdminFailure::NoPendingRequest,
@@ -153,6 +159,7 @@ impl GuestPolicy for Policy {
                 e::AdminFailure::ApprovingDeviceNotEnrolled => t::AdminFailure::ApprovingDeviceNotEnrolled,
                 e::AdminFailure::MethodNotAllowed => t::AdminFailure::MethodNotAllowed,
                 e::AdminFailure::MethodOfAnotherPlatform => t::AdminFailure::MethodOfAnotherPlatform,
+                e::AdminFailure::NotAssigned => t::AdminFailure::NotAssigned,
             }),
         }
     }
@@ -313,6 +320,7 @@ fn decision(d: e::LoginDecision<u32>) -> t::LoginDecision {
                 })
                 .collect()
         }),
+        policy: d.policy.name().map(e::PolicyName::index),
         effects: d.effects.into_iter().map(effect).collect(),
     }
 }

@@ -2,7 +2,7 @@
 //! interned principals, app ids and per-call device tokens, so that no id string crosses
 //! the boundary. Not a stable API: it changes with the WIT package.
 
-use crate::{AdminFailure, Device, LoginDecision, Policy, Timestamp, UserState};
+use crate::{AdminFailure, AppPlatform, Device, LoginDecision, Policy, Timestamp, UserState};
 
 pub use crate::decide::{AdminDecision, AdminRequest, FromDevice};
 pub use crate::json::escape_pointer;
@@ -16,13 +16,13 @@ pub fn principals(policy: &Policy) -> (&[Box<str>], &[Box<str>]) {
 /// The distinct app ids of the policy's store, in index order: a login's installed apps
 /// cross as these indices.
 pub fn app_ids(policy: &Policy) -> &[Box<str>] {
-    policy.app_ids.names()
+    policy.app_ids().names()
 }
 
 /// The policy's store in policy order: platform, id, name, and the index of the id among
 /// [`app_ids`].
-pub fn apps(policy: &Policy) -> impl Iterator<Item = (crate::AppPlatform, &str, &str, u32)> {
-    policy.apps.iter().map(|a| (a.platform, &*a.id, &*a.name, a.id_index))
+pub fn apps(policy: &Policy) -> impl Iterator<Item = (AppPlatform, &str, &str, u32)> {
+    policy.app_list()
 }
 
 /// Decides a login of the user who is `principals` (the user and the groups the policy
@@ -36,14 +36,15 @@ pub fn decide_login<K: Clone + PartialEq>(
     installed: &[(u32, bool)],
     at: Timestamp,
 ) -> LoginDecision<K> {
-    policy.login(principals.iter().copied(), state, device, installed, at)
+    crate::decide::login(policy, principals.iter().copied(), state, device, installed, at)
 }
 
-/// Carries out an admin event.
+/// Carries out an admin event of the user who is `principals`.
 pub fn decide_admin<K: Clone + PartialEq>(
     policy: &Policy,
+    principals: &[u32],
     state: &UserState<K>,
     request: &AdminRequest<K>,
 ) -> Result<AdminDecision<K>, AdminFailure> {
-    policy.decide_admin(state, request)
+    crate::decide::admin(policy, principals, state, request)
 }

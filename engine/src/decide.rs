@@ -6,17 +6,15 @@ use serde::{Serialize, Serializer};
 
 use crate::device::{Device, Effect, Registered, UserState};
 use crate::error::AdminFailure;
-use crate::event::{AdminAction, Login};
-use crate::ids::OsType;
+use crate::event::AdminAction;
 use crate::manage::{
-    AppPlatform, AppStatus, Approver, Command, CommandAction, Configuration, Enroll, EnrollmentMethod,
-    InstalledApp, OfferedApp,
+    AppStatus, Approver, Command, CommandAction, Configuration, Enroll, EnrollmentMethod, OfferedApp,
 };
 use crate::policy::{
-    AssignedOnNewDevice, DeviceMatch, Membership, OnApprove, Policy, UnassignedAccess, UnassignedOnNewDevice,
+    AssignedOnNewDevice, DeviceMatch, Membership, OnApprove, Placement, Policy, PolicyKey, Principals, Rules,
+    UnassignedOnNewDevice,
 };
 use crate::time::Timestamp;
-use crate::version::Version;
 
 macro_rules! reasons {
     ($($(#[$doc:meta])* $variant:ident = $code:literal,)*) => {
@@ -199,6 +197,25 @@ pub(crate) enum Scope {
 }
 
 impl Scope {
+    /// How one policy scopes a user whom it names so (`user` by id, `group` through their
+    /// groups, ORed), `everyone` when it assigns the whole organisation; in the
+    /// contract's order: exclusions beat inclusions, the user's id beats their groups.
+    pub(crate) fn of(user: Membership, group: Membership, everyone: bool) -> Scope {
+        if user.excluded() {
+            Scope::ExcludedUser
+        } else if group.excluded() {
+            Scope::ExcludedGroup
+        } else if user.included() {
+            Scope::User
+        } else if group.included() {
+            Scope::Group
+        } else if everyone {
+            Scope::Organization
+        } else {
+            Scope::None
+        }
+    }
+
     /// Whether the user is assigned.
     pub(crate) fn assigned(self) -> bool {
         matches!(self, Scope::User | Scope::Group | Scope::Organization)
@@ -216,15 +233,6 @@ impl Scope {
             Scope::None => Reason::ScopeNone,
         }
     }
-}
-
-/// What the policy says about one user, folded from their id and groups.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Subject {
-    /// How the policy names the user.
-    user: Membership,
-    /// How the policy names the user's groups, ORed together.
-    groups: Membership,
 }
 
 /// The outcome of a login.
@@ -299,6 +307,10 @@ pub struct LoginDecision<K = crate::Text> {
     /// The app store for this device: an assigned user's `allow` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub apps: Option<Vec<OfferedApp>>,
+    /// The user's policy, under a version 3 document: its name, or `null` when no policy
+    /// assigns the user; no key under version 1 and 2.
+    #[serde(skip_serializing_if = "PolicyKey::is_absent")]
+    pub policy: PolicyKey,
     /// The state changes, in order.
     pub effects: Vec<Effect<K>>,
 }
@@ -351,350 +363,198 @@ impl AdminRequest<crate::Text> {
 
 /// What an admin event changes: the state, and the commands the gateway sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdminDecision<K> {
+pub struct AdminDecision<K = crate::Text> {
     /// The state changes, in order.
     pub effects: Vec<Effect<K>>,
     /// The device commands (`deprovision`, `wipe`).
     pub commands: Vec<Command<K>>,
+    /// The user's policy now, under a version 3 document.
+    pub policy: PolicyKey,
 }
 
-impl Policy {
-    /// The principals of `user` in `groups` that the policy names: user `i` of its user
-    /// ids is `i`, group `j` of its group ids is `users + j`. Ids it does not name are
-    /// dropped: they change no scope and get no app.
-    pub(crate) fn principals<'a, G: AsRef<str>>(
-        &'a self,
-        user: &str,
-        groups: &'a [G],
-    ) -> impl Iterator<Item = u32> + Clone + 'a {
-        let groups = groups.iter().filter_map(move |g| self.group_principal(g.as_ref()));
-        self.user_principal(user).into_iter().chain(groups)
-    }
+/// Decides a login of the user who is `principals`, with ids of any kind (strings
+/// natively, tokens in the component). Pure: the state is only read; the decision lists
+/// the effects that lead to the new state.
+pub(crate) fn login<K: Clone + PartialEq>(
+    policy: &Policy,
+    principals: impl Iterator<Item = u32>,
+    state: &UserState<K>,
+    device: &Device<K>,
+    installed: &[(u32, bool)],
+    at: Timestamp,
+) -> LoginDecision<K> {
+    login_with(policy, principals, state, device, installed, at, Detail::Full)
+}
 
-    /// The principal of a user id, if the policy names it.
-    pub(crate) fn user_principal(&self, user: &str) -> Option<u32> {
-        self.users.lookup(user)
-    }
+/// A login's outcome and reasons alone, for the preview: the same steps, without the
+/// effects, remediation texts, configuration and app store it would not read (each of
+/// them allocates, four logins a user, a million users).
+pub(crate) fn login_outcome<K: Clone + PartialEq>(
+    policy: &Policy,
+    placement: Placement,
+    principals: &[u32],
+    state: &UserState<K>,
+    device: &Device<K>,
+    at: Timestamp,
+) -> (Outcome, Reasons) {
+    let d = steps(
+        policy,
+        placement,
+        principals.iter().copied().collect(),
+        state,
+        device,
+        &[],
+        at,
+        Detail::Outcome,
+    );
+    (d.outcome, d.reasons)
+}
 
-    /// The principal of a group id, if the policy names it.
-    pub(crate) fn group_principal(&self, group: &str) -> Option<u32> {
-        let users = self.users.names().len() as u32;
-        self.groups.lookup(group).map(|g| g + users)
-    }
+fn login_with<K: Clone + PartialEq>(
+    policy: &Policy,
+    principals: impl Iterator<Item = u32>,
+    state: &UserState<K>,
+    device: &Device<K>,
+    installed: &[(u32, bool)],
+    at: Timestamp,
+    detail: Detail,
+) -> LoginDecision<K> {
+    // Looked up once (natively, each is a hash lookup) and read by the scope and the
+    // store; a user is rarely named by more than a few ids, so they stay on the stack.
+    let principals: Principals = principals.collect();
+    let placement = policy.placement(&principals);
+    steps(policy, placement, principals, state, device, installed, at, detail)
+}
 
-    /// Folds principals into what the policy says of the user.
-    pub(crate) fn subject(&self, principals: impl Iterator<Item = u32>) -> Subject {
-        let users = self.users.names().len() as u32;
-        principals.fold(Subject::default(), |s, p| {
-            if p < users {
-                Subject { user: s.user | self.users.membership_at(p), ..s }
-            } else {
-                Subject { groups: s.groups | self.groups.membership_at(p - users), ..s }
-            }
-        })
-    }
-
-    /// The user's scope, in the contract's order.
-    pub(crate) fn scope(&self, s: Subject) -> Scope {
-        let a = &self.doc.assignment;
-        if !self.doc.enabled {
-            Scope::Disabled
-        } else if s.user.excluded() {
-            Scope::ExcludedUser
-        } else if s.groups.excluded() {
-            Scope::ExcludedGroup
-        } else if s.user.included() {
-            Scope::User
-        } else if s.groups.included() {
-            Scope::Group
-        } else if a.organization {
-            Scope::Organization
-        } else {
-            Scope::None
-        }
-    }
-
-    /// What an allowed login gets on this side of the policy.
-    pub(crate) fn allowed(&self, assigned: bool) -> (Outcome, Access) {
-        if assigned {
-            let push_mfa = self.doc.assigned.push_mfa;
-            (Outcome::Allow, Access { app: true, sso: true, push_mfa })
-        } else {
-            let u = &self.doc.unassigned;
-            let full = u.access == UnassignedAccess::Full;
-            let outcome = if full { Outcome::Allow } else { Outcome::Limited };
-            (outcome, Access { app: true, sso: full, push_mfa: u.push_mfa })
-        }
-    }
-
-    /// The posture rules `device` fails, as reasons (empty when it passes). The rules
-    /// apply to assigned users only; this says what they would find.
-    pub fn posture<K>(&self, device: &Device<K>) -> Reasons {
-        let r = &self.doc.requirements;
-        let mut out = Reasons::default();
-        let os = device.os_type.index();
-        if !self.platform_allowed.get(os).copied().unwrap_or(false) {
-            out.insert(Reason::PosturePlatform);
-        }
-        if let Some(Some(min)) = self.min_os.get(os)
-            && device.os_version.is_none_or(|v| v < *min)
-        {
-            out.insert(Reason::PostureOsVersion);
-        }
-        if r.min_pin_length > 0 && device.pin_length.is_none_or(|p| p < r.min_pin_length) {
-            out.insert(Reason::PosturePin);
-        }
-        if r.require_encryption && device.encrypted != Some(true) {
-            out.insert(Reason::PostureEncryption);
-        }
-        if r.block_compromised && device.compromised != Some(false) {
-            out.insert(Reason::PostureCompromised);
-        }
-        out
-    }
-
-    /// What the user can do about each failed rule of step 3.
-    fn remediation(&self, os: OsType, failures: Reasons) -> Vec<String> {
-        let r = &self.doc.requirements;
-        failures
-            .iter()
-            .filter_map(|f| match f {
-                Reason::PosturePlatform => {
-                    let names: Vec<&str> = r.platforms.iter().map(|p| p.display_name()).collect();
-                    Some(format!("use a device running {}", names.join(" or ")))
-                }
-                Reason::PostureOsVersion => {
-                    let min = self.min_os.get(os.index()).copied().flatten()?;
-                    Some(format!("update {} to {min} or later", os.display_name()))
-                }
-                Reason::PosturePin => Some(format!("set a PIN of at least {} digits", r.min_pin_length)),
-                Reason::PostureEncryption => Some("turn on device encryption".into()),
-                Reason::PostureCompromised => Some("use a device that is not jailbroken or rooted".into()),
-                Reason::EnrollmentUnsupported => {
-                    let names: Vec<&str> = self.methods.iter().map(EnrollmentMethod::display_name).collect();
-                    Some(format!("use a device that can enroll in management with {}", names.join(" or ")))
-                }
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn expired(&self, requested_at: Timestamp, at: Timestamp) -> bool {
-        let ttl = self.doc.assigned.approval_ttl_hours;
-        ttl > 0 && at >= requested_at.plus_hours(ttl)
-    }
-
-    /// Whether a registered device is enrolled: it finished enrolling with a method the
-    /// policy still allows.
-    pub(crate) fn enrolled<K>(&self, device: &Registered<K>) -> bool {
-        device.enrollment.is_some_and(|e| self.methods.contains(e.method))
-    }
-
-    /// The user's apps for one platform (every platform: `None`), in policy order, with
-    /// their status on a device that reports `installed` (app id index, managed).
-    pub(crate) fn store(
-        &self,
-        principals: &[u32],
-        os: Option<OsType>,
-        installed: &[(u32, bool)],
-    ) -> Vec<OfferedApp> {
-        let status = |id: u32| {
-            installed.iter().filter(|(i, _)| *i == id).fold(AppStatus::Available, |s, (_, managed)| {
-                match (s, managed) {
-                    (AppStatus::Unmanaged, _) | (_, false) => AppStatus::Unmanaged,
-                    _ => AppStatus::Managed,
-                }
-            })
-        };
-        self.apps
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| os.is_none_or(|os| a.platform.os() == os))
-            .filter(|(_, a)| a.everyone || principals.iter().any(|p| a.audience.binary_search(p).is_ok()))
-            .map(|(i, a)| OfferedApp {
-                index: i as u32,
-                id: a.id.clone(),
-                name: a.name.clone(),
-                status: status(a.id_index),
-            })
-            .collect()
-    }
-
-    /// The platform of the policy's app at `index`.
-    pub(crate) fn app_platform(&self, index: u32) -> AppPlatform {
-        self.apps.get(index as usize).map_or(AppPlatform::Ios, |a| a.platform)
-    }
-
-    /// The installed apps the policy names, as (app id index, managed); the rest can
-    /// change nothing.
-    pub(crate) fn installed(&self, apps: &[InstalledApp]) -> Vec<(u32, bool)> {
-        apps.iter().filter_map(|a| Some((self.app_ids.lookup(&a.id)?, a.managed))).collect()
-    }
-
-    /// Decides `login` of a user in `groups` whose stored state is `state` (spec section
-    /// 3). Pure: the state is only read; the decision lists the effects that lead to the
-    /// new state.
-    pub fn decide_login<G: AsRef<str>>(
-        &self,
-        login: &Login,
-        groups: &[G],
-        state: &UserState,
-    ) -> LoginDecision {
-        let installed = self.installed(&login.apps);
-        self.login(self.principals(&login.user, groups), state, &login.device, &installed, login.at)
-    }
-
-    /// Decides a login of the user who is `principals`, with ids of any kind (strings
-    /// natively, tokens in the component).
-    pub(crate) fn login<K: Clone + PartialEq>(
-        &self,
-        principals: impl Iterator<Item = u32>,
-        state: &UserState<K>,
-        device: &Device<K>,
-        installed: &[(u32, bool)],
-        at: Timestamp,
-    ) -> LoginDecision<K> {
-        self.login_with(principals, state, device, installed, at, Detail::Full)
-    }
-
-    /// A login's outcome and reasons alone, for the preview: the same steps, without the
-    /// effects, remediation texts, configuration and app store it would not read (each of
-    /// them allocates, four logins a user, a million users).
-    pub(crate) fn login_outcome<K: Clone + PartialEq>(
-        &self,
-        principals: impl Iterator<Item = u32>,
-        state: &UserState<K>,
-        device: &Device<K>,
-        at: Timestamp,
-    ) -> (Outcome, Reasons) {
-        let d = self.login_with(principals, state, device, &[], at, Detail::Outcome);
-        (d.outcome, d.reasons)
-    }
-
-    fn login_with<K: Clone + PartialEq>(
-        &self,
-        principals: impl Iterator<Item = u32>,
-        state: &UserState<K>,
-        device: &Device<K>,
-        installed: &[(u32, bool)],
-        at: Timestamp,
-        detail: Detail,
-    ) -> LoginDecision<K> {
-        // Looked up once (natively, each is a hash lookup) and read by scope and the store; a
-        // user is rarely named by more than a few ids, so they stay on the stack.
-        let principals: Principals = principals.collect();
-        let scope = self.scope(self.subject(principals.iter().copied()));
-        let mut login = Steps {
-            policy: self,
+#[allow(clippy::too_many_arguments)]
+fn steps<K: Clone + PartialEq>(
+    policy: &Policy,
+    placement: Placement,
+    principals: Principals,
+    state: &UserState<K>,
+    device: &Device<K>,
+    installed: &[(u32, bool)],
+    at: Timestamp,
+    detail: Detail,
+) -> LoginDecision<K> {
+    let scope = placement.scope;
+    let mut login = Steps {
+        policy,
+        rules: policy.rules_of(placement),
+        state,
+        device,
+        installed,
+        principals,
+        at,
+        full: detail == Detail::Full,
+        last: None,
+        d: LoginDecision {
+            outcome: Outcome::Deny,
             assigned: scope.assigned(),
-            state,
-            device,
-            installed,
-            principals,
-            at,
-            full: detail == Detail::Full,
-            last: None,
-            d: LoginDecision {
-                outcome: Outcome::Deny,
-                assigned: scope.assigned(),
-                access: Access::default(),
-                reasons: Reasons::default().with(scope.reason()),
-                remediation: Vec::new(),
-                enroll: None,
-                grace_until: None,
-                configuration: None,
-                apps: None,
-                effects: Vec::new(),
-            },
-        };
-        // Whichever step decides, the decision is in `login.d`; steps 9 and after read it.
-        let _ = login.steps();
-        login.enrollment();
-        login.managed();
-        login.d.effects.extend(login.last.take());
-        login.d
-    }
-
-    /// Carries out an admin event: the effects and commands, or why not (the state is
-    /// then unchanged).
-    pub(crate) fn decide_admin<K: Clone + PartialEq>(
-        &self,
-        state: &UserState<K>,
-        req: &AdminRequest<K>,
-    ) -> Result<AdminDecision<K>, AdminFailure> {
-        let mut effects = Vec::new();
-        let mut commands = Vec::new();
-        let device_id = &req.device_id;
-        match req.action {
-            AdminAction::Approve => {
-                if !self.approvers.allows(req.by) {
-                    return Err(AdminFailure::ApproverNotAllowed);
-                }
-                if req.by == Approver::User {
-                    let from = match &req.from_device {
-                        FromDevice::Missing => return Err(AdminFailure::NoApprovingDevice),
-                        FromDevice::NotADevice => return Err(AdminFailure::UnknownApprovingDevice),
-                        FromDevice::Device(from) => from,
-                    };
-                    let approving = state.device(from).ok_or(AdminFailure::UnknownApprovingDevice)?;
-                    if self.enrollment_required && !self.enrolled(approving) {
-                        return Err(AdminFailure::ApprovingDeviceNotEnrolled);
-                    }
-                }
-                let p = state.pending_for(device_id).ok_or(AdminFailure::NoPendingRequest)?;
-                if self.expired(p.requested_at, req.at) {
-                    return Err(AdminFailure::RequestExpired);
-                }
-                if self.doc.assigned.on_approve == OnApprove::Replace {
-                    make_room(&mut effects, state, self.max_devices(true));
-                }
-                register(&mut effects, &p.device, true, req.at);
-            }
-            AdminAction::Reject => {
-                if state.pending_for(device_id).is_none() {
-                    return Err(AdminFailure::NoPendingRequest);
-                }
-                effects.push(Effect::RemovePending { device_id: device_id.clone() });
-                effects.push(Effect::AddRejected { device_id: device_id.clone(), at: req.at });
-            }
-            AdminAction::Unblock => {
-                if !state.is_rejected(device_id) {
-                    return Err(AdminFailure::UnknownDevice);
-                }
-                effects.push(Effect::RemoveRejected { device_id: device_id.clone() });
-            }
-            AdminAction::RemoveDevice | AdminAction::Deprovision | AdminAction::Wipe => {
-                if state.device(device_id).is_none() {
-                    return Err(AdminFailure::UnknownDevice);
-                }
-                effects.push(Effect::RemoveDevice { device_id: device_id.clone() });
-                let action = match req.action {
-                    AdminAction::Deprovision => Some(CommandAction::Deprovision),
-                    AdminAction::Wipe => Some(CommandAction::Wipe),
-                    _ => None,
-                };
-                commands.extend(action.map(|action| Command { action, device_id: device_id.clone() }));
-            }
-            AdminAction::Enrolled => {
-                let device = state.device(device_id).ok_or(AdminFailure::UnknownDevice)?;
-                // An `enrolled` event without a method does not parse; a host that sends
-                // one anyway names no method the policy allows.
-                let method = req.method.ok_or(AdminFailure::MethodNotAllowed)?;
-                if !self.methods.contains(method) {
-                    return Err(AdminFailure::MethodNotAllowed);
-                }
-                if method.platform() != device.device.os_type {
-                    return Err(AdminFailure::MethodOfAnotherPlatform);
-                }
-                effects.push(Effect::SetEnrollment { device_id: device_id.clone(), method, at: req.at });
-            }
-        }
-        Ok(AdminDecision { effects, commands })
-    }
+            access: Access::default(),
+            reasons: Reasons::default().with(scope.reason()),
+            remediation: Vec::new(),
+            enroll: None,
+            grace_until: None,
+            configuration: None,
+            apps: None,
+            policy: if detail == Detail::Full { policy.key(placement) } else { PolicyKey::Absent },
+            effects: Vec::new(),
+        },
+    };
+    // Whichever step decides, the decision is in `login.d`; steps 9 and after read it.
+    let _ = login.steps();
+    login.enrollment();
+    login.managed();
+    login.d.effects.extend(login.last.take());
+    login.d
 }
 
-/// The principals of one user that a policy names.
-type Principals = smallvec::SmallVec<[u32; 16]>;
+/// Carries out an admin event of the user who is `principals`: the effects and
+/// commands, or why not (the state is then unchanged).
+pub(crate) fn admin<K: Clone + PartialEq>(
+    policy: &Policy,
+    principals: &[u32],
+    state: &UserState<K>,
+    req: &AdminRequest<K>,
+) -> Result<AdminDecision<K>, AdminFailure> {
+    let placement = policy.placement(principals);
+    // Under a set, `approve` and `enrolled` read the user's policy now, and there is none
+    // for an unassigned user; under version 1 and 2, the document's own.
+    let rules = policy.admin_rules(placement);
+    let mut effects = Vec::new();
+    let mut commands = Vec::new();
+    let device_id = &req.device_id;
+    match req.action {
+        AdminAction::Approve => {
+            let rules = rules.ok_or(AdminFailure::NotAssigned)?;
+            if !rules.allows(req.by) {
+                return Err(AdminFailure::ApproverNotAllowed);
+            }
+            if req.by == Approver::User {
+                let from = match &req.from_device {
+                    FromDevice::Missing => return Err(AdminFailure::NoApprovingDevice),
+                    FromDevice::NotADevice => return Err(AdminFailure::UnknownApprovingDevice),
+                    FromDevice::Device(from) => from,
+                };
+                let approving = state.device(from).ok_or(AdminFailure::UnknownApprovingDevice)?;
+                if rules.enrollment_required() && !rules.enrolled(approving) {
+                    return Err(AdminFailure::ApprovingDeviceNotEnrolled);
+                }
+            }
+            let p = state.pending_for(device_id).ok_or(AdminFailure::NoPendingRequest)?;
+            if rules.expired(p.requested_at, req.at) {
+                return Err(AdminFailure::RequestExpired);
+            }
+            if rules.on_approve() == OnApprove::Replace {
+                make_room(&mut effects, state, rules.max_devices());
+            }
+            register(&mut effects, &p.device, true, req.at);
+        }
+        AdminAction::Reject => {
+            if state.pending_for(device_id).is_none() {
+                return Err(AdminFailure::NoPendingRequest);
+            }
+            effects.push(Effect::RemovePending { device_id: device_id.clone() });
+            effects.push(Effect::AddRejected { device_id: device_id.clone(), at: req.at });
+        }
+        AdminAction::Unblock => {
+            if !state.is_rejected(device_id) {
+                return Err(AdminFailure::UnknownDevice);
+            }
+            effects.push(Effect::RemoveRejected { device_id: device_id.clone() });
+        }
+        AdminAction::RemoveDevice | AdminAction::Deprovision | AdminAction::Wipe => {
+            if state.device(device_id).is_none() {
+                return Err(AdminFailure::UnknownDevice);
+            }
+            effects.push(Effect::RemoveDevice { device_id: device_id.clone() });
+            let action = match req.action {
+                AdminAction::Deprovision => Some(CommandAction::Deprovision),
+                AdminAction::Wipe => Some(CommandAction::Wipe),
+                _ => None,
+            };
+            commands.extend(action.map(|action| Command { action, device_id: device_id.clone() }));
+        }
+        AdminAction::Enrolled => {
+            let device = state.device(device_id).ok_or(AdminFailure::UnknownDevice)?;
+            // An unassigned user's devices are not managed (a set's rule; under version 1
+            // and 2 the document's methods apply whatever the scope).
+            let rules = rules.ok_or(AdminFailure::NotAssigned)?;
+            // An `enrolled` event without a method does not parse; a host that sends one
+            // anyway names no method the policy allows.
+            let method = req.method.ok_or(AdminFailure::MethodNotAllowed)?;
+            if !rules.methods().contains(method) {
+                return Err(AdminFailure::MethodNotAllowed);
+            }
+            if method.platform() != device.device.os_type {
+                return Err(AdminFailure::MethodOfAnotherPlatform);
+            }
+            effects.push(Effect::SetEnrollment { device_id: device_id.clone(), method, at: req.at });
+        }
+    }
+    Ok(AdminDecision { effects, commands, policy: policy.key(placement) })
+}
 
 /// A step of a login: `Break` when it decided, `Continue` to the next step.
 type Step = ControlFlow<()>;
@@ -705,7 +565,9 @@ const NEXT: Step = ControlFlow::Continue(());
 /// reason until a step says otherwise).
 struct Steps<'a, K> {
     policy: &'a Policy,
-    assigned: bool,
+    /// The user's policy; `None` for an unassigned user, whom only the document's own
+    /// settings apply to.
+    rules: Option<&'a Rules>,
     state: &'a UserState<K>,
     device: &'a Device<K>,
     installed: &'a [(u32, bool)],
@@ -736,7 +598,15 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
         self.known()?;
         self.within_limit()?;
         self.pending()?;
-        if self.assigned { self.assigned_new_device() } else { self.unassigned_new_device() }
+        match self.rules {
+            Some(rules) => self.assigned_new_device(rules),
+            None => self.unassigned_new_device(),
+        }
+    }
+
+    /// The devices this side of the document keeps without approval (or at all).
+    fn max_devices(&self) -> u32 {
+        self.rules.map_or(self.policy.unassigned().max_devices, Rules::max_devices)
     }
 
     fn deny(&mut self, reason: Reason) -> Step {
@@ -745,7 +615,10 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
     }
 
     fn allow(&mut self, reason: Reason) -> Step {
-        let (outcome, access) = self.policy.allowed(self.assigned);
+        let (outcome, access) = match self.rules {
+            Some(rules) => rules.allowed(),
+            None => self.policy.allowed_unassigned(),
+        };
         self.d.outcome = outcome;
         self.d.access = access;
         self.d.reasons.insert(reason);
@@ -765,9 +638,10 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
         self.state.device(&self.device.device_id)
     }
 
-    /// Whether the login device is enrolled (a device this login registers never is).
-    fn enrolled(&self) -> bool {
-        self.active().is_some_and(|r| self.policy.enrolled(r))
+    /// Whether the login device is enrolled under `rules` (a device this login registers
+    /// never is).
+    fn enrolled(&self, rules: &Rules) -> bool {
+        self.active().is_some_and(|r| rules.enrolled(r))
     }
 
     /// Step 1: A device rejected for this user is denied, whatever the scope.
@@ -777,7 +651,7 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
 
     /// Step 2: With `device_id_and_serial`, an active device's id on other hardware is denied.
     fn serial_mismatch(&mut self) -> Step {
-        if self.policy.doc.device_match != DeviceMatch::DeviceIdAndSerial {
+        if self.policy.device_match() != DeviceMatch::DeviceIdAndSerial {
             return NEXT;
         }
         match self.active() {
@@ -794,14 +668,11 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
     /// failure; an active device whose failures all have grace goes on within its grace
     /// period.
     fn posture(&mut self) -> Step {
-        if !self.assigned {
-            return NEXT;
-        }
-        let policy = self.policy;
-        let mut failures = policy.posture(self.device);
-        if policy.enrollment_required
-            && !self.enrolled()
-            && self.device.fit().method(policy.methods).is_none()
+        let Some(rules) = self.rules else { return NEXT };
+        let mut failures = rules.posture(self.device);
+        if rules.enrollment_required()
+            && !self.enrolled(rules)
+            && self.device.fit().method(rules.methods()).is_none()
         {
             failures.insert(Reason::EnrollmentUnsupported);
         }
@@ -818,11 +689,11 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
         }
         self.d.reasons = self.d.reasons.union(failures);
         if full {
-            self.d.remediation = policy.remediation(self.device.os_type, failures);
+            self.d.remediation = rules.remediation(self.device.os_type, failures);
         }
-        let graced = policy.grace_hours > 0 && failures.iter().all(Reason::has_grace);
+        let graced = rules.grace_hours() > 0 && failures.iter().all(Reason::has_grace);
         let Some(since) = since.filter(|_| graced) else { return DECIDED };
-        let until = since.unwrap_or(self.at).plus_hours(policy.grace_hours);
+        let until = since.unwrap_or(self.at).plus_hours(rules.grace_hours());
         if self.at >= until {
             self.d.reasons.insert(Reason::PostureGraceExpired);
             if full {
@@ -851,7 +722,7 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
     /// Step 5: Under the side's `max_devices`, the device is registered and allowed.
     fn within_limit(&mut self) -> Step {
         let n = self.state.devices.len();
-        if n >= self.policy.max_devices(self.assigned) as usize {
+        if n >= self.max_devices() as usize {
             return NEXT;
         }
         self.register();
@@ -860,7 +731,8 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
 
     /// Step 6: An assigned user's device with a request that has not expired keeps waiting.
     fn pending(&mut self) -> Step {
-        if !self.assigned || self.expired_request() != Some(false) {
+        let Some(rules) = self.rules else { return NEXT };
+        if self.expired_request(rules) != Some(false) {
             return NEXT;
         }
         self.d.outcome = Outcome::PendingApproval;
@@ -868,10 +740,10 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
     }
 
     /// Step 7: An assigned user's further device: by `assigned.on_new_device`.
-    fn assigned_new_device(&mut self) -> Step {
-        match self.policy.doc.assigned.on_new_device {
+    fn assigned_new_device(&mut self, rules: &Rules) -> Step {
+        match rules.on_new_device() {
             AssignedOnNewDevice::Approval => {
-                let expired = self.expired_request() == Some(true);
+                let expired = self.expired_request(rules) == Some(true);
                 if self.full {
                     let id = &self.device.device_id;
                     if expired {
@@ -893,7 +765,7 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
 
     /// Step 8: An unassigned user's further device: by `unassigned.on_new_device`.
     fn unassigned_new_device(&mut self) -> Step {
-        match self.policy.doc.unassigned.on_new_device {
+        match self.policy.unassigned().on_new_device {
             UnassignedOnNewDevice::Replace => self.replace(),
             UnassignedOnNewDevice::Add => {
                 self.register();
@@ -905,42 +777,40 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
     /// The oldest devices make room, then the device is registered and allowed.
     fn replace(&mut self) -> Step {
         if self.full {
-            make_room(&mut self.d.effects, self.state, self.policy.max_devices(self.assigned));
+            let max = self.max_devices();
+            make_room(&mut self.d.effects, self.state, max);
         }
         self.register();
         self.allow(Reason::DeviceReplaced)
     }
 
     /// Whether the device's pending request has expired; `None` when it has none.
-    fn expired_request(&self) -> Option<bool> {
+    fn expired_request(&self, rules: &Rules) -> Option<bool> {
         let p = self.state.pending_for(&self.device.device_id)?;
-        Some(self.policy.expired(p.requested_at, self.at))
+        Some(rules.expired(p.requested_at, self.at))
     }
 
     /// Step 9: Under `enrollment.required`, an assigned user's allowed login on a device
     /// that is not enrolled is limited to the app, and names the method to enroll with.
     fn enrollment(&mut self) {
-        let policy = self.policy;
-        if !self.assigned
-            || self.d.outcome != Outcome::Allow
-            || !policy.enrollment_required
-            || self.enrolled()
-        {
+        let Some(rules) = self.rules else { return };
+        if self.d.outcome != Outcome::Allow || !rules.enrollment_required() || self.enrolled(rules) {
             return;
         }
         self.d.outcome = Outcome::Limited;
         self.d.access = Access { app: true, sso: false, push_mfa: false };
         self.d.reasons.insert(Reason::EnrollmentRequired);
-        self.d.enroll = self.device.fit().method(policy.methods).map(|method| Enroll { method });
+        self.d.enroll = self.device.fit().method(rules.methods()).map(|method| Enroll { method });
     }
 
     /// What an assigned user's allowed login carries: the configuration, and for `allow`
     /// the app store, with unmanaged copies flagged.
     fn managed(&mut self) {
-        if !self.full || !self.assigned || !self.d.outcome.is_allowed() {
+        let Some(rules) = self.rules else { return };
+        if !self.full || !self.d.outcome.is_allowed() {
             return;
         }
-        self.d.configuration = Some(self.policy.configuration);
+        self.d.configuration = Some(rules.configuration());
         if self.d.outcome != Outcome::Allow {
             return;
         }
@@ -979,30 +849,6 @@ fn make_room<K: Clone>(effects: &mut Vec<Effect<K>>, state: &UserState<K>, max: 
         if let Some(d) = state.devices.get(i) {
             effects.push(Effect::RemoveDevice { device_id: d.device.device_id.clone() });
         }
-    }
-}
-
-/// A device that passes every posture rule of `policy`: what "a further compliant
-/// device" of the preview logs in with.
-pub(crate) fn compliant_probe<K>(policy: &Policy, device_id: K) -> Device<K> {
-    // It reports a work profile and Samsung as its maker, so that every allowed Android
-    // method fits it; its OS is the first allowed one that some allowed method enrolls
-    // when enrollment is required.
-    let allowed = |o: &OsType| policy.platform_allowed.get(o.index()).copied().unwrap_or(false);
-    let fits = |o: &OsType| !policy.enrollment_required || policy.methods.iter().any(|m| m.platform() == *o);
-    let os = OsType::ALL
-        .into_iter()
-        .find(|o| allowed(o) && fits(o))
-        .or_else(|| OsType::ALL.into_iter().find(allowed))
-        .unwrap_or(OsType::Ios);
-    Device {
-        os_version: Some(Version::MAX),
-        pin_length: Some(u32::MAX),
-        encrypted: Some(true),
-        compromised: Some(false),
-        work_profile: Some(true),
-        manufacturer: Some("samsung".into()),
-        ..Device::new(device_id, os)
     }
 }
 

@@ -122,7 +122,8 @@ pub enum Error {
     /// See [`ErrorCode::NotPermitted`].
     #[error("{message}")]
     NotPermitted {
-        /// The field the policy does not allow: `/by`, `/method` or `/from_device`.
+        /// The field the policy does not allow: `/by`, `/method` or `/from_device`; `/user`
+        /// when no policy of a set assigns the user.
         field: &'static str,
         /// What is not allowed, for a person.
         message: String,
@@ -190,4 +191,7 @@ pub enum AdminFailure {
     MethodNotAllowed,
     /// `not_permitted` at `/method`: the method enrolls another platform than the device's.
     MethodOfAnotherPlatform,
+    /// `not_permitted` at `/user`: under a policy set, no policy assigns the user now, so
+    /// there is nothing to approve and no managed device to enroll.
+    NotAssigned,
 }

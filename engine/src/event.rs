@@ -354,6 +354,18 @@ impl Error {
                 field: "/method",
                 message: format!("the policy does not allow enrollment with `{}`", method(admin)),
             },
+            AdminFailure::NotAssigned => Error::NotPermitted {
+                field: "/user",
+                message: format!(
+                    "no policy assigns user `{}` now: {}",
+                    admin.user,
+                    if admin.action == AdminAction::Approve {
+                        "there is no request to approve (their next login is decided as unassigned)"
+                    } else {
+                        "an unassigned user's devices are not managed"
+                    }
+                ),
+            },
             AdminFailure::MethodOfAnotherPlatform => Error::NotPermitted {
                 field: "/method",
                 message: format!("`{}` does not enroll device `{}`'s platform", method(admin), device_id()),

@@ -12,6 +12,9 @@ use crate::json;
 /// The longest user or group id, in bytes.
 pub const MAX_ID_BYTES: usize = 256;
 
+/// The longest name of a policy in a set, in bytes of UTF-8.
+pub const MAX_POLICY_NAME_BYTES: usize = 128;
+
 /// The longest device id or serial number accepted, in characters.
 pub const MAX_DEVICE_ID_CHARS: usize = 128;
 

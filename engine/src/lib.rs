@@ -33,21 +33,22 @@ mod sort;
 mod time;
 mod version;
 
-pub use decide::{Access, LoginDecision, Outcome, Reason, Reasons};
+pub use decide::{Access, AdminDecision, LoginDecision, Outcome, Reason, Reasons};
 pub use device::{Device, Effect, MAX_LABEL_CHARS, Pending, Registered, Rejected, StateError, UserState};
 pub use document::DocumentKind;
 pub use error::{AdminFailure, Error, ErrorCode};
 pub use event::{Admin, AdminAction, Event, Login};
-pub use ids::{MAX_DEVICE_ID_CHARS, MAX_ID_BYTES, OsType, Text, TextError};
+pub use ids::{MAX_DEVICE_ID_CHARS, MAX_ID_BYTES, MAX_POLICY_NAME_BYTES, OsType, Text, TextError};
 pub use manage::{
     AppPlatform, AppStatus, Approver, Command, CommandAction, Configuration, Enroll, Enrollment,
     EnrollmentMethod, InstalledApp, MAX_INSTALLED_APPS, OfferedApp,
 };
 pub use policy::{
     AppDoc, AssignedOnNewDevice, AssignedSettings, Assignment, ConfigurationSettings, DeviceMatch,
-    EnrollmentSettings, Issue, IssueCode, MAX_APPS, MAX_DEVICES_LIMIT, MAX_PIN_LENGTH, OnApprove, OsVersions,
-    Policy, PolicyDoc, Requirements, SCHEMA, SCHEMA_V2, SchemaVersion, UnassignedAccess,
-    UnassignedOnNewDevice, UnassignedSettings, Validation, validate,
+    EnrollmentSettings, Issue, IssueCode, MAX_APPS, MAX_DEVICES_LIMIT, MAX_PIN_LENGTH, MAX_POLICIES,
+    OnApprove, OsVersions, Policy, PolicyDoc, PolicyDocument, PolicyEntryDoc, PolicyKey, PolicyName,
+    PolicySetDoc, Requirements, SCHEMA, SCHEMA_V2, SCHEMA_V3, SchemaVersion, UnassignedAccess,
+    UnassignedOnNewDevice, UnassignedSettings, UserPlacement, Validation, validate,
 };
 pub use time::{TimeError, Timestamp};
 pub use version::{Version, VersionError};
@@ -71,6 +72,9 @@ pub enum Decision<K = Text> {
         /// The commands the gateway sends to the device (`deprovision`, `wipe`).
         #[serde(skip_serializing_if = "Vec::is_empty")]
         commands: Vec<Command<K>>,
+        /// The user's policy now, under a version 3 document.
+        #[serde(skip_serializing_if = "PolicyKey::is_absent")]
+        policy: PolicyKey,
     },
 }
 
@@ -80,6 +84,14 @@ impl<K> Decision<K> {
         match self {
             Decision::Login(d) => &d.effects,
             Decision::Admin { effects, .. } => effects,
+        }
+    }
+
+    /// The user's policy, under a version 3 document.
+    pub fn policy(&self) -> &PolicyKey {
+        match self {
+            Decision::Login(d) => &d.policy,
+            Decision::Admin { policy, .. } => policy,
         }
     }
 
@@ -124,9 +136,26 @@ pub fn decide<G: AsRef<str>>(
 ) -> Result<Decision, Error> {
     match event {
         Event::Login(login) => Ok(Decision::Login(policy.decide_login(login, groups, state))),
-        Event::Admin(admin) => policy
-            .decide_admin(state, &decide::AdminRequest::of(admin))
-            .map(|d| Decision::Admin { effects: d.effects, commands: d.commands })
-            .map_err(|failure| Error::admin(failure, admin)),
+        Event::Admin(admin) => {
+            let principals: policy::Principals = policy.principals(&admin.user, groups).collect();
+            decide::admin(policy, &principals, state, &decide::AdminRequest::of(admin))
+                .map(|d| Decision::Admin { effects: d.effects, commands: d.commands, policy: d.policy })
+                .map_err(|failure| Error::admin(failure, admin))
+        }
+    }
+}
+
+impl Policy {
+    /// Decides `login` of a user in `groups` whose stored state is `state` (spec section
+    /// 3). Pure: the state is only read; the decision lists the effects that lead to the
+    /// new state.
+    pub fn decide_login<G: AsRef<str>>(
+        &self,
+        login: &Login,
+        groups: &[G],
+        state: &UserState,
+    ) -> LoginDecision {
+        let installed = self.installed(&login.apps);
+        decide::login(self, self.principals(&login.user, groups), state, &login.device, &installed, login.at)
     }
 }

@@ -9,14 +9,14 @@ use std::marker::PhantomData;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize, de};
 
-use crate::decide::{Access, Outcome, Reason, Reasons, compliant_probe};
+use crate::decide::{Access, Outcome, Reason, Reasons, login_outcome};
 use crate::device::UserState;
 use crate::document::DocumentKind;
 use crate::error::Error;
 use crate::ids::Text;
 use crate::json;
 use crate::manage::AppPlatform;
-use crate::policy::Policy;
+use crate::policy::{Placement, Policy, PolicyKey, PolicyName};
 use crate::time::Timestamp;
 
 /// The users to preview: their groups and their stored state. Every user named in
@@ -338,6 +338,10 @@ pub struct UserView {
     pub new_device: NewDevice,
     /// The apps assigned to the user, sorted by platform then id (none when unassigned).
     pub apps: Vec<AppKey>,
+    /// The user's policy, when either side is a version 3 document: its name, or `null`
+    /// when unassigned (and throughout on a version 1 or 2 side).
+    #[serde(skip_serializing_if = "PolicyKey::is_absent")]
+    pub policy: PolicyKey,
 }
 
 /// A user for whom something differs.
@@ -387,6 +391,10 @@ pub struct Summary {
     pub apps_gained: u64,
     /// (user, app) pairs assigned before and not after.
     pub apps_lost: u64,
+    /// Users assigned on both sides whose policy differs, when both sides are version 3
+    /// documents (else 0); present when either side is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_changed: Option<u64>,
 }
 
 /// The preview's answer.
@@ -407,6 +415,8 @@ struct View {
     devices: smallvec::SmallVec<[(Outcome, Reasons); 4]>,
     new_device: NewDevice,
     apps: Vec<AppKey>,
+    /// The user's policy, under a set.
+    policy: Option<PolicyName>,
 }
 
 impl View {
@@ -420,7 +430,13 @@ impl View {
             || self.devices.iter().zip(&other.devices).any(|(a, b)| a.0 != b.0)
     }
 
-    fn listed(self, state: &UserState) -> UserView {
+    /// Whether both sides assign the user, under policies of different names.
+    fn policy_differs(&self, other: &View) -> bool {
+        let name = |v: &View| v.policy.as_ref().map(PolicyName::name).map(str::to_owned);
+        self.assigned && other.assigned && name(self) != name(other)
+    }
+
+    fn listed(self, state: &UserState, keyed: bool) -> UserView {
         UserView {
             assigned: self.assigned,
             scope: self.scope,
@@ -437,48 +453,67 @@ impl View {
                 .collect(),
             new_device: self.new_device,
             apps: self.apps,
+            policy: match (keyed, self.policy) {
+                (false, _) => PolicyKey::Absent,
+                (true, Some(name)) => PolicyKey::Named(name),
+                (true, None) => PolicyKey::Null,
+            },
         }
     }
 }
 
-/// The probe for "a further device" under `policy`, with an id no device of `state` has.
-/// The usual id is built once per preview; a state that happens to use it gets another.
+/// The probes for "a further device" under `policy`: one per policy of the document,
+/// each passing that policy's rules, with an id no device of a state has. The usual id
+/// is built once per preview; a state that happens to use it gets another.
 struct Probe {
-    device: crate::device::Device,
+    devices: Vec<crate::device::Device>,
 }
 
 impl Probe {
     fn new(policy: &Policy) -> Probe {
-        Probe { device: compliant_probe(policy, fresh_id(&UserState::default())) }
+        let id = fresh_id(&UserState::default());
+        Probe { devices: policy.all_rules().iter().map(|r| r.compliant_probe(id.clone())).collect() }
     }
 
-    fn for_state(&self, policy: &Policy, state: &UserState) -> std::borrow::Cow<'_, crate::device::Device> {
-        if taken(state, &self.device.device_id) {
-            std::borrow::Cow::Owned(compliant_probe(policy, fresh_id(state)))
-        } else {
-            std::borrow::Cow::Borrowed(&self.device)
+    /// The probe of the user's policy; an unassigned user's is the first policy's (no
+    /// posture rule applies to them, so any device would do).
+    fn for_state(
+        &self,
+        policy: &Policy,
+        placement: Placement,
+        state: &UserState,
+    ) -> std::borrow::Cow<'_, crate::device::Device> {
+        let index = placement.policy.unwrap_or(0) as usize;
+        match self.devices.get(index) {
+            Some(device) if !taken(state, &device.device_id) => std::borrow::Cow::Borrowed(device),
+            _ => {
+                let id = fresh_id(state);
+                std::borrow::Cow::Owned(match policy.all_rules().get(index) {
+                    Some(rules) => rules.compliant_probe(id),
+                    None => crate::device::Device::new(id, crate::ids::OsType::Ios),
+                })
+            }
         }
     }
 }
 
 /// How one user fares under `policy`: the same decisions a login would get.
 fn user_view(policy: &Policy, probe: &Probe, principals: &[u32], state: &UserState, at: Timestamp) -> View {
-    let scope = policy.scope(policy.subject(principals.iter().copied()));
+    let placement = policy.placement(principals);
+    let scope = placement.scope;
+    let rules = policy.rules_of(placement);
     let devices = state
         .devices
         .iter()
-        .map(|r| policy.login_outcome(principals.iter().copied(), state, &r.device, at))
+        .map(|r| login_outcome(policy, placement, principals, state, &r.device, at))
         .collect();
-    let probe = probe.for_state(policy, state);
-    let (outcome, r) = policy.login_outcome(principals.iter().copied(), state, &probe, at);
+    let probe = probe.for_state(policy, placement, state);
+    let (outcome, r) = login_outcome(policy, placement, principals, state, &probe, at);
+    let max_devices = rules.map_or(policy.unassigned().max_devices, |r| r.max_devices());
     let new_device = if r.contains(Reason::DeviceFirst) {
         NewDevice::Register
     } else if r.contains(Reason::DeviceWithinLimit) {
-        if state.devices.len() < policy.max_devices(scope.assigned()) as usize {
-            NewDevice::Register
-        } else {
-            NewDevice::Add
-        }
+        if state.devices.len() < max_devices as usize { NewDevice::Register } else { NewDevice::Add }
     } else if r.contains(Reason::DeviceReplaced) {
         NewDevice::Replace
     } else if outcome == Outcome::PendingApproval {
@@ -499,10 +534,11 @@ fn user_view(policy: &Policy, probe: &Probe, principals: &[u32], state: &UserSta
     View {
         assigned: scope.assigned(),
         scope: scope.reason(),
-        access: policy.allowed(scope.assigned()).1,
+        access: rules.map_or_else(|| policy.allowed_unassigned().1, |r| r.allowed().1),
         devices,
         new_device,
         apps,
+        policy: policy.key(placement).name().cloned(),
     }
 }
 
@@ -532,6 +568,13 @@ fn fresh_id(state: &UserState) -> Text {
 /// Compares two policies over a population at time `at`.
 pub fn preview(current: &Policy, proposed: &Policy, population: &Population, at: Timestamp) -> Report {
     let mut report = Report::default();
+    // Either side a set: each side names the user's policy, and the summary counts
+    // changes of policy, which only two sets can have.
+    let keyed = current.is_set() || proposed.is_set();
+    let both_sets = current.is_set() && proposed.is_set();
+    if keyed {
+        report.summary.policy_changed = Some(0);
+    }
     let (probe_before, probe_after) = (Probe::new(current), Probe::new(proposed));
     // Each group's principal under each policy, looked up once.
     let (groups_before, groups_after): (Vec<_>, Vec<_>) =
@@ -566,11 +609,15 @@ pub fn preview(current: &Policy, proposed: &Policy, population: &Population, at:
         // Both lists are sorted: count what each has that the other lacks.
         s.apps_gained += after.apps.iter().filter(|a| before.apps.binary_search(a).is_err()).count() as u64;
         s.apps_lost += before.apps.iter().filter(|a| after.apps.binary_search(a).is_err()).count() as u64;
-        if before.differs(&after) {
+        let policy_changed = both_sets && before.policy_differs(&after);
+        if let Some(n) = &mut s.policy_changed {
+            *n += u64::from(policy_changed);
+        }
+        if before.differs(&after) || policy_changed {
             report.changes.push(Change {
                 user: user.to_string(),
-                before: before.listed(state),
-                after: after.listed(state),
+                before: before.listed(state, keyed),
+                after: after.listed(state, keyed),
             });
         }
     }

@@ -36,7 +36,10 @@ fn missing_schema() {
 fn wrong_schema() {
     let (p, m) = policy_error(r#"{"schema":"mdm.policy/v9"}"#);
     assert_eq!(p, "/schema");
-    assert_eq!(m, "unsupported schema `mdm.policy/v9`, expected `mdm.policy/v1` or `mdm.policy/v2`");
+    assert_eq!(
+        m,
+        "unsupported schema `mdm.policy/v9`, expected `mdm.policy/v1`, `mdm.policy/v2` or `mdm.policy/v3`"
+    );
 }
 
 #[test]

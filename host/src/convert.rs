@@ -134,6 +134,7 @@ pub(crate) fn admin_failure(f: t::AdminFailure) -> e::AdminFailure {
         t::AdminFailure::ApprovingDeviceNotEnrolled => e::AdminFailure::ApprovingDeviceNotEnrolled,
         t::AdminFailure::MethodNotAllowed => e::AdminFailure::MethodNotAllowed,
         t::AdminFailure::MethodOfAnotherPlatform => e::AdminFailure::MethodOfAnotherPlatform,
+        t::AdminFailure::NotAssigned => e::AdminFailure::NotAssigned,
     }
 }
 
@@ -210,12 +211,28 @@ pub(crate) fn effects(
         .collect()
 }
 
+/// A decision's `policy` index as its key, with the names the policy set gave at load
+/// (`None` for a version 1 or 2 document, whose decisions carry no key).
+pub(crate) fn policy_key(index: Option<u32>, names: Option<&[Arc<str>]>) -> Result<e::PolicyKey, HostError> {
+    match (names, index) {
+        (None, None) => Ok(e::PolicyKey::Absent),
+        (None, Some(i)) => Err(HostError::Protocol(format!("policy {i} from a document that is not a set"))),
+        (Some(_), None) => Ok(e::PolicyKey::Null),
+        (Some(names), Some(i)) => {
+            let name =
+                names.get(i as usize).ok_or_else(|| HostError::Protocol(format!("unknown policy {i}")))?;
+            Ok(e::PolicyKey::Named(e::PolicyName::new(i, name.clone())))
+        }
+    }
+}
+
 pub(crate) fn decision(
     d: t::LoginDecision,
     tok: &Tokens<'_>,
     login: &e::Device,
     state: &e::UserState,
     apps: &[App],
+    names: Option<&[Arc<str>]>,
 ) -> Result<e::LoginDecision, HostError> {
     let offered = |o: t::Offered| {
         let app =
@@ -250,6 +267,7 @@ pub(crate) fn decision(
             .apps
             .map(|list| list.into_iter().map(offered).collect::<Result<Vec<_>, HostError>>())
             .transpose()?,
+        policy: policy_key(d.policy, names)?,
         effects: effects(d.effects, tok, Some(login), state)?,
     })
 }

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use mdm_engine::abi::AdminRequest;
 use mdm_engine::{
-    Access, Admin, Command, Configuration, Decision, Effect, Enroll, Event, Issue, Login, LoginDecision,
-    OfferedApp, Outcome, Timestamp, UserState,
+    Access, Admin, AdminDecision, Configuration, Decision, Effect, Enroll, Event, Issue, Login,
+    LoginDecision, OfferedApp, Outcome, PolicyKey, Timestamp, UserState,
 };
 use rustc_hash::FxHashMap;
 use wasmtime::component::ResourceAny;
@@ -68,6 +68,14 @@ impl Verdict {
         self.decision().and_then(|d| d.grace_until)
     }
 
+    /// Under a policy set (version 3), the user's policy; `null` for a fault.
+    pub fn policy(&self) -> PolicyKey {
+        match self {
+            Verdict::Decided(d) => d.policy.clone(),
+            Verdict::FailedClosed(_) => PolicyKey::Null,
+        }
+    }
+
     /// The decision, unless the sandbox failed.
     pub fn decision(&self) -> Option<&LoginDecision> {
         match self {
@@ -101,6 +109,9 @@ struct Loaded {
     app_ids: FxHashMap<Box<str>, u32>,
     /// The store, by app index: what offered apps resolve to.
     apps: Vec<convert::App>,
+    /// A policy set's names, by index: what a decision's policy resolves to; `None` for a
+    /// version 1 or 2 document.
+    policy_names: Option<Vec<Arc<str>>>,
     warnings: Vec<Issue>,
 }
 
@@ -156,12 +167,13 @@ impl Gateway {
         let policy = instance
             .call(|g, s| g.mdm_policy_engine().policy().call_parse(s, document))?
             .map_err(convert::document_error)?;
-        let (principals, warnings, apps, engine_version) = instance.call(|g, s| {
+        let (principals, warnings, apps, policy_names, engine_version) = instance.call(|g, s| {
             let p = g.mdm_policy_engine().policy();
             Ok((
                 p.call_principals(&mut *s, policy)?,
                 p.call_warnings(&mut *s, policy)?,
                 p.call_apps(&mut *s, policy)?,
+                p.call_policy_names(&mut *s, policy)?,
                 g.mdm_policy_engine().call_version(&mut *s)?,
             ))
         })?;
@@ -179,6 +191,7 @@ impl Gateway {
             groups: index(principals.groups, offset),
             app_ids: apps.iter().map(|a| (a.id.as_str().into(), a.id_index)).collect(),
             apps: apps.into_iter().map(|a| convert::App { id: a.id.into(), name: a.name.into() }).collect(),
+            policy_names: policy_names.map(|names| names.into_iter().map(Arc::from).collect()),
             warnings: warnings.into_iter().map(convert::issue).collect(),
         };
         Ok((Slot::new(instance, policy, generation), loaded))
@@ -332,6 +345,7 @@ impl Gateway {
             ShadowDecision {
                 policy_digest: l.digest.clone(),
                 outcome: v.outcome(),
+                policy: if l.policy_names.is_some() { v.policy() } else { PolicyKey::Absent },
                 reasons: v.decision().map(|d| d.reasons).unwrap_or_default(),
                 fault: fault(&v),
             }
@@ -341,6 +355,7 @@ impl Gateway {
             time: record::now(),
             at: login.at,
             policy_digest: loaded.digest.clone(),
+            policy: if loaded.policy_names.is_some() { verdict.policy() } else { PolicyKey::Absent },
             engine_version: loaded.engine_version.clone(),
             event: "login",
             user: login.user.clone(),
@@ -367,10 +382,7 @@ impl Gateway {
             // nothing.
             let context = &mut slot.context;
             context.clear();
-            context.extend(loaded.users.get(login.user.as_str()).map(|&p| t::Fact::Principal(p)));
-            context.extend(
-                groups.iter().filter_map(|g| loaded.groups.get(g.as_ref())).map(|&p| t::Fact::Principal(p)),
-            );
+            principals(loaded, &login.user, groups, context);
             context.extend(login.apps.iter().filter_map(|a| {
                 let app = *loaded.app_ids.get(a.id.as_str())?;
                 Some(t::Fact::Installed(t::Installed { app, managed: a.managed }))
@@ -383,7 +395,7 @@ impl Gateway {
             let d = instance.call(|g, s| {
                 g.mdm_policy_engine().policy().call_decide_login(s, policy, context, device, at)
             })?;
-            convert::decision(d, &tok, &login.device, state, &loaded.apps)
+            convert::decision(d, &tok, &login.device, state, &loaded.apps, loaded.policy_names.as_deref())
         });
         let verdict = match result {
             Ok(d) => Verdict::Decided(d),
@@ -392,20 +404,22 @@ impl Gateway {
         (verdict, loaded)
     }
 
-    /// Carries out an admin event in the sandbox: the state changes and the device
-    /// commands.
+    /// Carries out an admin event of a user in `groups` in the sandbox: the state
+    /// changes, the device commands and, under a policy set, the user's policy now (which
+    /// `approve` and `enrolled` read).
     ///
     /// With a hook set ([`Gateway::on_decision`]) the hook receives the event's record
     /// before this returns.
-    pub fn decide_admin(
+    pub fn decide_admin<G: AsRef<str>>(
         &self,
-        state: &UserState,
         admin: &Admin,
-    ) -> Result<(Vec<Effect>, Vec<Command>), HostError> {
+        groups: &[G],
+        state: &UserState,
+    ) -> Result<AdminDecision, HostError> {
         match self.hook() {
-            None => self.admin(state, admin).0,
+            None => self.admin(admin, groups, state).0,
             Some(hook) => {
-                let (result, record) = self.decide_admin_recorded(state, admin);
+                let (result, record) = self.decide_admin_recorded(admin, groups, state);
                 hook(&record);
                 result
             }
@@ -415,24 +429,26 @@ impl Gateway {
     /// Same as [`Gateway::decide_admin`], with the event's record, and without calling
     /// the hook. A refused event (nothing pending...) is recorded with its error as the
     /// fault.
-    #[allow(clippy::type_complexity)]
-    pub fn decide_admin_recorded(
+    pub fn decide_admin_recorded<G: AsRef<str>>(
         &self,
-        state: &UserState,
         admin: &Admin,
-    ) -> (Result<(Vec<Effect>, Vec<Command>), HostError>, DecisionRecord) {
+        groups: &[G],
+        state: &UserState,
+    ) -> (Result<AdminDecision, HostError>, DecisionRecord) {
         let started = Instant::now();
-        let (result, loaded) = self.admin(state, admin);
+        let (result, loaded) = self.admin(admin, groups, state);
         let elapsed_us = record::micros(started.elapsed());
-        let (effects, commands, fault) = match &result {
-            Ok((effects, commands)) => (self.logged(effects), commands.clone(), None),
-            Err(e) => (Vec::new(), Vec::new(), Some(Fault::from(e))),
+        let unknown = || if loaded.policy_names.is_some() { PolicyKey::Null } else { PolicyKey::Absent };
+        let (effects, commands, policy, fault) = match &result {
+            Ok(d) => (self.logged(&d.effects), d.commands.clone(), d.policy.clone(), None),
+            Err(e) => (Vec::new(), Vec::new(), unknown(), Some(Fault::from(e))),
         };
         let record = DecisionRecord {
             id: self.ids.next(),
             time: record::now(),
             at: admin.at,
             policy_digest: loaded.digest.clone(),
+            policy,
             engine_version: loaded.engine_version.clone(),
             event: admin.action.as_str(),
             user: admin.user.clone(),
@@ -448,27 +464,30 @@ impl Gateway {
         (result, record)
     }
 
-    #[allow(clippy::type_complexity)]
-    fn admin(
+    fn admin<G: AsRef<str>>(
         &self,
-        state: &UserState,
         admin: &Admin,
-    ) -> (Result<(Vec<Effect>, Vec<Command>), HostError>, Arc<Loaded>) {
+        groups: &[G],
+        state: &UserState,
+    ) -> (Result<AdminDecision, HostError>, Arc<Loaded>) {
         // The engine reads the event; only its ids become tokens here.
         let request = AdminRequest::of(admin);
-        self.with_slot(|slot, _| {
+        self.with_slot(|slot, loaded| {
             let mut tok = Tokens::default();
             let request = convert::admin_request(&request, &mut tok);
-            slot.context.clear();
-            convert::state(state, &mut tok, &mut slot.context);
+            let context = &mut slot.context;
+            context.clear();
+            principals(loaded, &admin.user, groups, context);
+            convert::state(state, &mut tok, context);
             let (instance, policy, context) = (&mut slot.instance, slot.policy, &slot.context);
             let r = instance
                 .call(|g, s| g.mdm_policy_engine().policy().call_decide_admin(s, policy, context, request))?;
             match r {
-                Ok(d) => Ok((
-                    convert::effects(d.effects, &tok, None, state)?,
-                    convert::commands(d.commands, &tok)?,
-                )),
+                Ok(d) => Ok(AdminDecision {
+                    effects: convert::effects(d.effects, &tok, None, state)?,
+                    commands: convert::commands(d.commands, &tok)?,
+                    policy: convert::policy_key(d.policy, loaded.policy_names.as_deref())?,
+                }),
                 Err(f) => Err(HostError::Engine(mdm_engine::Error::admin(convert::admin_failure(f), admin))),
             }
         })
@@ -483,11 +502,21 @@ impl Gateway {
     ) -> Result<Decision, HostError> {
         match event {
             Event::Login(l) => self.decide_login(l, groups, state).into_result().map(Decision::Login),
-            Event::Admin(a) => {
-                self.decide_admin(state, a).map(|(effects, commands)| Decision::Admin { effects, commands })
-            }
+            Event::Admin(a) => self.decide_admin(a, groups, state).map(|d| Decision::Admin {
+                effects: d.effects,
+                commands: d.commands,
+                policy: d.policy,
+            }),
         }
     }
+}
+
+/// Appends the principals of `user` in `groups` that the policy names: only those can
+/// change the scope, so only those cross.
+fn principals<G: AsRef<str>>(loaded: &Loaded, user: &str, groups: &[G], context: &mut Vec<t::Fact>) {
+    context.extend(loaded.users.get(user).map(|&p| t::Fact::Principal(p)));
+    context
+        .extend(groups.iter().filter_map(|g| loaded.groups.get(g.as_ref())).map(|&p| t::Fact::Principal(p)));
 }
 
 fn fault(verdict: &Verdict) -> Option<Fault> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mdm_engine::{Command, Device, Effect, Outcome, Reasons, Text, Timestamp};
+use mdm_engine::{Command, Device, Effect, Outcome, PolicyKey, Reasons, Text, Timestamp};
 use serde::Serialize;
 
 use crate::HostError;
@@ -24,6 +24,10 @@ pub struct DecisionRecord {
     pub at: Timestamp,
     /// The SHA-256 of the policy document that decided (`sha256:` and 64 hex digits).
     pub policy_digest: Arc<str>,
+    /// Under a policy set (version 3), the user's policy: its name, `null` when no policy
+    /// assigns the user (or the sandbox failed); no key under version 1 and 2.
+    #[serde(skip_serializing_if = "PolicyKey::is_absent")]
+    pub policy: PolicyKey,
     /// The version of the engine inside the sandbox.
     pub engine_version: Arc<str>,
     /// `login`, or the admin event's type (`approve`, `wipe`...).
@@ -81,6 +85,9 @@ pub struct ShadowDecision {
     pub policy_digest: Arc<str>,
     /// Its outcome (`deny` for a fault).
     pub outcome: Outcome,
+    /// Under a policy set, the policy it would have placed the user under.
+    #[serde(skip_serializing_if = "PolicyKey::is_absent")]
+    pub policy: PolicyKey,
     /// Its reasons.
     #[serde(skip_serializing_if = "no_reasons")]
     pub reasons: Reasons,
@@ -93,6 +100,13 @@ impl ShadowDecision {
     /// Whether the shadow policy would have answered otherwise than the live one.
     pub fn differs_from(&self, live: Outcome) -> bool {
         self.outcome != live
+    }
+
+    /// Whether, both being policy sets, the shadow would have placed the user under a
+    /// policy of another name than the live one (`live`, the record's own key).
+    pub fn policy_differs_from(&self, live: &PolicyKey) -> bool {
+        let name = |k: &PolicyKey| k.name().map(|n| n.name().to_owned());
+        !self.policy.is_absent() && !live.is_absent() && name(&self.policy) != name(live)
     }
 }
 

@@ -81,9 +81,9 @@ fn admin_events_are_recorded_with_their_commands_and_refusals() {
     let first = gateway.decide_login(&Login::new("alice", device("A1", "S1"), at()), &["sales"], &state);
     state.apply(&first.decision().unwrap().effects);
     let wipe = Admin::new(AdminAction::Wipe, "alice", Text::new("A1").unwrap(), at());
-    gateway.decide_admin(&state, &wipe).unwrap();
+    gateway.decide_admin(&wipe, &["sales"], &state).unwrap();
     let approve = Admin::new(AdminAction::Approve, "alice", Text::new("B2").unwrap(), at());
-    let refused = gateway.decide_admin(&state, &approve).unwrap_err();
+    let refused = gateway.decide_admin(&approve, &["sales"], &state).unwrap_err();
 
     let log = log.lock().unwrap();
     assert_eq!(log.len(), 3);

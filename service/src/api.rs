@@ -363,10 +363,17 @@ async fn event(
     for _ in 0..MAX_ATTEMPTS {
         let (row, state) =
             app.store.user_state(&admin.user).await.inspect_err(|_| app.metrics.database_error())?;
-        let (result, record) = app.gateway.decide_admin_recorded(&state, &admin);
+        // The user's groups as their last login reported them: a policy set reads the
+        // user's policy now for `approve` and `enrolled`.
+        let last_groups: Vec<String> = match &row {
+            Some(r) => serde_json::from_str(&r.groups)
+                .map_err(|e| ServiceError::Database(format!("stored groups of `{}`: {e}", admin.user)))?,
+            None => Vec::new(),
+        };
+        let (result, record) = app.gateway.decide_admin_recorded(&admin, &last_groups, &state);
         let stored = json_text(&Stored { record: &record, actor: &actor.0 })?;
         let log = log_row(&record, &stored, Some(&actor.0));
-        let (effects, commands) = match result {
+        let decided = match result {
             Ok(r) => r,
             Err(e) => {
                 // A refused event changes nothing, but who tried is logged.
@@ -378,7 +385,7 @@ async fn event(
             }
         };
         let mut next = state;
-        next.apply(&effects);
+        next.apply(&decided.effects);
         let state_text = json_text(&next)?;
         let groups = row.as_ref().map(|r| r.groups.clone()).unwrap_or_else(|| "[]".into());
         let write = Write {
@@ -391,7 +398,11 @@ async fn event(
         };
         if app.store.commit(&write, &log).await.inspect_err(|_| app.metrics.database_error())? {
             app.metrics.decided(admin.action.as_str(), "done", started.elapsed().as_secs_f64());
-            let decision = mdm_engine::Decision::Admin { effects, commands };
+            let decision = mdm_engine::Decision::Admin {
+                effects: decided.effects,
+                commands: decided.commands,
+                policy: decided.policy,
+            };
             return Ok(named(Json(decision).into_response(), &record));
         }
     }

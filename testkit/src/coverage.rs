@@ -9,7 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mdm_engine::{AdminAction, Decision, ErrorCode, Outcome, Policy, PolicyDoc, Reason, SchemaVersion};
+use mdm_engine::{
+    AdminAction, Decision, ErrorCode, Outcome, Policy, PolicyDoc, PolicyDocument, PolicyEntryDoc,
+    PolicySetDoc, Reason, SchemaVersion,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -74,7 +77,7 @@ impl Category {
 /// The settings that change a decision, with every value they take. A number counts as
 /// `off` (0, or absent) or `on`.
 const SETTINGS: &[(&str, &[&str])] = &[
-    ("schema", &["mdm.policy/v1", "mdm.policy/v2"]),
+    ("schema", &["mdm.policy/v1", "mdm.policy/v2", "mdm.policy/v3"]),
     ("enabled", &["true", "false"]),
     ("assignment.organization", &["true", "false"]),
     ("device_match", &["device_id", "device_id_and_serial"]),
@@ -97,39 +100,98 @@ const SETTINGS: &[(&str, &[&str])] = &[
     ("apps", &["off", "on"]),
 ];
 
-/// The setting values of a (resolved) policy document.
+/// The setting values of a (resolved) version 1 or 2 policy document.
 fn settings_of(doc: &PolicyDoc) -> Vec<String> {
     let on = |b: bool| if b { "on" } else { "off" }.to_string();
     let mut out = vec![
         ("schema", doc.schema.clone().unwrap_or_default()),
         ("enabled", doc.enabled.to_string()),
-        ("assignment.organization", doc.assignment.organization.to_string()),
         ("device_match", text(&doc.device_match)),
-        ("assigned.on_new_device", text(&doc.assigned.on_new_device)),
-        ("assigned.on_approve", text(&doc.assigned.on_approve)),
-        ("assigned.approval_ttl_hours", on(doc.assigned.approval_ttl_hours > 0)),
-        ("assigned.push_mfa", doc.assigned.push_mfa.to_string()),
         ("unassigned.on_new_device", text(&doc.unassigned.on_new_device)),
         ("unassigned.access", text(&doc.unassigned.access)),
         ("unassigned.push_mfa", doc.unassigned.push_mfa.to_string()),
-        ("requirements.platforms", on(!doc.requirements.platforms.is_empty())),
-        ("requirements.min_os_version", on(!doc.requirements.min_os_version.is_empty())),
-        ("requirements.min_pin_length", on(doc.requirements.min_pin_length > 0)),
-        ("requirements.require_encryption", doc.requirements.require_encryption.to_string()),
-        ("requirements.block_compromised", doc.requirements.block_compromised.to_string()),
     ];
+    out.extend(rules_of(&Rules {
+        organization: doc.assignment.organization,
+        assigned: &doc.assigned,
+        requirements: &doc.requirements,
+        v2: (doc.version() == Some(SchemaVersion::V2)).then(|| {
+            (
+                doc.enrollment.as_ref().is_some_and(|e| e.required),
+                doc.configuration.as_ref().is_some_and(|c| c.data_separation),
+            )
+        }),
+    }));
     if doc.version() == Some(SchemaVersion::V2) {
-        for a in doc.assigned.approvers.iter().flatten() {
-            out.push(("assigned.approvers", text(a)));
-        }
-        out.push(("requirements.grace_hours", on(doc.requirements.grace_hours.unwrap_or_default() > 0)));
-        let required = doc.enrollment.as_ref().is_some_and(|e| e.required);
-        out.push(("enrollment.required", required.to_string()));
-        let separation = doc.configuration.as_ref().is_some_and(|c| c.data_separation);
-        out.push(("configuration.data_separation", separation.to_string()));
         out.push(("apps", on(doc.apps.as_ref().is_some_and(|a| !a.is_empty()))));
     }
     out.into_iter().map(|(path, value)| format!("{path}={value}")).collect()
+}
+
+/// The organisation's setting values of a version 3 document: what every decision under
+/// it runs with, whatever the user's policy.
+fn set_settings_of(doc: &PolicySetDoc) -> Vec<String> {
+    let on = |b: bool| if b { "on" } else { "off" }.to_string();
+    [
+        ("schema", doc.schema.clone().unwrap_or_default()),
+        ("enabled", doc.enabled.to_string()),
+        ("device_match", text(&doc.device_match)),
+        ("unassigned.on_new_device", text(&doc.unassigned.on_new_device)),
+        ("unassigned.access", text(&doc.unassigned.access)),
+        ("unassigned.push_mfa", doc.unassigned.push_mfa.to_string()),
+        ("apps", on(!doc.apps.is_empty())),
+    ]
+    .into_iter()
+    .map(|(path, value)| format!("{path}={value}"))
+    .collect()
+}
+
+/// One policy of a set's setting values.
+fn entry_settings_of(p: &PolicyEntryDoc) -> Vec<String> {
+    rules_of(&Rules {
+        organization: p.assignment.organization,
+        assigned: &p.assigned,
+        requirements: &p.requirements,
+        v2: Some((p.enrollment.required, p.configuration.data_separation)),
+    })
+    .into_iter()
+    .map(|(path, value)| format!("{path}={value}"))
+    .collect()
+}
+
+/// What one policy gives its assigned users, from either kind of document.
+struct Rules<'a> {
+    organization: bool,
+    assigned: &'a mdm_engine::AssignedSettings,
+    requirements: &'a mdm_engine::Requirements,
+    /// Version 2's `enrollment.required` and `configuration.data_separation`.
+    v2: Option<(bool, bool)>,
+}
+
+fn rules_of(r: &Rules<'_>) -> Vec<(&'static str, String)> {
+    let on = |b: bool| if b { "on" } else { "off" }.to_string();
+    let (a, q) = (r.assigned, r.requirements);
+    let mut out = vec![
+        ("assignment.organization", r.organization.to_string()),
+        ("assigned.on_new_device", text(&a.on_new_device)),
+        ("assigned.on_approve", text(&a.on_approve)),
+        ("assigned.approval_ttl_hours", on(a.approval_ttl_hours > 0)),
+        ("assigned.push_mfa", a.push_mfa.to_string()),
+        ("requirements.platforms", on(!q.platforms.is_empty())),
+        ("requirements.min_os_version", on(!q.min_os_version.is_empty())),
+        ("requirements.min_pin_length", on(q.min_pin_length > 0)),
+        ("requirements.require_encryption", q.require_encryption.to_string()),
+        ("requirements.block_compromised", q.block_compromised.to_string()),
+    ];
+    if let Some((required, separation)) = r.v2 {
+        for approver in a.approvers.iter().flatten() {
+            out.push(("assigned.approvers", text(approver)));
+        }
+        out.push(("requirements.grace_hours", on(q.grace_hours.unwrap_or_default() > 0)));
+        out.push(("enrollment.required", required.to_string()));
+        out.push(("configuration.data_separation", separation.to_string()));
+    }
+    out
 }
 
 /// The JSON spelling of a settings enum (`device_id_and_serial`).
@@ -217,6 +279,9 @@ pub struct PolicyReport {
 pub struct Report {
     /// Scenarios counted.
     pub scenarios: usize,
+    /// The policies of sets (version 3) under which no step was decided: never
+    /// exercised, by label (`FILE policy `NAME``).
+    pub unreached: Vec<String>,
     /// The share of all items exercised, in percent.
     pub percent: f64,
     /// Every category over the whole suite.
@@ -228,6 +293,8 @@ pub struct Report {
 #[derive(Debug, Clone, Default)]
 struct Tracked {
     label: String,
+    /// A policy of a set: reported when no step reached it.
+    of_set: bool,
     scenarios: BTreeSet<String>,
     /// The policy's own setting values, counted in the total once per decision.
     settings: Vec<String>,
@@ -239,9 +306,17 @@ struct Tracked {
 pub struct Coverage {
     scenarios: usize,
     total: Hits,
-    /// By resolved document (JSON).
+    /// By resolved document (JSON): the first of its entries. A set has the set's own
+    /// (its unassigned users' decisions and its errors), then one per policy.
     index: BTreeMap<String, usize>,
     policies: Vec<Tracked>,
+}
+
+/// The document a step is decided under: its first entry, and whether it is a set.
+#[derive(Debug, Clone, Copy)]
+struct Current {
+    first: usize,
+    set: bool,
 }
 
 impl Coverage {
@@ -269,20 +344,51 @@ impl Coverage {
         }
     }
 
-    /// The index of the policy `document`, added if new; `None` when it does not compile.
-    fn policy(&mut self, document: &Value, label: String) -> Option<usize> {
+    /// The entries of the policy `document`, added if new; `None` when it does not compile.
+    fn policy(&mut self, document: &Value, label: String) -> Option<Current> {
         let policy = Policy::from_value(document).ok()?;
         let key = serde_json::to_string(policy.doc()).ok()?;
         let next = self.policies.len();
-        let i = *self.index.entry(key).or_insert(next);
-        if i == next {
-            self.policies.push(Tracked { label, settings: settings_of(policy.doc()), ..Tracked::default() });
+        let first = *self.index.entry(key).or_insert(next);
+        let set = policy.is_set();
+        if first == next {
+            match policy.doc() {
+                PolicyDocument::Set(doc) => {
+                    let own = set_settings_of(doc);
+                    self.policies.push(Tracked {
+                        label: label.clone(),
+                        settings: own.clone(),
+                        ..Tracked::default()
+                    });
+                    for p in &doc.policies {
+                        let name = p.name.as_deref().unwrap_or_default();
+                        let mut settings = own.clone();
+                        settings.extend(entry_settings_of(p));
+                        self.policies.push(Tracked {
+                            label: format!("{label} policy `{name}`"),
+                            of_set: true,
+                            settings,
+                            ..Tracked::default()
+                        });
+                    }
+                }
+                PolicyDocument::Single(doc) => {
+                    self.policies.push(Tracked { label, settings: settings_of(doc), ..Tracked::default() });
+                }
+                _ => return None,
+            }
         }
-        Some(i)
+        Some(Current { first, set })
     }
 
-    fn step(&mut self, policy: usize, scenario: &str, event: &Value, result: &StepResult) {
-        let Some(tracked) = self.policies.get_mut(policy) else { return };
+    fn step(&mut self, current: Current, scenario: &str, event: &Value, result: &StepResult) {
+        // Under a set, a decision counts for the user's policy (an unassigned user's, and
+        // an error, for the set's own entry).
+        let entry = match result {
+            StepResult::Decision(d) if current.set => d.policy().name().map_or(0, |n| n.index() as usize + 1),
+            _ => 0,
+        };
+        let Some(tracked) = self.policies.get_mut(current.first + entry) else { return };
         tracked.scenarios.insert(scenario.to_string());
         let mut items: Vec<(Category, String)> = Vec::new();
         // An event counts when it was decided: a refused one is its error's.
@@ -316,6 +422,12 @@ impl Coverage {
         let own = [Category::Reasons, Category::Outcomes, Category::Errors, Category::Events];
         Report {
             scenarios: self.scenarios,
+            unreached: self
+                .policies
+                .iter()
+                .filter(|p| p.of_set && p.scenarios.is_empty())
+                .map(|p| p.label.clone())
+                .collect(),
             percent: total.percent(),
             policies: self
                 .policies
@@ -380,13 +492,12 @@ mod tests {
             let (path, value) = item.split_once('=').unwrap();
             assert!(!path.is_empty() && !value.is_empty());
         }
-        let doc =
+        let policy =
             Policy::from_json(r#"{"schema":"mdm.policy/v2","assigned":{"approvers":["admin","self"]}}"#)
-                .unwrap()
-                .doc()
-                .clone();
+                .unwrap();
+        let doc = policy.doc().single().unwrap();
         let universe = Category::Settings.universe();
-        for s in settings_of(&doc) {
+        for s in settings_of(doc) {
             assert!(universe.contains(&s), "`{s}` is not in the universe");
         }
     }

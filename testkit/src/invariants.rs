@@ -1,13 +1,43 @@
 //! The contract's invariants, checked on any decided event by the differential test and
 //! the `decide` fuzz target.
 
-use mdm_engine::{AdminAction, Decision, Event, OnApprove, Policy, Reason, UnassignedAccess, UserState};
+use mdm_engine::{
+    AdminAction, AssignedSettings, Decision, EnrollmentSettings, Event, OnApprove, Policy, PolicyDocument,
+    Reason, UnassignedAccess, UnassignedSettings, UserPlacement, UserState,
+};
 
-/// Checks the contract's invariants (issue #6) on one decided event: `state` is the
-/// user's state before it. Returns the invariant that does not hold. Determinism is the
-/// caller's to check (decide twice), and so is "an error leaves the state unchanged".
-pub fn check(
+/// The settings the user's policy gives: its assigned side and its enrollment (version
+/// 2 and 3), by the decision's placement.
+fn user_settings<'p>(
+    policy: &'p Policy,
+    placed: &UserPlacement<'_>,
+) -> Option<(&'p AssignedSettings, Option<&'p EnrollmentSettings>)> {
+    match policy.doc() {
+        PolicyDocument::Set(set) => {
+            let entry = set.policies.get(placed.policy().name()?.index() as usize)?;
+            Some((&entry.assigned, Some(&entry.enrollment)))
+        }
+        PolicyDocument::Single(doc) => Some((&doc.assigned, doc.enrollment.as_ref())),
+        _ => None,
+    }
+}
+
+/// The settings of users no policy assigns.
+fn unassigned(policy: &Policy) -> Option<&UnassignedSettings> {
+    match policy.doc() {
+        PolicyDocument::Set(set) => Some(&set.unassigned),
+        PolicyDocument::Single(doc) => Some(&doc.unassigned),
+        _ => None,
+    }
+}
+
+/// Checks the contract's invariants on one decided event of a user in `groups`: `state`
+/// is the user's state before it. Returns the invariant that does not hold. Determinism
+/// is the caller's to check (decide twice), and so is "an error leaves the state
+/// unchanged".
+pub fn check<G: AsRef<str>>(
     policy: &Policy,
+    groups: &[G],
     state: &UserState,
     event: &Event,
     decision: &Decision,
@@ -20,9 +50,29 @@ pub fn check(
     if serde_json::to_string(&after).is_ok_and(|s| s.contains("\"apps\"")) {
         return Err("apps are never stored");
     }
-    let doc = policy.doc();
+    let placed = policy.place(event.user(), groups);
+    if *decision.policy() != placed.policy() {
+        return Err("a decision names the policy that places its user now");
+    }
+    match (policy.doc(), decision.policy().name()) {
+        (PolicyDocument::Set(set), Some(name)) => {
+            let entry = set.policies.get(name.index() as usize);
+            if !entry.is_some_and(|e| e.enabled && e.name.as_deref() == Some(name.name())) {
+                return Err("a user is assigned only under an enabled policy of the set, by its own name");
+            }
+        }
+        (PolicyDocument::Set(_), None) if placed.assigned() => {
+            return Err("an assigned user of a set has a policy");
+        }
+        (PolicyDocument::Set(_), None) => {}
+        (_, Some(_)) => return Err("only a policy set names a policy"),
+        (_, None) if !decision.policy().is_absent() => {
+            return Err("a version 1 or 2 decision has no policy key");
+        }
+        _ => {}
+    }
     // Devices the user already had may stay; only the decision must not add past the cap.
-    let cap = state.devices.len().max(policy.max_devices(true) as usize);
+    let cap = state.devices.len().max(placed.max_devices() as usize);
     match (decision, event) {
         (Decision::Login(d), Event::Login(login)) => {
             let allowed = d.outcome.is_allowed();
@@ -32,12 +82,15 @@ pub fn check(
             if !allowed && (d.access.app || d.access.sso || d.access.push_mfa) {
                 return Err("no access unless allowed");
             }
+            if d.assigned != placed.assigned() {
+                return Err("a login is assigned exactly when the policy places its user so");
+            }
             if d.assigned {
                 if after.devices.len() > cap {
                     return Err("an assigned login never goes over max_devices");
                 }
                 if allowed
-                    && policy.posture(&login.device).has_posture_failure()
+                    && placed.posture(&login.device).has_posture_failure()
                     && !d.reasons.contains(Reason::PostureGrace)
                 {
                     return Err(
@@ -47,7 +100,7 @@ pub fn check(
                 if allowed && d.reasons.contains(Reason::PostureGraceExpired) {
                     return Err("a device in expired grace is never allowed for an assigned user");
                 }
-                let enrollment = doc.enrollment.as_ref().filter(|e| e.required);
+                let enrollment = user_settings(policy, &placed).and_then(|(_, e)| e).filter(|e| e.required);
                 let enrolled = state
                     .device(&login.device.device_id)
                     .and_then(|r| r.enrollment)
@@ -59,21 +112,32 @@ pub fn check(
                 if d.apps.is_some() || d.enroll.is_some() || d.configuration.is_some() {
                     return Err("an unassigned user never gets apps, an enrollment or a configuration");
                 }
-                if d.access.sso && doc.unassigned.access != UnassignedAccess::Full {
+                if d.reasons.has_posture_failure() || d.reasons.contains(Reason::EnrollmentRequired) {
+                    return Err("an unassigned user is never held to a policy's requirements or enrollment");
+                }
+                let u = unassigned(policy);
+                if d.access.sso && u.is_none_or(|u| u.access != UnassignedAccess::Full) {
                     return Err("no SSO for an unassigned user unless the policy grants it");
                 }
-                if d.access.push_mfa && !doc.unassigned.push_mfa {
+                if d.access.push_mfa && u.is_none_or(|u| !u.push_mfa) {
                     return Err("no push MFA for an unassigned user unless the policy grants it");
                 }
             }
             Ok(())
         }
         (Decision::Admin { .. }, Event::Admin(a)) => {
-            if a.action == AdminAction::Approve
-                && doc.assigned.on_approve == OnApprove::Replace
-                && after.devices.len() > cap
-            {
+            let replaces =
+                user_settings(policy, &placed).is_some_and(|(s, _)| s.on_approve == OnApprove::Replace);
+            if a.action == AdminAction::Approve && replaces && after.devices.len() > cap {
                 return Err("a replacing approval never goes over max_devices");
+            }
+            if policy.is_set()
+                && !placed.assigned()
+                && matches!(a.action, AdminAction::Approve | AdminAction::Enrolled)
+            {
+                return Err(
+                    "under a set, an unassigned user's request is never approved nor a device enrolled",
+                );
             }
             Ok(())
         }

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mdm_engine::{Decision, DocumentKind, Reason, UserState};
+use mdm_engine::{Decision, DocumentKind, PolicyKey, Reason, UserState};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -22,7 +22,7 @@ pub struct Scenario {
     /// What it shows.
     pub name: String,
     /// The policy at the start.
-    #[cfg_attr(feature = "schema", schemars(with = "mdm_engine::PolicyDoc"))]
+    #[cfg_attr(feature = "schema", schemars(with = "mdm_engine::PolicyDocument"))]
     pub policy: Value,
     /// User id to group ids.
     #[serde(default)]
@@ -90,6 +90,11 @@ pub struct Expect {
     pub enrolled: Option<Vec<String>>,
     /// The exact set of active device ids with a `noncompliant_since` after the step.
     pub noncompliant: Option<Vec<String>>,
+    /// The decision's `policy` (version 3): the name of the user's policy; `null`: no
+    /// policy assigns the user. A step decided under a version 1 or 2 document fails it.
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
+    pub policy: Option<Option<String>>,
 }
 
 /// A key whose `null` means something: present (`Some`), with `None` for `null`.
@@ -366,6 +371,23 @@ fn check(expect: &Expect, result: &StepResult, after: &UserState, prefix: &str, 
             fail(format!("unexpected error `{}` at `{}`: {}", f.code, f.pointer, f.message))
         }
         (None, _) => {}
+    }
+    if let Some(want) = &expect.policy {
+        match result {
+            _ if expect.error.is_some() => fail("a step that expects an error names no `policy`".into()),
+            StepResult::Decision(d) => match d.policy() {
+                PolicyKey::Absent => fail(format!(
+                    "policy: expected {want:?}, but a version 1 or 2 document decided this step (its decisions have no `policy`)"
+                )),
+                got => {
+                    let got = got.name().map(|n| n.name().to_string());
+                    if got != *want {
+                        fail(format!("policy: expected {want:?}, got {got:?}"));
+                    }
+                }
+            },
+            _ => fail(format!("policy: expected {want:?}, got no decision")),
+        }
     }
     let login = match result {
         StepResult::Decision(d) => d.login(),

@@ -20,7 +20,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess
 use serde_json::Value;
 
 pub(crate) use fields::{Fields, Variants, concat, decoder, fields, mask, no_member, variant, variants};
-pub(crate) use read::{Kind, OneOf, Raw, unique};
+pub(crate) use read::{Kind, OneOf, Raw, unique_map};
 use read::{ReadError, Reader};
 
 /// Escapes one reference token of a JSON Pointer (RFC 6901).
@@ -218,13 +218,15 @@ struct Unique(Value);
 
 /// `text` as a [`Unique`] value.
 pub(crate) fn value(text: &str) -> Result<Value, Failure> {
-    from_str::<Unique>(text).map(|Unique(v)| v)
+    // The reader refuses a repeated name in every object (`Reader::unique`).
+    let mut reader = Reader::unique(text);
+    let read = Unique::deserialize(&mut reader).and_then(|Unique(v)| reader.end().map(|()| v));
+    read.map_err(|e| failure(&e, text))
 }
 
 impl<'de> Deserialize<'de> for Unique {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // The reader refuses a repeated name (see `read::unique`).
-        read::unique(d, UniqueVisitor).map(Unique)
+        d.deserialize_any(UniqueVisitor).map(Unique)
     }
 }
 

@@ -35,19 +35,18 @@ const RAW: &str = "$mdm::json::Raw";
 /// for repeated names (see [`Names`]).
 const NAMES: &str = "$mdm::json::Names";
 
-/// The newtype name that asks the reader for a value as `deserialize_any` gives it, an
-/// object's repeated names refused by the reader (see [`unique`]).
-const UNIQUE: &str = "$mdm::json::Unique";
+/// The newtype name that asks the reader for a map whose repeated names it refuses (see
+/// [`unique_map`]).
+const UNIQUE_MAP: &str = "$mdm::json::UniqueMap";
 
-/// Reads a value with `visitor` as `deserialize_any` would, except that when it is an
-/// object the reader refuses a name given twice, at the name, as a repeated field: for
-/// the maps whose names are data (a visitor could only word that error, not mark its
-/// kind).
-pub(crate) fn unique<'de, D: Deserializer<'de>, V: Visitor<'de>>(
+/// Reads a map with `visitor` as `deserialize_map` would, its repeated names refused by
+/// the reader. Not through `deserialize_any`: that would link float parsing (10 KB of
+/// tables) into a module that never reads a number of any value.
+pub(crate) fn unique_map<'de, D: Deserializer<'de>, V: Visitor<'de>>(
     d: D,
     visitor: V,
 ) -> Result<V::Value, D::Error> {
-    d.deserialize_newtype_struct(UNIQUE, visitor)
+    d.deserialize_newtype_struct(UNIQUE_MAP, visitor)
 }
 
 /// What kind of failure a [`ReadError`] is, kept as data when the error is made, so that
@@ -325,6 +324,14 @@ pub(crate) struct Reader<'de, 's> {
     /// Members and elements to pass over, by offset, sorted (validation's; empty
     /// otherwise).
     skip: &'s [usize],
+    /// Whether every object's repeated names are refused here (see [`Reader::unique`]).
+    unique: bool,
+    /// Whether the next object's repeated names are (see [`Reader::map_unique`]).
+    unique_next: bool,
+    /// The names read so far of each object being read whose repeats are refused, the
+    /// innermost last. Kept here rather than in the members, so that the code that keeps
+    /// them is compiled once, not once per visitor.
+    seen: Vec<rustc_hash::FxHashSet<Cow<'de, str>>>,
 }
 
 impl<'de, 's> Reader<'de, 's> {
@@ -335,7 +342,22 @@ impl<'de, 's> Reader<'de, 's> {
     /// A reader that passes over the members and elements starting at `skip` (sorted
     /// offsets of [`Unit`]s) as if the document did not hold them.
     pub(crate) fn skipping(text: &'de str, skip: &'s [usize]) -> Self {
-        Reader { text, pos: 0, depth: MAX_DEPTH, scratch: String::new(), skip }
+        Reader {
+            text,
+            pos: 0,
+            depth: MAX_DEPTH,
+            scratch: String::new(),
+            skip,
+            unique: false,
+            unique_next: false,
+            seen: Vec::new(),
+        }
+    }
+
+    /// A reader that refuses a name given twice in any object, at the name: for a value
+    /// read as it is (a `serde_json::Value`), whose objects' names are data.
+    pub(crate) fn unique(text: &'de str) -> Self {
+        Reader { unique: true, ..Reader::new(text) }
     }
 
     /// Checks that nothing but whitespace follows the value read.
@@ -763,17 +785,15 @@ impl<'de, 's> Reader<'de, 's> {
         Ok(value)
     }
 
+    /// An object's members for `visitor`. In the reader's unique mode, or when
+    /// [`Reader::unique_next`] asks it of this object, a name given twice is refused at the
+    /// name by the reader itself (a struct's visitor refuses its own repeats, by index).
+    /// What that takes is kept in `Members::next_name`, compiled once, rather than here,
+    /// which is compiled once per visitor.
     fn map<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, ReadError> {
-        self.map_of(visitor, false)
-    }
-
-    /// An object's members for `visitor`; with `unique`, a name given twice is refused at
-    /// the name, by the reader itself (a struct's visitor refuses its own repeats, by
-    /// index, so only maps and values read through ask for this).
-    fn map_of<V: Visitor<'de>>(&mut self, visitor: V, unique: bool) -> Result<V::Value, ReadError> {
         self.descend()?;
-        let seen = if unique { Some(rustc_hash::FxHashSet::default()) } else { None };
-        let mut members = Members { reader: self, first: true, name: None, at: 0, seen };
+        let unique = self.unique || std::mem::take(&mut self.unique_next);
+        let mut members = Members { reader: self, first: true, name: None, at: 0, unique };
         let value = visitor.visit_map(&mut members);
         let last = members.name.is_some().then_some(members.at);
         self.depth += 1;
@@ -786,12 +806,36 @@ impl<'de, 's> Reader<'de, 's> {
         }
     }
 
+    /// The next object read refuses its repeated names.
+    fn map_unique<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, ReadError> {
+        self.unique_next = true;
+        self.map(visitor)
+    }
+
+    /// Starts the names of an object whose repeats are refused.
+    #[inline(never)]
+    fn enter_unique(&mut self) {
+        self.seen.push(rustc_hash::FxHashSet::default());
+    }
+
+    /// Ends the names of the innermost such object.
+    #[inline(never)]
+    fn leave_unique(&mut self) {
+        self.seen.pop();
+    }
+
+    /// Whether `name` was read before in the innermost such object (and notes it).
+    #[inline(never)]
+    fn repeated(&mut self, name: &Cow<'de, str>) -> bool {
+        self.seen.last_mut().is_some_and(|seen| !seen.insert(name.clone()))
+    }
+
     /// Reads a value through, refusing a name repeated in any of its objects. Its
     /// scalars are only checked, so no number is converted.
     fn names(&mut self) -> Result<(), ReadError> {
         match self.next_value()? {
             b'[' => self.seq(Names),
-            b'{' => self.map_of(Names, true),
+            b'{' => self.map_unique(Names),
             _ => self.skip_value(),
         }
     }
@@ -992,9 +1036,9 @@ impl<'de> Deserializer<'de> for &mut Reader<'de, '_> {
                 self.names()?;
                 visitor.visit_unit()
             }
-            UNIQUE => match self.next_value()? {
-                b'{' => self.map_of(visitor, true),
-                _ => self.deserialize_any(visitor),
+            UNIQUE_MAP => match self.next_value()? {
+                b'{' => self.map_unique(visitor),
+                _ => Err(self.unexpected(&visitor)),
             },
             _ => visitor.visit_newtype_struct(self),
         }
@@ -1114,7 +1158,9 @@ struct Members<'r, 'de, 's> {
     /// Where the last name starts.
     at: usize,
     /// The names read so far, when repeats are refused here.
-    seen: Option<rustc_hash::FxHashSet<Cow<'de, str>>>,
+    /// Whether this object's repeated names are refused here (its names are on top of
+    /// [`Reader::seen`]).
+    unique: bool,
 }
 
 impl<'de> MapAccess<'de> for Members<'_, 'de, '_> {
@@ -1147,9 +1193,17 @@ impl Members<'_, '_, '_> {
     /// Moves to the next member that is not left out, past its name and colon, and
     /// keeps its name; `false` at the end of the object.
     fn next_name(&mut self) -> Result<bool, ReadError> {
+        if self.unique && self.first {
+            self.reader.enter_unique();
+        }
         loop {
             let r = &mut *self.reader;
             if !r.next_item(&mut self.first, b'}')? {
+                // At the object's end: a failure before it abandons the whole read, so the
+                // names of an unfinished object need no popping.
+                if self.unique {
+                    r.leave_unique();
+                }
                 return Ok(false);
             }
             let at = r.pos;
@@ -1162,9 +1216,7 @@ impl Members<'_, '_, '_> {
                 continue;
             }
             self.at = at;
-            if let Some(seen) = &mut self.seen
-                && !seen.insert(name.clone())
-            {
+            if self.unique && r.repeated(&name) {
                 return Err(self.failed_name(ReadError::repeated(&name)));
             }
             self.name = Some(name);

@@ -16,14 +16,14 @@ use crate::UserState;
 use crate::device::Device;
 use crate::ids::Text;
 use crate::manage::{Approver, EnrollmentMethod, InstalledApp};
-use crate::policy::PolicyDoc;
+use crate::policy::PolicyDocument;
 use crate::preview::PopulationDoc;
 use crate::time::Timestamp;
 
 /// The documents with a schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Document {
-    /// A policy (`mdm.policy/v1` or `v2`).
+    /// A policy document (`mdm.policy/v1`, `v2` or `v3`).
     Policy,
     /// One user's stored state.
     State,
@@ -55,7 +55,7 @@ impl Document {
     /// Its schema.
     pub fn schema(self) -> Schema {
         match self {
-            Document::Policy => root::<PolicyDoc>("mdm-policy policy"),
+            Document::Policy => root::<PolicyDocument>("mdm-policy policy"),
             Document::State => root::<UserState>("mdm-policy user state"),
             Document::Event => root::<EventDoc>("mdm-policy event"),
             Document::Population => root::<PopulationDoc>("mdm-policy population"),
@@ -166,8 +166,14 @@ mod tests {
             );
             assert!(s.get("title").is_some());
         }
+        // A policy document is one of the two shapes, each closed and needing `schema`.
         let policy = serde_json::to_value(Document::Policy.schema()).unwrap();
-        assert_eq!(policy["required"], serde_json::json!(["schema"]), "{policy:#}");
-        assert_eq!(policy["additionalProperties"], serde_json::json!(false));
+        for shape in ["PolicyDoc", "PolicySetDoc"] {
+            let s = &policy["$defs"][shape];
+            assert_eq!(s["required"], serde_json::json!(["schema"]), "{s:#}");
+            assert_eq!(s["additionalProperties"], serde_json::json!(false));
+        }
+        assert_eq!(policy["$defs"]["PolicyEntryDoc"]["required"], serde_json::json!(["name"]));
+        assert_eq!(policy["anyOf"].as_array().map(Vec::len), Some(2));
     }
 }

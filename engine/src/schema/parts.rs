@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use crate::ids::{MAX_DEVICE_ID_CHARS, MAX_ID_BYTES, Text};
+use crate::ids::{MAX_DEVICE_ID_CHARS, MAX_ID_BYTES, MAX_POLICY_NAME_BYTES, Text};
 use crate::time::Timestamp;
 use crate::version::Version;
 
@@ -93,4 +93,28 @@ impl JsonSchema for MinOsVersion {
             "additionalProperties": false,
         })
     }
+}
+
+/// A policy's name in a set: 1 to 128 bytes of UTF-8 (a schema can only count characters).
+pub(crate) struct PolicyName;
+
+impl JsonSchema for PolicyName {
+    fn schema_name() -> Cow<'static, str> {
+        "PolicyName".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": format!("A policy's name, unique in its set: 1 to {MAX_POLICY_NAME_BYTES} bytes of UTF-8, compared byte for byte."),
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_POLICY_NAME_BYTES,
+        })
+    }
+}
+
+/// A policy of a set must give its `name` (the type holds an `Option` so that validation,
+/// not decoding, words its absence).
+pub(crate) fn require_name(schema: &mut Schema) {
+    schema.insert("required".into(), serde_json::json!(["name"]));
 }
