@@ -413,13 +413,15 @@ impl UserState<Text> {
     /// active and pending, and no rejected device active or pending. Linear in the state's
     /// size, however large it is.
     pub fn check(&self) -> Result<(), StateError> {
+        // Sets of `&str` (not `&Text`), the type validation's sets have: one copy of the
+        // set's code in the modules.
         fn unique<'a>(
             ids: impl Iterator<Item = &'a Text>,
             list: &'static str,
-        ) -> Result<FxHashSet<&'a Text>, StateError> {
+        ) -> Result<FxHashSet<&'a str>, StateError> {
             let mut seen = FxHashSet::default();
             for (index, id) in ids.enumerate() {
-                if !seen.insert(id) {
+                if !seen.insert(id.as_str()) {
                     return Err(StateError::Twice { list, index, id: id.clone() });
                 }
             }
@@ -429,7 +431,7 @@ impl UserState<Text> {
         let pending = unique(self.pending.iter().map(|p| &p.device.device_id), "pending")?;
         unique(self.rejected.iter().map(|r| &r.device_id), "rejected")?;
         if let Some((index, p)) =
-            self.pending.iter().enumerate().find(|(_, p)| active.contains(&p.device.device_id))
+            self.pending.iter().enumerate().find(|(_, p)| active.contains(p.device.device_id.as_str()))
         {
             return Err(StateError::ActiveAndPending { index, id: p.device.device_id.clone() });
         }
@@ -437,9 +439,9 @@ impl UserState<Text> {
         // nor waiting; a state that says so was not written by the engine. Rejecting such
         // a pending device again would list it twice (found by the `decide` fuzz target).
         for (index, r) in self.rejected.iter().enumerate() {
-            let other = if active.contains(&r.device_id) {
+            let other = if active.contains(r.device_id.as_str()) {
                 "active"
-            } else if pending.contains(&r.device_id) {
+            } else if pending.contains(r.device_id.as_str()) {
                 "pending"
             } else {
                 continue;
@@ -552,7 +554,7 @@ mod tests {
         let name = "é".repeat(MAX_LABEL_CHARS + 10);
         let doc =
             serde_json::json!({ "device_id": "A1", "os_type": "ios", "name": name, "model": "iPhone15,2" });
-        let device: Device = serde_json::from_value(doc).unwrap();
+        let device: Device = crate::json::from_value(&doc).unwrap();
         assert_eq!(device.name.as_deref().map(|n| n.chars().count()), Some(MAX_LABEL_CHARS));
         assert_eq!(device.model.as_deref(), Some("iPhone15,2"));
     }

@@ -2,11 +2,8 @@
 //! from their text: the JSON reader's failures as the engine's errors of each kind of
 //! document.
 
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
-
 use crate::error::{Error, ErrorCode};
-use crate::json::{self, Failure};
+use crate::json::{self, Decode, Failure};
 
 /// Which document an error is about: each has its own code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,14 +59,14 @@ impl DocumentKind {
     }
 
     /// Decodes `text` as a document of this kind: the first failure at its field.
-    pub(crate) fn parse<'de, T: Deserialize<'de>>(self, text: &'de str) -> Result<T, Error> {
+    pub(crate) fn parse<'de, T: Decode<'de>>(self, text: &'de str) -> Result<T, Error> {
         json::from_str(text).map_err(|f| self.failed(f))
     }
 
     /// Decodes an already parsed value (the service's requests, the CLI's and the test
     /// kit's documents) through its text, by the one decoder: the same shapes, the same
     /// pointers.
-    pub(crate) fn parse_value<T: DeserializeOwned>(self, value: &serde_json::Value) -> Result<T, Error> {
+    pub(crate) fn parse_value<T: for<'de> Decode<'de>>(self, value: &serde_json::Value) -> Result<T, Error> {
         json::from_value(value).map_err(|f| self.failed(f))
     }
 }

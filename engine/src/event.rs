@@ -189,7 +189,7 @@ json::decoder! {
 }
 
 /// `raw`, a part of the event at `prefix`, decoded; its errors point into the event.
-fn part<'a, T: serde::Deserialize<'a>>(raw: Raw<'a>, prefix: &str) -> Result<T, Error> {
+fn part<'a, T: json::Decode<'a>>(raw: Raw<'a>, prefix: &str) -> Result<T, Error> {
     json::from_str(raw.0).map_err(|f| invalid(&format!("{prefix}{}", f.pointer), f.message))
 }
 

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::ops::Deref;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 use crate::json;
 
@@ -122,10 +122,9 @@ impl Serialize for Text {
     }
 }
 
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Text::new(&s).map_err(serde::de::Error::custom)
+impl<'de> json::Decode<'de> for Text {
+    fn decode(r: &mut json::Reader<'de, '_>) -> Result<Self, json::ReadError> {
+        Text::new(&r.str()?).map_err(json::ReadError::custom)
     }
 }
 

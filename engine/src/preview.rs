@@ -3,11 +3,8 @@
 
 use std::sync::Arc;
 
-use std::cell::Cell;
-use std::marker::PhantomData;
-
 use rustc_hash::FxHashMap;
-use serde::{Deserialize, Serialize, de};
+use serde::Serialize;
 
 use crate::decide::{Access, Outcome, Reason, Reasons, login_outcome};
 use crate::device::UserState;
@@ -119,29 +116,35 @@ impl Population {
             DocumentKind::State
                 .error(format!("/{map}/{}", json::escape_pointer(user)), format!("duplicate field `{user}`"))
         };
-        // A member's index, and whether the state map named it yet.
-        let mut at: FxHashMap<Key<'_>, (usize, bool)> = FxHashMap::default();
+        // A member's index, shifted left, with the low bit set once the state map named
+        // it. In a `u32`, so that the map has the interner's type (one copy of its code in
+        // the modules): 2^31 members would need hundreds of gigabytes.
+        let too_many = || DocumentKind::State.error("", "more than 2^31 users");
+        let mut at: FxHashMap<Key<'_>, u32> = FxHashMap::default();
         at.reserve(directory.len().max(state.len()));
         let mut members: Vec<Member> = Vec::with_capacity(directory.len().max(state.len()));
         for (user, groups) in directory {
             if at.contains_key(&user) {
                 return Err(repeated("directory", &user));
             }
+            let index = u32::try_from(members.len()).ok().filter(|i| *i < 1 << 31).ok_or_else(too_many)?;
             members.push(Member { user: (*user).into(), groups, state: UserState::default() });
-            at.insert(user, (members.len() - 1, false));
+            at.insert(user, index << 1);
         }
         for (user, state) in state {
             match at.get_mut(&user) {
-                Some((_, true)) => return Err(repeated("state", &user)),
-                Some((i, stated)) => {
-                    *stated = true;
-                    if let Some(m) = members.get_mut(*i) {
+                Some(slot) if *slot & 1 == 1 => return Err(repeated("state", &user)),
+                Some(slot) => {
+                    *slot |= 1;
+                    if let Some(m) = members.get_mut((*slot >> 1) as usize) {
                         m.state = state;
                     }
                 }
                 None => {
+                    let index =
+                        u32::try_from(members.len()).ok().filter(|i| *i < 1 << 31).ok_or_else(too_many)?;
                     members.push(Member { user: (*user).into(), groups: Groups::new(), state });
-                    at.insert(user, (members.len() - 1, true));
+                    at.insert(user, index << 1 | 1);
                 }
             }
         }
@@ -169,121 +172,69 @@ struct Interner<'de> {
 }
 
 impl<'de> Interner<'de> {
-    fn intern<E: de::Error>(&mut self, name: Key<'de>) -> Result<u32, E> {
+    fn intern(&mut self, name: Key<'de>) -> Result<u32, json::ReadError> {
         if let Some(&i) = self.index.get(&name) {
             return Ok(i);
         }
-        let i = u32::try_from(self.names.len()).map_err(|_| E::custom("more than 2^32 groups"))?;
+        let i =
+            u32::try_from(self.names.len()).map_err(|_| json::ReadError::custom("more than 2^32 groups"))?;
         self.names.push((*name).into());
         self.index.insert(name, i);
         Ok(i)
     }
-}
 
-/// One user's groups, interned as they are read. Every user's list is read with a copy
-/// of this seed, so the interner they share sits in a `Cell`, taken out for each list.
-#[derive(Clone, Copy)]
-struct GroupList<'a, 'de>(&'a Cell<Interner<'de>>);
-
-impl<'de> de::DeserializeSeed<'de> for GroupList<'_, 'de> {
-    type Value = Groups;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Groups, D::Error> {
-        d.deserialize_seq(self)
+    /// One user's groups, interned as they are read.
+    fn groups(&mut self, r: &mut json::Reader<'de, '_>) -> Result<Groups, json::ReadError> {
+        let mut groups = Groups::new();
+        let mut list = r.list(&"a sequence")?;
+        while r.element(&mut list)? {
+            let name = r.str().map_err(|e| list.failed(e))?;
+            groups.push(self.intern(name).map_err(|e| list.failed(e))?);
+        }
+        Ok(groups)
     }
 }
 
-impl<'de> de::Visitor<'de> for GroupList<'_, 'de> {
-    type Value = Groups;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a sequence")
+/// A JSON object's entries in document order, each value read by `value`: cheaper to
+/// build than a map, and sorted once when the population is joined.
+fn entries<'de, 's, T>(
+    r: &mut json::Reader<'de, 's>,
+    mut value: impl FnMut(&mut json::Reader<'de, 's>) -> Result<T, json::ReadError>,
+) -> Result<Vec<(Key<'de>, T)>, json::ReadError> {
+    let mut out = Vec::new();
+    let mut object = r.object(&"a map")?;
+    while r.member(&mut object)? {
+        let v = value(r).map_err(|e| object.failed_value(e))?;
+        out.push((object.key(), v));
     }
-
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Groups, A::Error> {
-        let mut interner = self.0.take();
-        let mut read = || {
-            let mut groups = Groups::new();
-            while let Some(name) = seq.next_element_seed(json::KeySeed)? {
-                groups.push(interner.intern(name)?);
-            }
-            Ok(groups)
-        };
-        let groups = read();
-        self.0.set(interner);
-        groups
-    }
-}
-
-impl<'de> Deserialize<'de> for Parts<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_struct("Population", FIELDS, PopulationVisitor)
-    }
+    Ok(out)
 }
 
 const FIELDS: &[&str] = &["directory", "state"];
 
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "snake_case")]
-enum Field {
-    Directory,
-    State,
-}
-
-struct PopulationVisitor;
-
-impl<'de> de::Visitor<'de> for PopulationVisitor {
-    type Value = Parts<'de>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("struct Population")
-    }
-
-    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Parts<'de>, A::Error> {
+impl<'de> json::Decode<'de> for Parts<'de> {
+    fn decode(r: &mut json::Reader<'de, '_>) -> Result<Self, json::ReadError> {
         let mut directory = None;
         let mut state = None;
-        let groups = Cell::new(Interner::default());
-        while let Some(field) = map.next_key::<Field>()? {
-            match field {
-                Field::Directory if directory.is_some() => {
-                    return Err(de::Error::duplicate_field("directory"));
+        let mut groups = Interner::default();
+        let mut object = r.object(&"struct Population")?;
+        while r.member(&mut object)? {
+            let read = match object.name() {
+                "directory" if directory.is_some() => Err(json::ReadError::repeated("directory")),
+                "state" if state.is_some() => Err(json::ReadError::repeated("state")),
+                "directory" => {
+                    directory = Some(entries(r, |r| groups.groups(r)).map_err(|e| object.failed_value(e))?);
+                    Ok(())
                 }
-                Field::State if state.is_some() => return Err(de::Error::duplicate_field("state")),
-                Field::Directory => directory = Some(map.next_value_seed(Entries(GroupList(&groups)))?),
-                Field::State => state = Some(map.next_value_seed(Entries(PhantomData::<UserState>))?),
-            }
+                "state" => {
+                    state = Some(entries(r, UserState::decode).map_err(|e| object.failed_value(e))?);
+                    Ok(())
+                }
+                other => Err(json::ReadError::unknown_field(other, FIELDS)),
+            };
+            read.map_err(|e| object.failed_name(e))?;
         }
-        let groups = groups.into_inner();
         Ok(Parts { directory: directory.unwrap_or_default(), state: state.unwrap_or_default(), groups })
-    }
-}
-
-/// A JSON object's entries in document order, each value read with a copy of the seed:
-/// cheaper to build than a map, and sorted once when the population is joined.
-struct Entries<S>(S);
-
-impl<'de, S: de::DeserializeSeed<'de> + Clone> de::DeserializeSeed<'de> for Entries<S> {
-    type Value = Vec<(Key<'de>, S::Value)>;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, S: de::DeserializeSeed<'de> + Clone> de::Visitor<'de> for Entries<S> {
-    type Value = Vec<(Key<'de>, S::Value)>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a map")
-    }
-
-    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1 << 16));
-        while let Some(key) = map.next_key_seed(json::KeySeed)? {
-            let value = map.next_value_seed(self.0.clone())?;
-            out.push((key, value));
-        }
-        Ok(out)
     }
 }
 

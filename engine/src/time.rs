@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 use time::{Date, Month};
 
 /// A point in time, as milliseconds since the Unix epoch (UTC).
@@ -225,10 +225,9 @@ impl Serialize for Timestamp {
     }
 }
 
-impl<'de> Deserialize<'de> for Timestamp {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Timestamp::parse(&s).map_err(serde::de::Error::custom)
+impl<'de> crate::json::Decode<'de> for Timestamp {
+    fn decode(r: &mut crate::json::Reader<'de, '_>) -> Result<Self, crate::json::ReadError> {
+        Timestamp::parse(&r.str()?).map_err(crate::json::ReadError::custom)
     }
 }
 

@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 /// A parsed OS version of one to four numeric parts.
 ///
@@ -97,10 +97,9 @@ impl Serialize for Version {
     }
 }
 
-impl<'de> Deserialize<'de> for Version {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+impl<'de> crate::json::Decode<'de> for Version {
+    fn decode(r: &mut crate::json::Reader<'de, '_>) -> Result<Self, crate::json::ReadError> {
+        r.str()?.parse().map_err(crate::json::ReadError::custom)
     }
 }
 

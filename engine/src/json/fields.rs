@@ -2,27 +2,19 @@
 //! lookup, each written from one list by a macro: [`decoder!`] for a struct, [`variants!`]
 //! for an enum.
 //!
-//! serde's derive writes, for every struct, its own member loop, its own name matcher and
-//! an `Option` per field that is unwrapped at the end, with a drop of everything read so
-//! far on each way out; for every enum, a visitor and a name matcher. In a WebAssembly
-//! module that was most of what the policy's and the state's decoders weighed. Here a
-//! struct says only its names, which of them are required, and how to read the member at
-//! an index into itself; the loop, the name lookup, and the errors for an unknown,
+//! A struct says only its names, which of them are required, and how to read the member
+//! at an index into itself; the loop, the name lookup, and the errors for an unknown,
 //! repeated or missing name are compiled once.
 //!
 //! The list is the only place a member is named: its name, its field and whether it is
 //! required stand on one line, and the reader of the member at an index is an exhaustive
 //! `match` over a tag per field, so a name cannot land in another field.
 //!
-//! The errors are the derive's, word for word: the same serde constructors
-//! (`unknown_field`, `duplicate_field`, `missing_field`, `unknown_variant`) with the same
-//! name lists, in the order the fields are declared. Only a value of the wrong type for an
-//! enum reads differently: it hears the spellings instead of the enum's Rust name.
+//! The errors are worded as serde's derive words them (`unknown field`, `duplicate
+//! field`, `missing field`, `unknown variant`, with the same name lists, in the order the
+//! fields are declared), so that a message reads as serde_json's would.
 
-use std::fmt;
-use std::marker::PhantomData;
-
-use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, VariantAccess, Visitor};
+use super::read::{ReadError, Reader};
 
 /// A struct read from a JSON object, member by member, into a value that starts as
 /// [`Fields::empty`]. Written by [`decoder!`].
@@ -40,41 +32,16 @@ pub(crate) trait Fields<'de>: Sized {
     fn empty() -> Self;
 
     /// Reads the value of the member named `NAMES[index]` into `self`.
-    fn field<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error>;
+    fn field(&mut self, index: usize, r: &mut Reader<'de, '_>) -> Result<(), ReadError>;
 }
 
 /// Decodes a [`Fields`] struct: every member once, each name known unless the struct is
 /// open, every required member given; what the document leaves out keeps its default.
-pub(crate) fn fields<'de, D: Deserializer<'de>, T: Fields<'de>>(d: D) -> Result<T, D::Error> {
-    d.deserialize_struct("", T::NAMES, FieldsVisitor(PhantomData))
-}
-
-/// The first required member (a bit of `required`) whose bit is not in `seen`, as the
-/// derive's `missing field` error.
-fn missing<E: de::Error>(names: &'static [&'static str], required: u64, seen: u64) -> Result<(), E> {
-    let absent = required & !seen;
-    if absent == 0 {
-        return Ok(());
-    }
-    Err(E::missing_field(names.get(absent.trailing_zeros() as usize).copied().unwrap_or_default()))
-}
-
-struct FieldsVisitor<T>(PhantomData<T>);
-
-impl<'de, T: Fields<'de>> Visitor<'de> for FieldsVisitor<T> {
-    type Value = T;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    #[inline]
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
-        let mut value = T::empty();
-        let shape = Shape { names: T::NAMES, required: T::REQUIRED, closed: T::CLOSED };
-        members(&mut map, shape, &mut |index, map| value.field(index, map))?;
-        Ok(value)
-    }
+pub(crate) fn fields<'de, T: Fields<'de>>(r: &mut Reader<'de, '_>) -> Result<T, ReadError> {
+    let mut value = T::empty();
+    let shape = Shape { names: T::NAMES, required: T::REQUIRED, closed: T::CLOSED };
+    members(r, shape, &mut |index, r| value.field(index, r))?;
+    Ok(value)
 }
 
 /// What [`members`] checks an object against: a [`Fields`] struct's constants.
@@ -85,61 +52,35 @@ struct Shape {
     closed: bool,
 }
 
-/// Reads the member at an index of a [`Shape`]'s names.
-type FieldReader<'de, 'f, A> = dyn FnMut(usize, &mut A) -> Result<(), <A as MapAccess<'de>>::Error> + 'f;
-
-/// The member loop, compiled once per map type rather than once per struct: each known
-/// member once (its value read by `field`), the others skipped or refused, the required
-/// ones present.
-fn members<'de, A: MapAccess<'de>>(
-    map: &mut A,
+/// The member loop, compiled once rather than once per struct: each known member once
+/// (its value read by `field`), the others skipped or refused, the required ones
+/// present.
+fn members<'de, 's>(
+    r: &mut Reader<'de, 's>,
     shape: Shape,
-    field: &mut FieldReader<'de, '_, A>,
-) -> Result<(), A::Error> {
+    field: &mut dyn FnMut(usize, &mut Reader<'de, 's>) -> Result<(), ReadError>,
+) -> Result<(), ReadError> {
+    let mut object = r.object(&"a JSON object")?;
     let mut seen = 0u64;
-    while let Some(name) = map.next_key_seed(Name { names: shape.names, closed: shape.closed })? {
-        let Some(index) = name else {
-            map.next_value::<de::IgnoredAny>()?;
+    while r.member(&mut object)? {
+        let Some(index) = shape.names.iter().position(|n| *n == object.name()) else {
+            if shape.closed {
+                return Err(object.failed_name(ReadError::unknown_field(object.name(), shape.names)));
+            }
+            r.skip_value()?;
             continue;
         };
         let bit = 1u64 << index;
         if seen & bit != 0 {
-            return Err(de::Error::duplicate_field(shape.names.get(index).copied().unwrap_or_default()));
+            return Err(object.failed_name(ReadError::repeated(object.name())));
         }
         seen |= bit;
-        field(index, map)?;
+        field(index, r).map_err(|e| object.failed_value(e))?;
     }
-    missing(shape.names, shape.required, seen)
-}
-
-/// A member's name as its index in `names`; `None` for another name of an open struct.
-#[derive(Clone, Copy)]
-struct Name {
-    names: &'static [&'static str],
-    closed: bool,
-}
-
-impl<'de> DeserializeSeed<'de> for Name {
-    type Value = Option<usize>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_identifier(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Name {
-    type Value = Option<usize>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("field identifier")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        match self.names.iter().position(|n| *n == v) {
-            Some(i) => Ok(Some(i)),
-            None if self.closed => Err(E::unknown_field(v, self.names)),
-            None => Ok(None),
-        }
+    let absent = shape.required & !seen;
+    match shape.names.get(absent.trailing_zeros() as usize) {
+        Some(name) if absent != 0 => Err(ReadError::missing_field(name)),
+        _ => Ok(()),
     }
 }
 
@@ -147,8 +88,8 @@ impl<'de> Visitor<'de> for Name {
 /// this is a bug of the decoder's list, reported as a decoding error rather than written
 /// into some field.
 #[cold]
-pub(crate) fn no_member<E: de::Error>(index: usize) -> E {
-    E::custom(format_args!("no member at index {index}"))
+pub(crate) fn no_member(index: usize) -> ReadError {
+    ReadError::custom(format_args!("no member at index {index}"))
 }
 
 /// `a` followed by `b`, at compile time: a struct's names after those of the struct it
@@ -191,45 +132,13 @@ pub(crate) trait Variants: Copy + 'static {
 }
 
 /// Decodes a [`Variants`] enum from its spelling.
-pub(crate) fn variant<'de, D: Deserializer<'de>, T: Variants>(d: D) -> Result<T, D::Error> {
-    let index = d.deserialize_enum("", T::NAMES, Spelling(T::NAMES))?;
-    // `Spelling` only returns indexes of `NAMES`, which `ALL` matches one for one.
-    T::ALL.get(index).copied().ok_or_else(|| de::Error::unknown_variant("", T::NAMES))
+pub(crate) fn variant<T: Variants>(r: &mut Reader<'_, '_>) -> Result<T, ReadError> {
+    let index = r.variant(T::NAMES)?;
+    // `Reader::variant` only returns indexes of `NAMES`, which `ALL` matches one for one.
+    T::ALL.get(index).copied().ok_or_else(|| no_member(index))
 }
 
-/// An enum's spelling as its index in the names.
-#[derive(Clone, Copy)]
-struct Spelling(&'static [&'static str]);
-
-impl<'de> Visitor<'de> for Spelling {
-    type Value = usize;
-
-    /// The spellings, as serde lists them for an unknown variant: a value of the wrong
-    /// type hears what it could have been, not the enum's Rust name.
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", super::OneOf(self.0))
-    }
-
-    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<usize, A::Error> {
-        let (index, variant) = data.variant_seed(self)?;
-        variant.unit_variant()?;
-        Ok(index)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
-        self.0.iter().position(|n| *n == v).ok_or_else(|| E::unknown_variant(v, self.0))
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Spelling {
-    type Value = usize;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
-        d.deserialize_identifier(self)
-    }
-}
-
-/// A struct's decoder from one list: `Fields` and `Deserialize`.
+/// A struct's decoder from one list: `Fields` and `Decode`.
 ///
 /// ```text
 /// decoder! {
@@ -277,20 +186,19 @@ macro_rules! decoder {
                     $empty
                 }
 
-                #[inline]
-                fn field<A: serde::de::MapAccess<'de>>(
+                fn field(
                     &mut self,
                     index: usize,
-                    map: &mut A,
-                ) -> Result<(), A::Error> {
+                    r: &mut $crate::json::Reader<'de, '_>,
+                ) -> Result<(), $crate::json::ReadError> {
                     $(
                         if index < FLAT.len() {
-                            return <$flat_ty as $crate::json::Fields<'de>>::field(&mut self.$flat, index, map);
+                            return <$flat_ty as $crate::json::Fields<'de>>::field(&mut self.$flat, index, r);
                         }
                     )?
                     match TAGS.get(index - FLAT.len()) {
                         $(Some(Tag::$field) => {
-                            self.$field = $crate::json::decoder!(@read map $($conv)?);
+                            self.$field = $crate::json::decoder!(@read r $($conv)?);
                         })+
                         None => return Err($crate::json::no_member(index)),
                     }
@@ -298,9 +206,9 @@ macro_rules! decoder {
                 }
             }
 
-            impl<'de> serde::Deserialize<'de> for $ty {
-                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                    $crate::json::fields(d)
+            impl<'de> $crate::json::Decode<'de> for $ty {
+                fn decode(r: &mut $crate::json::Reader<'de, '_>) -> Result<Self, $crate::json::ReadError> {
+                    $crate::json::fields(r)
                 }
             }
         };
@@ -311,12 +219,12 @@ macro_rules! decoder {
     (@flat_names) => { &[] };
     (@flat_required $flat_ty:ty) => { <$flat_ty as $crate::json::Fields<'static>>::REQUIRED };
     (@flat_required) => { 0 };
-    (@read $map:ident $conv:path) => { $conv($map.next_value()?) };
-    (@read $map:ident) => { $map.next_value()? };
+    (@read $r:ident $conv:path) => { $conv($crate::json::Decode::decode($r)?) };
+    (@read $r:ident) => { $crate::json::Decode::decode($r)? };
 }
 
 /// An enum's decoder from one list of variants and their spellings: `Variants` and
-/// `Deserialize`.
+/// `Decode`.
 ///
 /// ```text
 /// variants!(OnApprove { Replace = "replace", Add = "add" });
@@ -328,9 +236,9 @@ macro_rules! variants {
             const ALL: &'static [Self] = &[$($ty::$variant),+];
         }
 
-        impl<'de> serde::Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                $crate::json::variant(d)
+        impl<'de> $crate::json::Decode<'de> for $ty {
+            fn decode(r: &mut $crate::json::Reader<'de, '_>) -> Result<Self, $crate::json::ReadError> {
+                $crate::json::variant(r)
             }
         }
     };
@@ -351,7 +259,7 @@ mod tests {
     /// way; a spelling that is not one is refused with the list.
     fn spellings<T>()
     where
-        T: Variants + serde::Serialize + serde::de::DeserializeOwned + PartialEq + fmt::Debug,
+        T: Variants + for<'de> crate::json::Decode<'de> + serde::Serialize + PartialEq + std::fmt::Debug,
     {
         assert_eq!(T::NAMES.len(), T::ALL.len());
         for (name, variant) in T::NAMES.iter().zip(T::ALL) {

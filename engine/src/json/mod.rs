@@ -2,10 +2,10 @@
 //! failure it was.
 //!
 //! Every document is decoded by one decoder, straight from its text: the [`read`]
-//! module's reader, a serde deserializer that records the path an error travels out
-//! through. A large population and a one-line event take the same path, so each document
-//! type's decoder is compiled once (the browser module pays for every copy), and no
-//! document is parsed into a `serde_json::Value` first.
+//! module's reader, whose typed reads record the path an error travels out through, and
+//! a [`Decode`] impl per type. A large population and a one-line event take the same
+//! path, so each document type's decoder is compiled once (the browser module pays for
+//! every copy), and no document is parsed into a `serde_json::Value` first.
 //!
 //! This module knows JSON, not the contract: its [`Failure`]s say where and what, and
 //! `crate::document` turns them into the engine's errors of a document kind.
@@ -15,13 +15,71 @@ mod read;
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
-use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 pub(crate) use fields::{Fields, Variants, concat, decoder, fields, mask, no_member, variant, variants};
-pub(crate) use read::{Kind, OneOf, Raw, unique_map};
-use read::{ReadError, Reader};
+pub(crate) use read::{Kind, Raw, ReadError, Reader};
+
+/// A type read straight from JSON text by the [`Reader`].
+pub(crate) trait Decode<'de>: Sized {
+    /// Reads one value of the type at the reader.
+    fn decode(r: &mut Reader<'de, '_>) -> Result<Self, ReadError>;
+}
+
+impl<'de> Decode<'de> for bool {
+    fn decode(r: &mut Reader<'de, '_>) -> Result<Self, ReadError> {
+        r.bool()
+    }
+}
+
+/// Unsigned integers, refused out of their type's range in serde's words (`expected u8`).
+macro_rules! unsigned {
+    ($($ty:ident),+) => {$(
+        impl<'de> Decode<'de> for $ty {
+            fn decode(r: &mut Reader<'de, '_>) -> Result<Self, ReadError> {
+                // In range: `Reader::unsigned` refuses what is above `MAX`.
+                r.unsigned(u64::from($ty::MAX), stringify!($ty)).map(|n| n as $ty)
+            }
+        }
+    )+};
+}
+
+unsigned!(u8, u16, u32, u64);
+
+impl<'de> Decode<'de> for String {
+    fn decode(r: &mut Reader<'de, '_>) -> Result<Self, ReadError> {
+        r.str().map(Cow::into_owned)
+    }
+}
+
+impl<'de> Decode<'de> for Cow<'de, str> {
+    fn decode(r: &mut Reader<'de, '_>) -> Result<Self, ReadError> {
+        r.str()
+    }
+}
+
+impl<'de, T: Decode<'de>> Decode<'de> for Option<T> {
+    fn decode(r: &mut Reader<'de, '_>) -> Result<Self, ReadError> {
+        if r.null()? { Ok(None) } else { T::decode(r).map(Some) }
+    }
+}
+
+impl<'de, T: Decode<'de>> Decode<'de> for Vec<T> {
+    fn decode(r: &mut Reader<'de, '_>) -> Result<Self, ReadError> {
+        let mut out = Vec::new();
+        let mut list = r.list(&"a sequence")?;
+        while r.element(&mut list)? {
+            out.push(T::decode(r).map_err(|e| list.failed(e))?);
+        }
+        Ok(out)
+    }
+}
+
+impl<'de> Decode<'de> for Raw<'de> {
+    fn decode(r: &mut Reader<'de, '_>) -> Result<Self, ReadError> {
+        r.raw().map(Raw)
+    }
+}
 
 /// Escapes one reference token of a JSON Pointer (RFC 6901).
 pub fn escape_pointer(token: &str) -> String {
@@ -81,15 +139,15 @@ fn failure(e: &ReadError, text: &str) -> Failure {
     Failure::of(e)
 }
 
-fn decode<'de, T: Deserialize<'de>>(text: &'de str, skip: &[usize]) -> Result<T, ReadError> {
+fn decode<'de, T: Decode<'de>>(text: &'de str, skip: &[usize]) -> Result<T, ReadError> {
     let mut reader = Reader::skipping(text, skip);
-    let value = T::deserialize(&mut reader)?;
+    let value = T::decode(&mut reader)?;
     reader.end()?;
     Ok(value)
 }
 
 /// Decodes `text`; a failure is at the failing field.
-pub(crate) fn from_str<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, Failure> {
+pub(crate) fn from_str<'de, T: Decode<'de>>(text: &'de str) -> Result<T, Failure> {
     decode(text, &[]).map_err(|e| failure(&e, text))
 }
 
@@ -110,7 +168,7 @@ pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, Failure> {
 
 /// Decodes an already parsed value through its text, by the one decoder: the same
 /// shapes, the same pointers.
-pub(crate) fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, Failure> {
+pub(crate) fn from_value<T: for<'de> Decode<'de>>(value: &Value) -> Result<T, Failure> {
     from_str(&value.to_string())
 }
 
@@ -170,7 +228,7 @@ impl Patches {
 /// dropped (the reader counts it all the same, so later pointers are the original ones).
 /// When an object lacks a required field, the object goes too; the missing field is not
 /// reported when it was itself a value left out.
-pub(crate) fn collect<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<Failure>, Patches) {
+pub(crate) fn collect<T: for<'de> Decode<'de>>(text: &str) -> (Option<T>, Vec<Failure>, Patches) {
     let mut failures: Vec<Failure> = Vec::new();
     let mut patches = Patches::default();
     let mut skip: Vec<usize> = Vec::new();
@@ -211,130 +269,26 @@ pub(crate) fn collect<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<Failur
     (None, failures, patches)
 }
 
-/// A JSON value read as it is, for a part of a document decoded later (a login's
-/// device): objects keep their names' order, and a repeated name is refused at the name,
-/// as everywhere else, where `serde_json::Value` would keep the last one.
-struct Unique(Value);
-
-/// `text` as a [`Unique`] value.
+/// `text` read as it is, for a part of a document decoded later (a login's device):
+/// objects keep their names' order, and a repeated name is refused at the name, as
+/// everywhere else, where `serde_json::Value` would keep the last one.
 pub(crate) fn value(text: &str) -> Result<Value, Failure> {
-    // The reader refuses a repeated name in every object (`Reader::unique`).
     let mut reader = Reader::unique(text);
-    let read = Unique::deserialize(&mut reader).and_then(|Unique(v)| reader.end().map(|()| v));
+    let read = reader.value().and_then(|v| reader.end().map(|()| v));
     read.map_err(|e| failure(&e, text))
-}
-
-impl<'de> Deserialize<'de> for Unique {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(UniqueVisitor).map(Unique)
-    }
-}
-
-struct UniqueVisitor;
-
-impl<'de> Visitor<'de> for UniqueVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(Unique(item)) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut object = serde_json::Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let Unique(value) = map.next_value()?;
-            object.insert(key, value);
-        }
-        Ok(Value::Object(object))
-    }
 }
 
 /// How many elements an array holds (each only checked, not decoded).
 pub(crate) struct Count(pub(crate) usize);
 
-impl<'de> Deserialize<'de> for Count {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Counter;
-
-        impl<'de> Visitor<'de> for Counter {
-            type Value = Count;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a sequence")
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
-                let mut n = 0;
-                while seq.next_element::<de::IgnoredAny>()?.is_some() {
-                    n += 1;
-                }
-                Ok(Count(n))
-            }
+impl<'de> Decode<'de> for Count {
+    fn decode(r: &mut Reader<'de, '_>) -> Result<Self, ReadError> {
+        let mut n = 0;
+        let mut list = r.list(&"a sequence")?;
+        while r.element(&mut list)? {
+            r.skip_value()?;
+            n += 1;
         }
-
-        d.deserialize_seq(Counter)
-    }
-}
-
-/// A map key, borrowed from the text when it has no escapes.
-pub(crate) struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_owned()))
+        Ok(Count(n))
     }
 }

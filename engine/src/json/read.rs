@@ -1,10 +1,12 @@
-//! The JSON reader every document is decoded with: a serde [`Deserializer`] over the
-//! document's text that records, as an error travels out, the path it came through.
+//! The JSON reader every document is decoded with: typed reads over the document's text
+//! that record, as an error travels out, the path it came through.
 //!
 //! Why not `serde_json`'s deserializer: behind a path-tracking wrapper it cost the
 //! browser module 49 KB of its 200 KB budget (its number parsing, its float printing for
-//! messages, the wrapper's second copy of every visitor); this reader also parses a
-//! population in 5% fewer instructions. The small no-std readers (`serde-json-core`,
+//! messages, the wrapper's second copy of every visitor). Why not serde's `Deserializer`
+//! trait over this reader either: every decoded type then carries its own copy of the
+//! visitor, map and sequence glue. Here a decoder calls the reader's typed methods,
+//! each compiled once. The small no-std readers (`serde-json-core`,
 //! `miniserde`, `nanoserde`) drop what the contract needs: the offending value in the
 //! message, a nesting limit, a syntax error's line and column. Its grammar and its
 //! syntax errors (words, line and column) are held to `serde_json`'s by a generated test
@@ -20,34 +22,10 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::value::{BorrowedStrDeserializer, StrDeserializer};
-use serde::de::{self, DeserializeSeed, Deserializer, Expected, MapAccess, SeqAccess, Unexpected, Visitor};
-
 /// How deep arrays and objects may nest in a value that is decoded (as `serde_json`
 /// allows): the decoder recurses once per level. A value that is only skipped (a field
 /// the engine does not read) is skipped without recursion, at any depth.
 const MAX_DEPTH: u32 = 128;
-
-/// The newtype name that asks the reader for a value's text (see [`Raw`]).
-const RAW: &str = "$mdm::json::Raw";
-
-/// The newtype name that asks the reader to read a value through, checking its objects
-/// for repeated names (see [`Names`]).
-const NAMES: &str = "$mdm::json::Names";
-
-/// The newtype name that asks the reader for a map whose repeated names it refuses (see
-/// [`unique_map`]).
-const UNIQUE_MAP: &str = "$mdm::json::UniqueMap";
-
-/// Reads a map with `visitor` as `deserialize_map` would, its repeated names refused by
-/// the reader. Not through `deserialize_any`: that would link float parsing (10 KB of
-/// tables) into a module that never reads a number of any value.
-pub(crate) fn unique_map<'de, D: Deserializer<'de>, V: Visitor<'de>>(
-    d: D,
-    visitor: V,
-) -> Result<V::Value, D::Error> {
-    d.deserialize_newtype_struct(UNIQUE_MAP, visitor)
-}
 
 /// What kind of failure a [`ReadError`] is, kept as data when the error is made, so that
 /// no caller has to read it back out of the message.
@@ -65,11 +43,9 @@ pub(crate) enum Kind {
     InvalidType,
     /// A value of the right type that is not allowed (a number out of range, say).
     InvalidValue,
-    /// A list of the wrong length.
-    InvalidLength,
     /// A spelling an enum does not have.
     UnknownVariant,
-    /// A visitor's own message (`serde::de::Error::custom`).
+    /// A decoder's own message about a value ([`ReadError::custom`]).
     Other,
 }
 
@@ -182,20 +158,34 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-/// What a value was, in a message; serde's own wording, except that a JSON `null` is
-/// `null`, and a number is quoted as the document wrote it (printing an `f64` back would
-/// cost the browser module the float formatter, 14 KB).
-struct Was<'a>(Unexpected<'a>);
+/// What a value was, in a message: serde's wording, except that a JSON `null` is `null`,
+/// and a number is quoted as the document wrote it (printing an `f64` back would cost
+/// the browser module the float formatter, 14 KB).
+pub(crate) enum Was<'a> {
+    Null,
+    Bool(bool),
+    Unsigned(u64),
+    Signed(i64),
+    /// A number that is not a 64-bit integer, as written: `integer` or `floating point`.
+    Number {
+        text: &'a str,
+        integer: bool,
+    },
+    Str(&'a str),
+    Seq,
+    Map,
+}
 
 impl fmt::Display for Was<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Unexpected::Unit => f.write_str("null"),
-            Unexpected::Bool(b) => write!(f, "boolean `{b}`"),
-            Unexpected::Unsigned(n) => write!(f, "integer `{n}`"),
-            Unexpected::Signed(n) => write!(f, "integer `{n}`"),
-            Unexpected::Float(_) => f.write_str("a number with a fraction"),
-            Unexpected::Str(s) => {
+        match self {
+            Was::Null => f.write_str("null"),
+            Was::Bool(b) => write!(f, "boolean `{b}`"),
+            Was::Unsigned(n) => write!(f, "integer `{n}`"),
+            Was::Signed(n) => write!(f, "integer `{n}`"),
+            Was::Number { text, integer: true } => write!(f, "integer `{text}`"),
+            Was::Number { text, integer: false } => write!(f, "floating point `{text}`"),
+            Was::Str(s) => {
                 f.write_str("string \"")?;
                 for c in s.chars() {
                     match c {
@@ -207,39 +197,40 @@ impl fmt::Display for Was<'_> {
                 }
                 f.write_str("\"")
             }
-            Unexpected::Seq => f.write_str("sequence"),
-            Unexpected::Map => f.write_str("map"),
-            Unexpected::Other(other) => f.write_str(other),
-            _ => f.write_str("a value of another kind"),
+            Was::Seq => f.write_str("sequence"),
+            Was::Map => f.write_str("map"),
         }
     }
 }
 
-impl de::Error for ReadError {
-    fn custom<T: fmt::Display>(msg: T) -> Self {
-        ReadError::new(Kind::Other, msg.to_string())
+// The errors of decoding, in serde's words (a person who knows serde_json's messages
+// reads the same ones), each with its kind as data.
+impl ReadError {
+    /// A decoder's own message about a value (an id too long, a time that is not one).
+    pub(crate) fn custom(message: impl fmt::Display) -> Self {
+        ReadError::new(Kind::Other, message.to_string())
     }
 
-    fn invalid_type(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
-        ReadError::new(Kind::InvalidType, format!("invalid type: {}, expected {exp}", Was(unexp)))
+    #[cold]
+    pub(crate) fn invalid_type(was: Was<'_>, exp: &dyn fmt::Display) -> Self {
+        ReadError::new(Kind::InvalidType, format!("invalid type: {was}, expected {exp}"))
     }
 
-    fn invalid_value(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
-        ReadError::new(Kind::InvalidValue, format!("invalid value: {}, expected {exp}", Was(unexp)))
+    #[cold]
+    pub(crate) fn invalid_value(was: Was<'_>, exp: &dyn fmt::Display) -> Self {
+        ReadError::new(Kind::InvalidValue, format!("invalid value: {was}, expected {exp}"))
     }
 
-    fn invalid_length(len: usize, exp: &dyn Expected) -> Self {
-        ReadError::new(Kind::InvalidLength, format!("invalid length {len}, expected {exp}"))
-    }
-
-    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+    #[cold]
+    pub(crate) fn unknown_variant(variant: &str, expected: &[&str]) -> Self {
         ReadError::new(
             Kind::UnknownVariant,
             format!("unknown variant `{variant}`, expected {}", OneOf(expected)),
         )
     }
 
-    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+    #[cold]
+    pub(crate) fn unknown_field(field: &str, expected: &[&str]) -> Self {
         let message = match expected {
             [] => format!("unknown field `{field}`, there are no fields"),
             _ => format!("unknown field `{field}`, expected {}", OneOf(expected)),
@@ -247,12 +238,9 @@ impl de::Error for ReadError {
         ReadError::about(Kind::UnknownField, field, message)
     }
 
-    fn missing_field(field: &'static str) -> Self {
+    #[cold]
+    pub(crate) fn missing_field(field: &str) -> Self {
         ReadError::about(Kind::MissingField, field, format!("missing field `{field}`"))
-    }
-
-    fn duplicate_field(field: &'static str) -> Self {
-        ReadError::repeated(field)
     }
 }
 
@@ -315,6 +303,12 @@ fn plain(bytes: &[u8], mut pos: usize) -> usize {
 }
 
 /// The reader: the text, where it is, and how much deeper values may nest.
+///
+/// Decoders read with its typed methods ([`Reader::bool`], [`Reader::str`],
+/// [`Reader::list`] and [`Reader::element`], [`Reader::object`] and [`Reader::member`],
+/// ...), each compiled once; a decoder of a type holds only its own calls. (Through
+/// serde's `Deserializer`, every decoded type had its own copy of the visitor, map and
+/// sequence glue: 30 KB of the browser module.)
 pub(crate) struct Reader<'de, 's> {
     text: &'de str,
     pos: usize,
@@ -326,12 +320,64 @@ pub(crate) struct Reader<'de, 's> {
     skip: &'s [usize],
     /// Whether every object's repeated names are refused here (see [`Reader::unique`]).
     unique: bool,
-    /// Whether the next object's repeated names are (see [`Reader::map_unique`]).
+    /// Whether the next object's repeated names are (see [`Reader::unique_object`]).
     unique_next: bool,
     /// The names read so far of each object being read whose repeats are refused, the
-    /// innermost last. Kept here rather than in the members, so that the code that keeps
-    /// them is compiled once, not once per visitor.
-    seen: Vec<rustc_hash::FxHashSet<Cow<'de, str>>>,
+    /// innermost last. A map to nothing rather than a set: the population's interner has
+    /// this type, so the modules carry one copy of its code.
+    seen: Vec<rustc_hash::FxHashMap<Cow<'de, str>, u32>>,
+}
+
+/// An array being read (see [`Reader::list`]): where its current element starts, and
+/// its index, for an error's path.
+pub(crate) struct List {
+    first: bool,
+    index: usize,
+    at: usize,
+}
+
+impl List {
+    /// An error in the current element: its index joins the path, and the element is
+    /// the unit validation may leave out.
+    #[cold]
+    pub(crate) fn failed(&self, e: ReadError) -> ReadError {
+        e.step(Step::Index(self.index.saturating_sub(1)), Unit { offset: self.at, element: true })
+    }
+}
+
+/// An object being read (see [`Reader::object`]): the name of the current member
+/// (borrowed from the text unless it has escapes) and where the member starts.
+pub(crate) struct Object<'de> {
+    first: bool,
+    unique: bool,
+    name: Cow<'de, str>,
+    at: usize,
+}
+
+impl<'de> Object<'de> {
+    /// The current member's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The current member's name, to keep.
+    pub(crate) fn key(&self) -> Cow<'de, str> {
+        self.name.clone()
+    }
+
+    /// An error about the current member's name (unknown, repeated): the member is the
+    /// unit validation may leave out.
+    #[cold]
+    pub(crate) fn failed_name(&self, mut e: ReadError) -> ReadError {
+        e.0.unit.get_or_insert(Unit { offset: self.at, element: false });
+        e
+    }
+
+    /// An error in the current member's value: its name joins the path.
+    #[cold]
+    pub(crate) fn failed_value(&self, e: ReadError) -> ReadError {
+        e.step(Step::Key(self.name.to_string()), Unit { offset: self.at, element: false })
+    }
 }
 
 impl<'de, 's> Reader<'de, 's> {
@@ -508,6 +554,14 @@ impl<'de, 's> Reader<'de, 's> {
         done.map(|()| None)
     }
 
+    /// A string at the reader, borrowed when it can be.
+    fn cow(&mut self) -> Result<Cow<'de, str>, ReadError> {
+        Ok(match self.string()? {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(self.scratch.clone()),
+        })
+    }
+
     /// The rest of a string from its first escape, into `out`.
     fn escaped(&mut self, out: &mut String) -> Result<(), ReadError> {
         loop {
@@ -630,7 +684,7 @@ impl<'de, 's> Reader<'de, 's> {
     }
 
     /// Passes over one value of any depth without recursing, checking its syntax.
-    fn skip_value(&mut self) -> Result<(), ReadError> {
+    pub(crate) fn skip_value(&mut self) -> Result<(), ReadError> {
         // The closing bracket of each array or object the reader is in.
         let mut brackets: Vec<u8> = Vec::new();
         loop {
@@ -689,32 +743,30 @@ impl<'de, 's> Reader<'de, 's> {
     }
 
     /// The value at the reader as it was, for an error: it is not what `exp` wanted.
-    fn unexpected(&mut self, exp: &dyn Expected) -> ReadError {
+    #[cold]
+    fn unexpected(&mut self, exp: &dyn fmt::Display) -> ReadError {
         let was = match self.peek() {
-            Some(b'n') => self.literal("null").map(|()| Unexpected::Unit),
-            Some(b't') => self.literal("true").map(|()| Unexpected::Bool(true)),
-            Some(b'f') => self.literal("false").map(|()| Unexpected::Bool(false)),
-            Some(b'[') => Ok(Unexpected::Seq),
-            Some(b'{') => Ok(Unexpected::Map),
+            Some(b'n') => self.literal("null").map(|()| Was::Null),
+            Some(b't') => self.literal("true").map(|()| Was::Bool(true)),
+            Some(b'f') => self.literal("false").map(|()| Was::Bool(false)),
+            Some(b'[') => Ok(Was::Seq),
+            Some(b'{') => Ok(Was::Map),
             Some(b'"') => match self.string() {
-                Ok(Some(s)) => return de::Error::invalid_type(Unexpected::Str(s), exp),
-                Ok(None) => return de::Error::invalid_type(Unexpected::Str(&self.scratch), exp),
+                Ok(Some(s)) => return ReadError::invalid_type(Was::Str(s), exp),
+                Ok(None) => return ReadError::invalid_type(Was::Str(&self.scratch), exp),
                 Err(e) => return e,
             },
             Some(b'-' | b'0'..=b'9') => match self.number() {
-                Ok(Number::Unsigned(n)) => Ok(Unexpected::Unsigned(n)),
-                Ok(Number::Signed(n)) => Ok(Unexpected::Signed(n)),
-                Ok(Number::Other { text, integer }) => {
-                    let kind = if integer { "integer" } else { "floating point" };
-                    return de::Error::invalid_type(Unexpected::Other(&format!("{kind} `{text}`")), exp);
-                }
+                Ok(Number::Unsigned(n)) => Ok(Was::Unsigned(n)),
+                Ok(Number::Signed(n)) => Ok(Was::Signed(n)),
+                Ok(Number::Other { text, integer }) => Ok(Was::Number { text, integer }),
                 Err(e) => return e,
             },
             Some(_) => Err(self.error("expected value")),
             None => Err(self.eof("a value")),
         };
         match was {
-            Ok(was) => de::Error::invalid_type(was, exp),
+            Ok(was) => ReadError::invalid_type(was, exp),
             Err(e) => e,
         }
     }
@@ -732,6 +784,7 @@ impl<'de, 's> Reader<'de, 's> {
 
     /// The bracket (`]` or `}`) that closes the array or object read: it must come next.
     fn close(&mut self, close: u8) -> Result<(), ReadError> {
+        self.depth += 1;
         match self.peek() {
             Some(b) if b == close => {
                 self.pos += 1;
@@ -772,470 +825,225 @@ impl<'de, 's> Reader<'de, 's> {
         Ok(true)
     }
 
-    // The generic readers below hold only the typed calls; what does not depend on the
-    // type (separators, names, skipping, errors' paths) is in plain methods, compiled
-    // once instead of once per decoded type (the browser module pays for every copy).
+    // The typed readers: what a decoder calls. Each is compiled once.
 
-    fn seq<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, ReadError> {
-        self.descend()?;
-        let value = visitor.visit_seq(Elements { reader: self, first: true, index: 0 });
-        self.depth += 1;
-        let value = value?;
-        self.close(b']')?;
-        Ok(value)
-    }
-
-    /// An object's members for `visitor`. In the reader's unique mode, or when
-    /// [`Reader::unique_next`] asks it of this object, a name given twice is refused at the
-    /// name by the reader itself (a struct's visitor refuses its own repeats, by index).
-    /// What that takes is kept in `Members::next_name`, compiled once, rather than here,
-    /// which is compiled once per visitor.
-    fn map<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, ReadError> {
-        self.descend()?;
-        let unique = self.unique || std::mem::take(&mut self.unique_next);
-        let mut members = Members { reader: self, first: true, name: None, at: 0, unique };
-        let value = visitor.visit_map(&mut members);
-        let last = members.name.is_some().then_some(members.at);
-        self.depth += 1;
-        match value {
-            Ok(value) => {
-                self.close(b'}')?;
-                Ok(value)
-            }
-            Err(e) => Err(in_object(e, last)),
+    /// Whether the value is `null` (then read).
+    pub(crate) fn null(&mut self) -> Result<bool, ReadError> {
+        if self.next_value()? == b'n' {
+            self.literal("null")?;
+            return Ok(true);
         }
+        Ok(false)
     }
 
-    /// The next object read refuses its repeated names.
-    fn map_unique<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, ReadError> {
-        self.unique_next = true;
-        self.map(visitor)
-    }
-
-    /// Starts the names of an object whose repeats are refused.
-    #[inline(never)]
-    fn enter_unique(&mut self) {
-        self.seen.push(rustc_hash::FxHashSet::default());
-    }
-
-    /// Ends the names of the innermost such object.
-    #[inline(never)]
-    fn leave_unique(&mut self) {
-        self.seen.pop();
-    }
-
-    /// Whether `name` was read before in the innermost such object (and notes it).
-    #[inline(never)]
-    fn repeated(&mut self, name: &Cow<'de, str>) -> bool {
-        self.seen.last_mut().is_some_and(|seen| !seen.insert(name.clone()))
-    }
-
-    /// Reads a value through, refusing a name repeated in any of its objects. Its
-    /// scalars are only checked, so no number is converted.
-    fn names(&mut self) -> Result<(), ReadError> {
+    /// A boolean.
+    pub(crate) fn bool(&mut self) -> Result<bool, ReadError> {
         match self.next_value()? {
-            b'[' => self.seq(Names),
-            b'{' => self.map_unique(Names),
-            _ => self.skip_value(),
+            b't' => self.literal("true").map(|()| true),
+            b'f' => self.literal("false").map(|()| false),
+            _ => Err(self.unexpected(&"a boolean")),
         }
     }
 
-    fn visit_string<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, ReadError> {
-        match self.string()? {
-            Some(s) => visitor.visit_borrowed_str(s),
-            None => visitor.visit_str(&self.scratch),
-        }
-    }
-}
-
-/// An error out of an object's visitor. The visitor's own (a repeated or unknown name)
-/// is about the member it was given last, which starts at `last`; a missing field is
-/// about the whole object.
-#[cold]
-fn in_object(mut e: ReadError, last: Option<usize>) -> ReadError {
-    if e.0.unit.is_none()
-        && e.0.kind != Kind::MissingField
-        && let Some(offset) = last
-    {
-        e.0.unit = Some(Unit { offset, element: false });
-    }
-    e
-}
-
-impl<'de> Deserializer<'de> for &mut Reader<'de, '_> {
-    type Error = ReadError;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        match self.next_value()? {
-            b'n' => {
-                self.literal("null")?;
-                visitor.visit_unit()
-            }
-            b't' => {
-                self.literal("true")?;
-                visitor.visit_bool(true)
-            }
-            b'f' => {
-                self.literal("false")?;
-                visitor.visit_bool(false)
-            }
-            b'"' => self.visit_string(visitor),
-            b'[' => self.seq(visitor),
-            b'{' => self.map(visitor),
-            b'-' | b'0'..=b'9' => match self.number()? {
-                Number::Unsigned(n) => visitor.visit_u64(n),
-                Number::Signed(n) => visitor.visit_i64(n),
-                Number::Other { text, .. } => match text.parse::<f64>() {
-                    Ok(f) if f.is_finite() => visitor.visit_f64(f),
-                    // At the number's last digit, where serde_json says it.
-                    _ => Err(ReadError::syntax(self.text, self.pos.saturating_sub(1), "number out of range")),
-                },
-            },
-            _ => Err(self.error("expected value")),
-        }
-    }
-
-    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        match self.next_value()? {
-            b't' => {
-                self.literal("true")?;
-                visitor.visit_bool(true)
-            }
-            b'f' => {
-                self.literal("false")?;
-                visitor.visit_bool(false)
-            }
-            _ => Err(self.unexpected(&visitor)),
-        }
-    }
-
-    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+    /// An integer from 0 to `max`, the largest value of the Rust type named `name`.
+    pub(crate) fn unsigned(&mut self, max: u64, name: &'static str) -> Result<u64, ReadError> {
         match self.next_value()? {
             b'-' | b'0'..=b'9' => match self.number()? {
-                Number::Unsigned(n) => visitor.visit_u64(n),
-                Number::Signed(n) => visitor.visit_i64(n),
+                Number::Unsigned(n) if n <= max => Ok(n),
+                Number::Unsigned(n) => Err(ReadError::invalid_value(Was::Unsigned(n), &name)),
+                Number::Signed(n) => Err(ReadError::invalid_value(Was::Signed(n), &name)),
                 Number::Other { text, integer: true } => {
-                    Err(de::Error::invalid_value(Unexpected::Other(&format!("integer `{text}`")), &visitor))
+                    Err(ReadError::invalid_value(Was::Number { text, integer: true }, &name))
                 }
-                Number::Other { text, integer: false } => Err(de::Error::invalid_type(
-                    Unexpected::Other(&format!("floating point `{text}`")),
-                    &visitor,
-                )),
+                Number::Other { text, integer: false } => {
+                    Err(ReadError::invalid_type(Was::Number { text, integer: false }, &name))
+                }
             },
-            _ => Err(self.unexpected(&visitor)),
+            _ => Err(self.unexpected(&name)),
         }
     }
 
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        self.deserialize_f64(visitor)
-    }
-
-    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
+    /// A string, borrowed from the text unless it has escapes.
+    pub(crate) fn str(&mut self) -> Result<Cow<'de, str>, ReadError> {
         match self.next_value()? {
-            b'-' | b'0'..=b'9' => self.deserialize_any(visitor),
-            _ => Err(self.unexpected(&visitor)),
+            b'"' => self.cow(),
+            _ => Err(self.unexpected(&"a string")),
         }
     }
 
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        match self.next_value()? {
-            b'"' => self.visit_string(visitor),
-            _ => Err(self.unexpected(&visitor)),
+    /// The index in `names` of a string that must be one of them (an enum's spelling).
+    pub(crate) fn variant(&mut self, names: &[&str]) -> Result<usize, ReadError> {
+        if self.next_value()? != b'"' {
+            return Err(self.unexpected(&OneOf(names)));
         }
-    }
-
-    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        self.deserialize_str(visitor)
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        self.deserialize_str(visitor)
-    }
-
-    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        self.deserialize_str(visitor)
-    }
-
-    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        self.deserialize_str(visitor)
-    }
-
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        self.deserialize_str(visitor)
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        match self.next_value()? {
-            b'n' => {
-                self.literal("null")?;
-                visitor.visit_none()
-            }
-            _ => visitor.visit_some(self),
-        }
-    }
-
-    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        match self.next_value()? {
-            b'n' => {
-                self.literal("null")?;
-                visitor.visit_unit()
-            }
-            _ => Err(self.unexpected(&visitor)),
-        }
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, ReadError> {
-        self.deserialize_unit(visitor)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, ReadError> {
-        match name {
-            RAW => {
-                self.next_value()?;
-                let start = self.pos;
-                self.names()?;
-                visitor.visit_borrowed_str(self.text.get(start..self.pos).unwrap_or_default())
-            }
-            NAMES => {
-                self.names()?;
-                visitor.visit_unit()
-            }
-            UNIQUE_MAP => match self.next_value()? {
-                b'{' => self.map_unique(visitor),
-                _ => Err(self.unexpected(&visitor)),
-            },
-            _ => visitor.visit_newtype_struct(self),
-        }
-    }
-
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        match self.next_value()? {
-            b'[' => self.seq(visitor),
-            _ => Err(self.unexpected(&visitor)),
-        }
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, ReadError> {
-        self.deserialize_seq(visitor)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: usize,
-        visitor: V,
-    ) -> Result<V::Value, ReadError> {
-        self.deserialize_seq(visitor)
-    }
-
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        match self.next_value()? {
-            b'{' => self.map(visitor),
-            _ => Err(self.unexpected(&visitor)),
-        }
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, ReadError> {
-        match self.next_value()? {
-            b'{' => self.map(visitor),
-            _ => Err(self.unexpected(&"a JSON object")),
-        }
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, ReadError> {
-        match self.next_value()? {
-            b'"' => match self.string()? {
-                Some(s) => visitor.visit_enum(BorrowedStrDeserializer::new(s)),
-                None => visitor.visit_enum(StrDeserializer::new(&self.scratch)),
-            },
-            _ => Err(self.unexpected(&visitor)),
-        }
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ReadError> {
-        self.skip_value()?;
-        visitor.visit_unit()
-    }
-}
-
-/// An array's elements.
-struct Elements<'r, 'de, 's> {
-    reader: &'r mut Reader<'de, 's>,
-    first: bool,
-    index: usize,
-}
-
-impl<'de> SeqAccess<'de> for Elements<'_, 'de, '_> {
-    type Error = ReadError;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, ReadError> {
-        let Some(offset) = self.next_offset()? else { return Ok(None) };
-        match seed.deserialize(&mut *self.reader) {
-            Ok(value) => Ok(Some(value)),
-            Err(e) => Err(self.failed(e, offset)),
-        }
-    }
-}
-
-impl Elements<'_, '_, '_> {
-    /// Moves to the next element that is not left out and says where it starts; `None`
-    /// at the end of the array.
-    fn next_offset(&mut self) -> Result<Option<usize>, ReadError> {
-        loop {
-            let r = &mut *self.reader;
-            if !r.next_item(&mut self.first, b']')? {
-                return Ok(None);
-            }
-            let offset = r.pos;
-            self.index += 1;
-            if r.skipped(offset) {
-                r.skip_value()?;
-                continue;
-            }
-            return Ok(Some(offset));
-        }
-    }
-
-    /// An error in the element that starts at `offset`: its index joins the path.
-    #[cold]
-    fn failed(&self, e: ReadError, offset: usize) -> ReadError {
-        e.step(Step::Index(self.index - 1), Unit { offset, element: true })
-    }
-}
-
-/// An object's members. The name of the one being read is kept for an error's path
-/// (borrowed from the text unless it has escapes).
-struct Members<'r, 'de, 's> {
-    reader: &'r mut Reader<'de, 's>,
-    first: bool,
-    name: Option<Cow<'de, str>>,
-    /// Where the last name starts.
-    at: usize,
-    /// The names read so far, when repeats are refused here.
-    /// Whether this object's repeated names are refused here (its names are on top of
-    /// [`Reader::seen`]).
-    unique: bool,
-}
-
-impl<'de> MapAccess<'de> for Members<'_, 'de, '_> {
-    type Error = ReadError;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, ReadError> {
-        if !self.next_name()? {
-            return Ok(None);
-        }
-        let key = match &self.name {
-            Some(Cow::Borrowed(name)) => seed.deserialize(BorrowedStrDeserializer::new(name)),
-            Some(Cow::Owned(name)) => seed.deserialize(StrDeserializer::new(name)),
-            None => seed.deserialize(BorrowedStrDeserializer::new("")),
+        let s = match self.string()? {
+            Some(s) => s,
+            None => self.scratch.as_str(),
         };
-        match key {
-            Ok(key) => Ok(Some(key)),
-            Err(e) => Err(self.failed_name(e)),
-        }
+        names.iter().position(|n| *n == s).ok_or_else(|| ReadError::unknown_variant(s, names))
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, ReadError> {
-        match seed.deserialize(&mut *self.reader) {
-            Ok(value) => Ok(value),
-            Err(e) => Err(self.failed_value(e)),
+    /// The start of an array (`exp` says what was wanted, for an error); then
+    /// [`Reader::element`] until it says `false`.
+    pub(crate) fn list(&mut self, exp: &dyn fmt::Display) -> Result<List, ReadError> {
+        if self.next_value()? != b'[' {
+            return Err(self.unexpected(exp));
         }
+        self.descend()?;
+        Ok(List { first: true, index: 0, at: 0 })
     }
-}
 
-impl Members<'_, '_, '_> {
-    /// Moves to the next member that is not left out, past its name and colon, and
-    /// keeps its name; `false` at the end of the object.
-    fn next_name(&mut self) -> Result<bool, ReadError> {
-        if self.unique && self.first {
-            self.reader.enter_unique();
-        }
+    /// Moves to the next element that is not left out; `false`, with the array closed, at
+    /// its end. An error of the element is the list's to place: [`List::failed`].
+    pub(crate) fn element(&mut self, list: &mut List) -> Result<bool, ReadError> {
         loop {
-            let r = &mut *self.reader;
-            if !r.next_item(&mut self.first, b'}')? {
-                // At the object's end: a failure before it abandons the whole read, so the
-                // names of an unfinished object need no popping.
-                if self.unique {
-                    r.leave_unique();
-                }
+            if !self.next_item(&mut list.first, b']')? {
+                self.close(b']')?;
                 return Ok(false);
             }
-            let at = r.pos;
-            let name = match r.name_colon()? {
-                Some(name) => Cow::Borrowed(name),
-                None => Cow::Owned(r.scratch.clone()),
-            };
-            if r.skipped(at) {
-                r.skip_value()?;
+            list.at = self.pos;
+            list.index += 1;
+            if self.skipped(list.at) {
+                self.skip_value()?;
                 continue;
             }
-            self.at = at;
-            if self.unique && r.repeated(&name) {
-                return Err(self.failed_name(ReadError::repeated(&name)));
-            }
-            self.name = Some(name);
             return Ok(true);
         }
     }
 
-    /// An error about the name just read: the member is the unit to leave out.
-    #[cold]
-    fn failed_name(&self, mut e: ReadError) -> ReadError {
-        e.0.unit.get_or_insert(Unit { offset: self.at, element: false });
-        e
+    /// The start of an object (`exp` says what was wanted, for an error); then
+    /// [`Reader::member`] until it says `false`. In the reader's unique mode, or after
+    /// [`Reader::unique_object`], a name given twice is refused at the name.
+    pub(crate) fn object(&mut self, exp: &dyn fmt::Display) -> Result<Object<'de>, ReadError> {
+        if self.next_value()? != b'{' {
+            return Err(self.unexpected(exp));
+        }
+        self.descend()?;
+        let unique = self.unique || std::mem::take(&mut self.unique_next);
+        if unique {
+            self.seen.push(rustc_hash::FxHashMap::default());
+        }
+        Ok(Object { first: true, unique, name: Cow::Borrowed(""), at: 0 })
     }
 
-    /// An error in the value of the member just named: its name joins the path.
-    #[cold]
-    fn failed_value(&mut self, e: ReadError) -> ReadError {
-        let name = self.name.take().map(Cow::into_owned).unwrap_or_default();
-        e.step(Step::Key(name), Unit { offset: self.at, element: false })
+    /// The next object read refuses a name given twice (a map whose names are data).
+    pub(crate) fn unique_object(&mut self) {
+        self.unique_next = true;
+    }
+
+    /// Moves past the next member's name that is not left out, to its value; `false`,
+    /// with the object closed, at its end. Errors about the value are the object's to
+    /// place: [`Object::failed_value`].
+    pub(crate) fn member(&mut self, object: &mut Object<'de>) -> Result<bool, ReadError> {
+        loop {
+            if !self.next_item(&mut object.first, b'}')? {
+                // A failure before the end abandons the whole read, so the names of an
+                // unfinished object need no popping.
+                if object.unique {
+                    self.seen.pop();
+                }
+                self.close(b'}')?;
+                return Ok(false);
+            }
+            let at = self.pos;
+            let name = match self.name_colon()? {
+                Some(name) => Cow::Borrowed(name),
+                None => Cow::Owned(self.scratch.clone()),
+            };
+            if self.skipped(at) {
+                self.skip_value()?;
+                continue;
+            }
+            object.at = at;
+            object.name = name;
+            if object.unique && self.repeated(object.name.clone()) {
+                return Err(object.failed_name(ReadError::repeated(&object.name)));
+            }
+            return Ok(true);
+        }
+    }
+
+    /// Whether `name` was read before in the innermost object whose repeats are refused
+    /// (and notes it).
+    fn repeated(&mut self, name: Cow<'de, str>) -> bool {
+        self.seen.last_mut().is_some_and(|seen| seen.insert(name, 0).is_some())
+    }
+
+    /// Reads a value through, refusing a name repeated in any of its objects. Its
+    /// scalars are only checked, so no number is converted.
+    pub(crate) fn names(&mut self) -> Result<(), ReadError> {
+        match self.next_value()? {
+            b'[' => {
+                let mut list = self.list(&"a sequence")?;
+                while self.element(&mut list)? {
+                    self.names().map_err(|e| list.failed(e))?;
+                }
+                Ok(())
+            }
+            b'{' => {
+                self.unique_object();
+                let mut object = self.object(&"a map")?;
+                while self.member(&mut object)? {
+                    self.names().map_err(|e| object.failed_value(e))?;
+                }
+                Ok(())
+            }
+            _ => self.skip_value(),
+        }
+    }
+
+    /// A value's text, as the document has it, checked for repeated names.
+    pub(crate) fn raw(&mut self) -> Result<&'de str, ReadError> {
+        self.next_value()?;
+        let start = self.pos;
+        self.names()?;
+        Ok(self.text.get(start..self.pos).unwrap_or_default())
+    }
+
+    /// A value read as it is. A number that is not a 64-bit integer becomes an `f64`
+    /// (only the native tools call this: the float parser stays out of the modules).
+    pub(crate) fn value(&mut self) -> Result<serde_json::Value, ReadError> {
+        use serde_json::Value;
+        Ok(match self.next_value()? {
+            b'n' => self.literal("null").map(|()| Value::Null)?,
+            b't' | b'f' => Value::Bool(self.bool()?),
+            b'"' => Value::String(self.cow()?.into_owned()),
+            b'-' | b'0'..=b'9' => match self.number()? {
+                Number::Unsigned(n) => Value::from(n),
+                Number::Signed(n) => Value::from(n),
+                Number::Other { text, .. } => {
+                    match text.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                        Some(n) if n.as_f64().is_some_and(f64::is_finite) => Value::Number(n),
+                        // At the number's last digit, where serde_json says it.
+                        _ => {
+                            return Err(ReadError::syntax(
+                                self.text,
+                                self.pos.saturating_sub(1),
+                                "number out of range",
+                            ));
+                        }
+                    }
+                }
+            },
+            b'[' => {
+                let mut items = Vec::new();
+                let mut list = self.list(&"a sequence")?;
+                while self.element(&mut list)? {
+                    items.push(self.value().map_err(|e| list.failed(e))?);
+                }
+                Value::Array(items)
+            }
+            b'{' => {
+                let mut map = serde_json::Map::new();
+                let mut object = self.object(&"a map")?;
+                while self.member(&mut object)? {
+                    let value = self.value().map_err(|e| object.failed_value(e))?;
+                    map.insert(object.name().to_string(), value);
+                }
+                Value::Object(map)
+            }
+            _ => return Err(self.error("expected value")),
+        })
     }
 }
 
@@ -1245,74 +1053,14 @@ impl Members<'_, '_, '_> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Raw<'de>(pub(crate) &'de str);
 
-impl<'de: 'a, 'a> de::Deserialize<'de> for Raw<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct RawVisitor<'a>(std::marker::PhantomData<&'a str>);
-
-        impl<'de: 'a, 'a> Visitor<'de> for RawVisitor<'a> {
-            type Value = Raw<'a>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Raw<'a>, E> {
-                Ok(Raw(v))
-            }
-        }
-
-        d.deserialize_newtype_struct(RAW, RawVisitor(std::marker::PhantomData))
-    }
-}
-
-/// Reads a value through, refusing a name repeated in any of its objects.
-#[derive(Clone, Copy)]
-struct Names;
-
-impl<'de> DeserializeSeed<'de> for Names {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_newtype_struct(NAMES, self)
-    }
-}
-
-impl<'de> Visitor<'de> for Names {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(self)?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        // The reader refuses repeated names here (`Reader::names`).
-        while map.next_key_seed(super::KeySeed)?.is_some() {
-            map.next_value_seed(self)?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
-    use serde::Deserialize;
-
+    use super::super::Decode;
     use super::*;
 
-    fn read<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, ReadError> {
+    fn read<'de, T: Decode<'de>>(text: &'de str) -> Result<T, ReadError> {
         let mut reader = Reader::new(text);
-        let value = T::deserialize(&mut reader)?;
+        let value = T::decode(&mut reader)?;
         reader.end()?;
         Ok(value)
     }
@@ -1328,8 +1076,8 @@ mod tests {
         assert_eq!(read::<String>(r#""plain""#).unwrap(), "plain");
         assert_eq!(read::<String>(r#""a\"b\\c\/d\b\f\n\r\t""#).unwrap(), "a\"b\\c/d\u{8}\u{c}\n\r\t");
         assert_eq!(read::<String>(r#""\u00e9\ud83d\ude00 ok""#).unwrap(), "é😀 ok");
-        let borrowed: &str = read(r#""no escapes""#).unwrap();
-        assert_eq!(borrowed, "no escapes");
+        let borrowed: Cow<'_, str> = read(r#""no escapes""#).unwrap();
+        assert!(matches!(borrowed, Cow::Borrowed("no escapes")));
     }
 
     #[test]
@@ -1360,9 +1108,11 @@ mod tests {
     #[test]
     fn numbers_follow_the_grammar() {
         assert_eq!(read::<u64>("18446744073709551615").unwrap(), u64::MAX);
-        assert_eq!(read::<i64>("-9223372036854775808").unwrap(), i64::MIN);
-        assert_eq!(read::<f64>("-1.5e3").unwrap(), -1500.0);
         assert_eq!(read::<u32>(" 0 ").unwrap(), 0);
+        let mut r = Reader::new("-1.5e3");
+        assert_eq!(r.value().unwrap(), serde_json::json!(-1500.0));
+        let mut r = Reader::new("-9223372036854775808");
+        assert_eq!(r.value().unwrap(), serde_json::json!(i64::MIN));
         for bad in ["01", "-", "1.", "1e", "1e+", ".5", "+1", "0x10"] {
             let e = Reader::check(bad).expect_err(bad);
             assert!(e.is_syntax(), "{bad}: {e}");
@@ -1371,6 +1121,12 @@ mod tests {
         assert_eq!(e.to_string(), "invalid type: floating point `1.0`, expected u32");
         let e = read::<u8>("300").unwrap_err();
         assert_eq!(e.to_string(), "invalid value: integer `300`, expected u8");
+        let e = read::<u32>("-3").unwrap_err();
+        assert_eq!(e.to_string(), "invalid value: integer `-3`, expected u32");
+        let e = read::<u32>("1e400").unwrap_err();
+        assert_eq!(e.to_string(), "invalid type: floating point `1e400`, expected u32");
+        let e = read::<u32>("\"7\"").unwrap_err();
+        assert_eq!(e.to_string(), "invalid type: string \"7\", expected u32");
     }
 
     #[test]
@@ -1399,17 +1155,39 @@ mod tests {
     fn nesting_is_limited_where_decoded_and_not_where_skipped() {
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
         assert!(Reader::check(&deep).is_ok());
-        let e = read::<serde::de::IgnoredAny>(&deep).map(|_| ());
-        assert!(e.is_ok(), "skipped without recursion");
-        let e = read::<Vec<serde_json::Value>>(&deep).unwrap_err();
+        let mut r = Reader::new(&deep);
+        assert!(r.skip_value().is_ok(), "skipped without recursion");
+        let e = Reader::new(&deep).value().unwrap_err();
         assert!(e.is_syntax() && e.to_string().starts_with("recursion limit exceeded"), "{e}");
+        let e = Reader::new(&deep).names().unwrap_err();
+        assert!(e.is_syntax() && e.to_string().starts_with("recursion limit exceeded"), "{e}");
+    }
+
+    /// A map of string to `T`, read with the object calls, for the tests of paths.
+    fn map<'de, T: Decode<'de>>(r: &mut Reader<'de, '_>) -> Result<Vec<(String, T)>, ReadError> {
+        let mut out = Vec::new();
+        let mut object = r.object(&"a map")?;
+        while r.member(&mut object)? {
+            out.push((object.name().to_string(), T::decode(r).map_err(|e| object.failed_value(e))?));
+        }
+        Ok(out)
     }
 
     #[test]
     fn errors_carry_their_path_and_unit() {
         let text = r#"{"a": {"b~/": [1, 2, "x"]}}"#;
-        let e = read::<BTreeMap<String, BTreeMap<String, Vec<u32>>>>(text).unwrap_err();
+        let mut r = Reader::new(text);
+        let e = map(&mut r).and_then(|outer: Vec<(String, Raw<'_>)>| {
+            let inner = outer[0].1;
+            let mut r = Reader::new(inner.0);
+            map::<Vec<u32>>(&mut r)
+                .map_err(|e| e.step(Step::Key("a".into()), Unit { offset: 0, element: false }))
+        });
+        let e = e.unwrap_err();
         assert_eq!(e.pointer(), "/a/b~0~1/2");
+        let text = r#"{"b": [1, 2, "x"]}"#;
+        let e = map::<Vec<u32>>(&mut Reader::new(text)).unwrap_err();
+        assert_eq!(e.pointer(), "/b/2");
         let unit = e.unit().unwrap();
         assert!(unit.element);
         assert_eq!(text.get(unit.offset..unit.offset + 3), Some("\"x\""));
@@ -1420,15 +1198,15 @@ mod tests {
         let text = r#"[1, "x", 3, "y"]"#;
         let skip = [4];
         let mut reader = Reader::skipping(text, &skip);
-        let e = Vec::<u32>::deserialize(&mut reader).unwrap_err();
+        let e = Vec::<u32>::decode(&mut reader).unwrap_err();
         assert_eq!(e.pointer(), "/3", "the index counts the element left out");
         let skip = [4, 12];
         let mut reader = Reader::skipping(text, &skip);
-        assert_eq!(Vec::<u32>::deserialize(&mut reader).unwrap(), [1, 3]);
+        assert_eq!(Vec::<u32>::decode(&mut reader).unwrap(), [1, 3]);
         let text = r#"{"a": 1, "b": "x"}"#;
         let skip = [9];
         let mut reader = Reader::skipping(text, &skip);
-        assert_eq!(BTreeMap::<String, u32>::deserialize(&mut reader).unwrap().len(), 1);
+        assert_eq!(map::<u32>(&mut reader).unwrap().len(), 1);
     }
 
     #[test]

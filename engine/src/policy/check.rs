@@ -94,10 +94,9 @@ impl IssueCode {
             json::Kind::MissingField => IssueCode::MissingField,
             json::Kind::DuplicateField => IssueCode::Duplicate,
             json::Kind::InvalidType => IssueCode::InvalidType,
-            json::Kind::InvalidValue
-            | json::Kind::InvalidLength
-            | json::Kind::UnknownVariant
-            | json::Kind::Other => IssueCode::InvalidValue,
+            json::Kind::InvalidValue | json::Kind::UnknownVariant | json::Kind::Other => {
+                IssueCode::InvalidValue
+            }
         }
     }
 }
@@ -168,7 +167,7 @@ fn entry_of(pointer: &str) -> usize {
 }
 
 /// Decodes `text` as far as it can as a `T`, and checks what it could decode with `rules`.
-fn validate_as<T: serde::de::DeserializeOwned>(text: &str, rules: fn(&T) -> Validation) -> Validation {
+fn validate_as<T: for<'de> json::Decode<'de>>(text: &str, rules: fn(&T) -> Validation) -> Validation {
     let (doc, decoding, patches) = json::collect::<T>(text);
     let mut v = Validation {
         errors: decoding
@@ -415,7 +414,7 @@ fn check_name(at: &str, name: Option<&str>, f: &mut Findings) {
     let pointer = format!("{at}/name");
     match name {
         None => f.error(IssueCode::MissingField, pointer, "missing field `name`".into()),
-        Some(n) if n.is_empty() => f.error(IssueCode::InvalidId, pointer, "must not be an empty name".into()),
+        Some("") => f.error(IssueCode::InvalidId, pointer, "must not be an empty name".into()),
         Some(n) if n.len() > MAX_POLICY_NAME_BYTES => f.error(
             IssueCode::InvalidId,
             pointer,

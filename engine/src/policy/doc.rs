@@ -3,7 +3,6 @@
 //! invalid is checked in [`super::check`].
 
 use serde::Serialize;
-use serde::de::MapAccess;
 
 use crate::ids::OsType;
 use crate::json;
@@ -308,7 +307,7 @@ impl Default for PolicyEntryDoc {
 )]
 pub enum PolicyDocument {
     /// `mdm.policy/v1` or `mdm.policy/v2`: one policy.
-    Single(PolicyDoc),
+    Single(Box<PolicyDoc>),
     /// `mdm.policy/v3`: several, by priority.
     Set(PolicySetDoc),
 }
@@ -677,30 +676,18 @@ impl Serialize for OsVersions {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for OsVersions {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Entries;
-
-        impl<'de> serde::de::Visitor<'de> for Entries {
-            type Value = OsVersions;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a map")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OsVersions, A::Error> {
-                // The reader refuses a repeated name, at the name (`json::unique_map`).
-                let mut out = Vec::new();
-                while let Some(os) = map.next_key::<String>()? {
-                    let version: String = map.next_value()?;
-                    out.push((os, version));
-                }
-                crate::sort::sort(&mut out);
-                Ok(OsVersions(out))
-            }
+impl<'de> json::Decode<'de> for OsVersions {
+    fn decode(r: &mut json::Reader<'de, '_>) -> Result<Self, json::ReadError> {
+        // The reader refuses a repeated name, at the name.
+        r.unique_object();
+        let mut object = r.object(&"a map")?;
+        let mut out = Vec::new();
+        while r.member(&mut object)? {
+            let version = String::decode(r).map_err(|e| object.failed_value(e))?;
+            out.push((object.name().to_string(), version));
         }
-
-        json::unique_map(d, Entries)
+        crate::sort::sort(&mut out);
+        Ok(OsVersions(out))
     }
 }
 

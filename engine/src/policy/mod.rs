@@ -226,7 +226,7 @@ impl Policy {
         policy.enabled = doc.enabled;
         policy.device_match = doc.device_match;
         policy.unassigned = doc.unassigned.clone();
-        policy.doc = PolicyDocument::Single(doc);
+        policy.doc = PolicyDocument::Single(Box::new(doc));
         Ok(policy)
     }
 
@@ -332,7 +332,7 @@ impl Policy {
             })
             .collect();
         Policy {
-            doc: PolicyDocument::Single(PolicyDoc::default()),
+            doc: PolicyDocument::Single(Box::default()),
             enabled: true,
             device_match: DeviceMatch::default(),
             unassigned: UnassignedSettings::default(),
