@@ -29,8 +29,10 @@ let move = null;
 // The schemas of the sides of the preview on screen, and its moves between policies.
 let sides = { current: V1, proposed: V1 };
 let moves = [];
-// The form's input is checked once the admin pauses typing.
+// The form's input is checked once the admin pauses typing; `settle` resolves when that
+// check (and its preview) is done, whether the timer fires or an update overtakes it.
 let timer;
+let settle = null;
 
 const SUMMARY = [
   ["users", "users"],
@@ -79,6 +81,7 @@ function groupsOf(populationDoc) {
 }
 
 function flags(a) {
+  if (!a.app && !a.sso && !a.push_mfa) return "no access";
   return `${a.app ? "app" : "–"} · ${a.sso ? "SSO" : "–"} · ${a.push_mfa ? "push" : "–"}`;
 }
 
@@ -191,7 +194,8 @@ function schemaLine(doc, v2Because) {
   const loaded = baseSchema();
   let html = `${esc(SCHEMA[doc.schema])} <code>${esc(doc.schema)}</code>`;
   if (loaded === V1 && doc.schema === V2) {
-    html += `<small>Version 2 because of: ${esc(v2Because.join(", "))}. Put them back to make it version 1 again.</small>`;
+    const them = v2Because.length === 1 ? "it" : "them";
+    html += `<small>Version 2 because of: ${esc(v2Because.join(", "))}. Put ${them} back to make it version 1 again.</small>`;
   } else if (loaded === V1) {
     html += "<small>Changing a version 2 setting makes it a version 2 policy.</small>";
   }
@@ -212,9 +216,33 @@ function focusField(el) {
   (target ?? el).scrollIntoView({ block: "center" });
 }
 
-/** Validates the form, then previews it against the policy in force. */
+/** Checks the form now; the promise is done when its preview is on screen (or refused). */
 function update() {
   clearTimeout(timer);
+  const done = check();
+  world.lastUpdate = done;
+  if (settle) settle(done);
+  settle = null;
+  return done;
+}
+
+function later() {
+  clearTimeout(timer);
+  if (!settle) world.lastUpdate = new Promise((resolve) => (settle = resolve));
+  timer = setTimeout(update, 60);
+}
+
+/** Resolves once no check or preview is pending (for tests and measurements). */
+async function settled() {
+  let last;
+  do {
+    last = world.lastUpdate;
+    await last;
+  } while (last !== world.lastUpdate);
+}
+
+/** Validates the form, then previews it against the policy in force. */
+function check() {
   const { doc, fields, v2Because } = readForm(form);
   Object.assign(world, { proposedDoc: doc, fields });
   const text = JSON.stringify(doc);
@@ -320,6 +348,8 @@ const actions = {
   },
   "add-policy"() {
     const entry = { ...defaults().entry, name: freshName(form) };
+    // The new policy is the one being edited: the others fold to their name and reach.
+    for (const d of form.querySelectorAll(".policy details")) d.open = false;
     $(".policy-list", form).insertAdjacentHTML("beforeend", policyCard(entry, allGroups()));
     update();
     focusName($(".policy-list", form).lastElementChild);
@@ -430,13 +460,10 @@ async function main() {
   const sample = await (await fetch("sample.json")).json();
   await load(sample.policy, sample.population, sample.at);
   const firstRender = performance.now() - t0;
-  window.__mdm = { firstRender, readForm: () => readForm(form).doc, world };
+  window.__mdm = { firstRender, readForm: () => readForm(form).doc, world, settled };
   document.body.dataset.ready = "1";
   form.addEventListener("submit", (e) => e.preventDefault());
-  form.addEventListener("input", () => {
-    clearTimeout(timer);
-    timer = setTimeout(update, 60);
-  });
+  form.addEventListener("input", later);
   form.addEventListener("change", update);
   form.addEventListener("click", (e) => {
     const goto = e.target.closest("button[data-goto]");

@@ -200,7 +200,7 @@ export function policyCard(p, groups, open = true) {
       <button type="button" data-action="remove">Remove</button>
       <span class="policy-summary"></span>
     </div>
-    <details${open ? " open" : ""}><summary>Settings</summary>${policyBody(p, groups, false)}</details>
+    <details${open ? " open" : ""}><summary>Settings <span class="problems"></span></summary>${policyBody(p, groups, false)}</details>
   </li>`;
 }
 
@@ -228,7 +228,9 @@ export function renderForm(form, resolved, groups) {
   form.dataset.base = resolved.schema;
   const body = form.querySelector("#form-body");
   if (resolved.schema === V3) {
-    const open = resolved.policies.length <= 3;
+    // Several policies are shown folded, each by its name and reach, so their order reads
+    // at a glance; the admin opens the one to edit.
+    const open = resolved.policies.length <= 1;
     body.innerHTML = `${organisation(resolved)}
       <section class="policies" data-rel="policies" data-label="Policies" aria-labelledby="policies-title">
         <h2 id="policies-title">Policies, by priority</h2>
@@ -460,8 +462,10 @@ export function whereIs(el) {
   const parts = [];
   const card = el.closest(".policy");
   if (card) {
+    // The place and the name: two policies may share a name, which is itself an issue.
     const name = card.querySelector('[data-rel="name"]').value;
-    parts.push(name ? `Policy “${name}”` : `Policy ${[...card.parentElement.children].indexOf(card) + 1}`);
+    const place = [...card.parentElement.children].indexOf(card) + 1;
+    parts.push(name ? `Policy ${place} “${name}”` : `Policy ${place}`);
   }
   const app = el.closest(".app-row");
   if (app) parts.push(`App ${[...app.parentElement.children].indexOf(app) + 1}`);
@@ -479,7 +483,7 @@ export function markIssues(form, issues, fields) {
     el.removeAttribute("aria-describedby");
   }
   form.querySelectorAll(".field-error").forEach((el) => el.remove());
-  return issues.map((issue) => {
+  const placed = issues.map((issue) => {
     const found = fieldOf(fields, issue.pointer);
     if (!found) return { issue };
     const { el, at } = found;
@@ -496,6 +500,12 @@ export function markIssues(form, issues, fields) {
     (el.closest(".row") ?? el).after(note);
     return { issue, el, at };
   });
+  // A folded policy says how many of its fields have errors.
+  for (const details of form.querySelectorAll(".policy details")) {
+    const n = details.querySelectorAll(".field-error:not(.warning)").length;
+    details.querySelector(".problems").textContent = n ? `(${n} error${n > 1 ? "s" : ""})` : "";
+  }
+  return placed;
 }
 
 // ---------------------------------------------------------------------------------------
