@@ -537,9 +537,9 @@ export function refreshPolicies(form, doc) {
     down.disabled = i === cards.length - 1;
     const before = doc.policies?.[i - 1]?.name;
     const after = doc.policies?.[i + 1]?.name;
-    up.setAttribute("aria-label", before === undefined ? `Move ${name} up` : `Move ${name} up, before ${before}`);
-    down.setAttribute("aria-label", after === undefined ? `Move ${name} down` : `Move ${name} down, after ${after}`);
-    remove.setAttribute("aria-label", `Remove the policy ${name}`);
+    up.setAttribute("aria-label", before === undefined ? `Move “${name}” up` : `Move “${name}” up, before “${before}”`);
+    down.setAttribute("aria-label", after === undefined ? `Move “${name}” down` : `Move “${name}” down, after “${after}”`);
+    remove.setAttribute("aria-label", `Remove the policy “${name}”`);
     card.querySelector(".policy-summary").textContent = p ? describe(p) : "";
     card.classList.toggle("disabled", p ? !p.enabled : false);
   });

@@ -343,3 +343,48 @@ test("the form writes back exactly the document it was built from", async () => 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("a policy dragged by its handle takes the place it is dropped on", async () => {
+  const { page, errors } = await open();
+  await loadPolicy(page, IN_FORCE, "console-in-force-v3.json");
+  await card(page, 2).locator(".drag").dragTo(card(page, 0));
+  await settled(page);
+  const names = await page.$$eval('.policy-list [data-rel="name"]', (is) => is.map((i) => i.value));
+  assert.deepEqual(names, ["everyone", "sales", "support"]);
+  const dragged = { ...IN_FORCE, policies: [IN_FORCE.policies[2], IN_FORCE.policies[0], IN_FORCE.policies[1]] };
+  assert.deepEqual(resolved(await proposedDoc(page)), resolved(dragged));
+  const expected = engine(IN_FORCE, dragged);
+  assert.ok(expected.summary.policy_changed > 0);
+  assert.deepEqual(await summaryOnScreen(page), expected.summary);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("every control has a name a screen reader can say", async () => {
+  const { page, errors } = await open();
+  const unnamed = () => page.evaluate(() => [...document.querySelectorAll("input, select, textarea, button")]
+    .filter((el) => !el.closest("[hidden]"))
+    .filter((el) => {
+      const labelled = el.getAttribute("aria-label") || [...(el.labels ?? [])].map((l) => l.textContent).join("");
+      return !(el.tagName === "BUTTON" ? (labelled || el.textContent) : labelled).trim();
+    })
+    .map((el) => el.outerHTML.slice(0, 160)));
+  assert.deepEqual(await unnamed(), [], "a single policy, as loaded");
+  // A set with an app and a policy of each kind of field.
+  await loadPolicy(page, { ...IN_FORCE, apps: [{ id: "com.box", name: "Box", platform: "ios" }] }, "console-in-force-apps.json");
+  await page.click('button[data-action="add-policy"]');
+  await page.click('button[data-action="add-app"]');
+  await settled(page);
+  // Not a vacuous check: four policies, each with a select per group of the sample.
+  const controls = await page.$$eval("#policy-form input, #policy-form select", (els) => els.length);
+  assert.equal(await page.locator("#policy-form select[data-group]").count(), 4 * 30);
+  assert.ok(controls > 4 * 30, `${controls} controls in the form`);
+  assert.deepEqual(await unnamed(), [], "a set of four policies and two apps");
+  // The buttons that move a policy say which and where.
+  assert.equal(await card(page, 1).locator('button[data-action="up"]').getAttribute("aria-label"), "Move “support” up, before “sales”");
+  assert.equal(await card(page, 3).locator('button[data-action="remove"]').getAttribute("aria-label"), "Remove the policy “policy 1”");
+  await page.locator(".apps").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${repo}target/console-apps.png` });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
