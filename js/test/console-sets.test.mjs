@@ -388,3 +388,23 @@ test("every control has a name a screen reader can say", async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("js/README.md's example of several policies runs in the browser as written", async () => {
+  const { page, errors } = await open();
+  const readme = readFileSync(`${repo}js/README.md`, "utf8");
+  const snippet = readme.match(/```js sets\n([\s\S]*?)```/)[1];
+  const promised = snippet.match(/\/\/ (.*)\n$/)[1].trim();
+  const printed = new Promise((resolve) => page.on("console", (m) => m.text().startsWith("support") && resolve(m.text())));
+  await page.addScriptTag({ type: "module", content: snippet.replace('"mdm-policy"', '"/index.mjs"') });
+  // A guard against a snippet that never prints, not a measure of its speed.
+  let timer;
+  const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no output; page errors: ${errors}`)), 15000)));
+  try {
+    assert.equal(await Promise.race([printed, late]), promised);
+  } finally {
+    clearTimeout(timer);
+  }
+  assert.equal(promised, "support 1 bob: sales -> support");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
