@@ -181,6 +181,7 @@ function listIssues(placed, v) {
   $("#issues-title").textContent = n + w === 0 ? "No problems found"
     : `${[n && plural(n, "error"), w && plural(w, "warning")].filter(Boolean).join(", ")}${n ? ": the preview waits for a fix" : ""}`;
   $("#issues").classList.toggle("has-errors", n > 0);
+  $("#issues").classList.toggle("has-warnings", n === 0 && w > 0);
   $("#issues ul").innerHTML = placed
     .map(({ issue, el, at }) => {
       const where = el ? `<button type="button" class="goto" data-goto="${esc(at)}">${esc(whereIs(el) || "The document")}</button>` : "The document";

@@ -477,8 +477,8 @@ let noteIds = 0;
 
 /** Marks each issue's field and writes its message beside it; returns the issues with their fields. */
 export function markIssues(form, issues, fields) {
-  for (const el of form.querySelectorAll(".invalid")) {
-    el.classList.remove("invalid");
+  for (const el of form.querySelectorAll(".invalid, .warned")) {
+    el.classList.remove("invalid", "warned");
     el.removeAttribute("aria-invalid");
     el.removeAttribute("aria-describedby");
   }
@@ -487,7 +487,8 @@ export function markIssues(form, issues, fields) {
     const found = fieldOf(fields, issue.pointer);
     if (!found) return { issue };
     const { el, at } = found;
-    el.classList.add("invalid");
+    // A warning marks its field too, in its own colour: the document is still valid.
+    el.classList.add(issue.warning ? "warned" : "invalid");
     if (!issue.warning) el.setAttribute("aria-invalid", "true");
     const note = document.createElement("span");
     note.className = issue.warning ? "field-error warning" : "field-error";
