@@ -88,10 +88,14 @@ function groupsBox(a, groups) {
   const all = [...new Set([...groups, ...a.groups, ...a.exclude_groups])].sort();
   const rows = all
     .map((g) => {
-      const mode = a.exclude_groups.includes(g) ? "exclude" : a.groups.includes(g) ? "assign" : "";
+      const [inc, exc] = [a.groups.includes(g), a.exclude_groups.includes(g)];
+      const mode = inc && exc ? "both" : exc ? "exclude" : inc ? "assign" : "";
       const opt = (v, w) => `<option value="${v}"${v === mode ? " selected" : ""}>${w}</option>`;
+      // A group in both lists is valid (a warning: the exclusion wins); it keeps a choice
+      // of its own, or reading the form back would quietly drop it from one list.
+      const both = mode === "both" ? opt("both", "both (excluded)") : "";
       return `<div class="row"><span class="group-name">${esc(g)}</span><select data-group="${esc(g)}" aria-label="Group ${esc(g)}"
-        data-label="Group ${esc(g)}">${opt("", "—")}${opt("assign", "assign")}${opt("exclude", "exclude")}</select></div>`;
+        data-label="Group ${esc(g)}">${opt("", "—")}${opt("assign", "assign")}${opt("exclude", "exclude")}${both}</select></div>`;
     })
     .join("");
   const order = JSON.stringify({ groups: a.groups, exclude_groups: a.exclude_groups });
@@ -104,7 +108,7 @@ function groupsBox(a, groups) {
 function policyBody(p, groups, v2) {
   const a = p.assignment, as = p.assigned, rq = p.requirements;
   const os = Object.entries(OS)
-    .map(([o, w]) => textInputVersion(o, w, rq.min_os_version[o] ?? ""))
+    .map(([o, w]) => osMinimum(o, w, rq.min_os_version[o] ?? ""))
     .join("");
   return `
   <fieldset><legend>Who is assigned</legend>
@@ -140,7 +144,7 @@ function policyBody(p, groups, v2) {
   </fieldset>`;
 }
 
-function textInputVersion(os, words, value) {
+function osMinimum(os, words, value) {
   const rel = `requirements/min_os_version/${os}`;
   const text = `Lowest ${words} version`;
   return `<label>${esc(text)} <input name="${rel.replaceAll("/", ".")}" data-rel="${rel}" data-label="${esc(text)}"
@@ -304,7 +308,7 @@ function readGroups(scope, prefix, reg) {
   const selects = [...box.querySelectorAll("select[data-group]")];
   const name = (s) => s.dataset.group;
   const pick = (mode, original, key) => {
-    const chosen = ordered(selects.filter((s) => s.value === mode), original, name);
+    const chosen = ordered(selects.filter((s) => s.value === mode || s.value === "both"), original, name);
     chosen.forEach((s, i) => reg(`${prefix}/assignment/${key}/${i}`, s));
     return chosen.map(name);
   };

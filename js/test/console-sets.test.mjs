@@ -311,13 +311,19 @@ test("the form writes back exactly the document it was built from", async () => 
   // The sample (v1) as loaded: no version 2 key appears.
   assert.deepEqual(await proposedDoc(page), resolved(sample.policy));
   const v2 = { $schema: "../schemas/policy.schema.json", schema: "mdm.policy/v2", enabled: false,
-    assignment: { users: ["user0002", "user0001"], groups: ["support", "sales"], exclude_groups: ["interns"] },
+    assignment: { users: ["user0002", "user0001"], groups: ["support", "sales"], exclude_groups: ["interns", "sales"] },
     assigned: { approvers: ["self", "admin"], on_new_device: "replace" },
     requirements: { platforms: ["android", "ios"], min_os_version: { android: "12", other: "1.2.3.4" }, grace_hours: 5 },
     enrollment: { methods: ["samsung_knox", "ios_profile"] },
     apps: [{ id: "a", name: "A", platform: "android", users: ["user0003"] }, { id: "b", name: "B", platform: "ios" }] };
   await loadPolicy(page, v2, "console-v2-roundtrip.json");
   assert.deepEqual(await proposedDoc(page), resolved(v2));
+  // Sales is both assigned and excluded: valid, with the engine's warning at its select.
+  const [warning] = validate(JSON.stringify(v2)).warnings;
+  assert.equal(warning.pointer, "/assignment/exclude_groups/1");
+  assert.equal(await page.inputValue('select[data-group="sales"]'), "both");
+  assert.equal(await page.textContent(`.field-error.warning[data-error-for="${warning.pointer}"]`), `warning: ${warning.message}`);
+  assert.equal(await page.getAttribute(`[data-pointer="${warning.pointer}"]`, "data-group"), "sales");
   const v3 = { schema: V3, device_match: "device_id_and_serial", unassigned: { max_devices: 2, on_new_device: "add" },
     apps: v2.apps, policies: [
       { name: "off for now", enabled: false, assignment: { organization: true } },
