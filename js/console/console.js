@@ -117,7 +117,7 @@ function renderMoves() {
     const chosen = move && JSON.stringify(move) === JSON.stringify({ from: m.from, to: m.to });
     return `<tr data-move="${i}" data-from="${esc(m.from.policy ?? "")}" data-to="${esc(m.to.policy ?? "")}"${chosen ? ' class="chosen"' : ""}>
       <td>${esc(placeWords(m.from))}</td><td>${esc(placeWords(m.to))}</td><td>${m.users}</td>
-      <td><button type="button" data-move="${i}">Show these users</button></td></tr>`;
+      <td><button type="button" data-move="${i}" aria-label="Show the users moving from ${esc(placeWords(m.from))} to ${esc(placeWords(m.to))}">Show these users</button></td></tr>`;
   });
   box.querySelector("tbody").innerHTML = rows.join("") || '<tr><td colspan="4">No one changes policy.</td></tr>';
 }
@@ -302,9 +302,10 @@ function start(resolved) {
  * Loads a policy in force and a population: checked here first (a bad policy throws
  * before anything changes), then handed to the worker, the population's bytes
  * transferred rather than copied. `bytes` is the population's text when the file's own
- * bytes are at hand.
+ * bytes are at hand. The form starts again from the policy in force, unless `keepDraft`:
+ * a new population leaves the admin's proposal as it is (its groups join the lists).
  */
-async function load(doc, populationDoc, at, bytes) {
+async function load(doc, populationDoc, at, bytes, keepDraft = false) {
   const policy = new Policy(JSON.stringify(doc));
   try {
     if (populationDoc !== world.populationDoc) {
@@ -320,6 +321,11 @@ async function load(doc, populationDoc, at, bytes) {
   world.policy?.free();
   Object.assign(world, { doc, policy, populationDoc, at: at ?? world.at });
   $("#user-list").innerHTML = Object.keys(populationDoc.directory ?? {}).slice(0, 500).map((u) => `<option value="${esc(u)}">`).join("");
+  if (keepDraft && world.proposedDoc) {
+    const { doc: draft } = readForm(form);
+    renderForm(form, draft, allGroups(draft), baseSchema());
+    return update();
+  }
   return start(policy.document());
 }
 
@@ -503,7 +509,7 @@ async function main() {
   $("#file-population").addEventListener("change", async (e) => {
     try {
       const { doc, bytes } = await readFile(e.target);
-      await load(world.doc, doc, undefined, bytes);
+      await load(world.doc, doc, undefined, bytes, true);
     } catch (err) {
       status(`That population cannot be loaded: ${err.code ?? ""} ${err.pointer ?? ""} ${err.message}`);
     }

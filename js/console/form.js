@@ -224,12 +224,14 @@ function withV2(doc) {
 
 /**
  * Builds the form for `resolved` (a document with every default filled in: the engine's
- * `document()`, or one the console assembled from such). `groups` are offered in each
- * policy's group list besides those the document names.
+ * `document()`, or one the console assembled from such, such as `readForm`'s). `groups`
+ * are offered in each policy's group list besides those the document names. `loadedAs` is
+ * the schema the document was loaded with, when a draft is rebuilt (a v1 policy a v2
+ * setting made v2 is still one that can go back).
  */
-export function renderForm(form, resolved, groups) {
-  base = { schema: resolved.schema, $schema: resolved.$schema };
-  form.dataset.base = resolved.schema;
+export function renderForm(form, resolved, groups, loadedAs = resolved.schema) {
+  base = { schema: loadedAs, $schema: resolved.$schema };
+  form.dataset.base = loadedAs;
   const body = form.querySelector("#form-body");
   if (resolved.schema === V3) {
     // Several policies are shown folded, each by its name and reach, so their order reads

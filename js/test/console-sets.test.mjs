@@ -414,3 +414,30 @@ test("js/README.md's example of several policies runs in the browser as written"
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("loading another population keeps the proposal being edited", async () => {
+  const { page, errors } = await open();
+  await page.fill('input[name="assigned.max_devices"]', "2");
+  await page.selectOption('select[data-group="engineering"]', "assign");
+  await settled(page);
+  const draft = await proposedDoc(page);
+  // A smaller population, with a group the sample does not have.
+  const users = Object.keys(sample.population.directory).slice(0, 300);
+  const small = {
+    directory: Object.fromEntries(users.map((u, i) => [u, i % 10 ? sample.population.directory[u] : ["night-shift"]])),
+    state: Object.fromEntries(users.filter((u) => sample.population.state[u]).map((u) => [u, sample.population.state[u]])),
+  };
+  writeFileSync(`${repo}target/console-population-small.json`, JSON.stringify(small));
+  const checks = await page.evaluate(() => Number(document.body.dataset.checks));
+  await page.setInputFiles("#file-population", `${repo}target/console-population-small.json`);
+  await page.waitForFunction((n) => Number(document.body.dataset.checks) > n, checks);
+  await settled(page);
+  assert.deepEqual(await proposedDoc(page), draft, "the edits are still there");
+  assert.equal(await page.inputValue('select[data-group="night-shift"]'), "");
+  const expected = preview(new Policy(JSON.stringify(sample.policy)), new Policy(JSON.stringify(draft)),
+    new Population(JSON.stringify(small)), sample.at).summary;
+  assert.equal(expected.users, 300);
+  assert.deepEqual(await summaryOnScreen(page), expected);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
