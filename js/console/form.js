@@ -153,7 +153,7 @@ function osMinimum(os, words, value) {
 
 function organisation(doc) {
   return `<fieldset><legend>Organisation</legend>
-    ${checkbox("enabled", "MDM is on", doc.enabled, { hint: "off: no one is assigned" })}
+    ${checkbox("enabled", "MDM is on", doc.enabled, { hint: "when off, no one is assigned" })}
     ${select("device_match", "A login's device is a registered one when", doc.device_match,
       [["device_id", "its device id matches"], ["device_id_and_serial", "its device id and serial number match"]])}
   </fieldset>`;
