@@ -113,6 +113,8 @@ function renderSummary(s) {
 function renderMoves() {
   const box = $("#moves");
   box.hidden = !(sides.current === V3 || sides.proposed === V3);
+  // Between a single policy and a set the engine lists only users whose access changes.
+  $("#moves-note").hidden = sides.current === V3 && sides.proposed === V3;
   const rows = moves.map((m, i) => {
     const chosen = move && JSON.stringify(move) === JSON.stringify({ from: m.from, to: m.to });
     return `<tr data-move="${i}" data-from="${esc(m.from.policy ?? "")}" data-to="${esc(m.to.policy ?? "")}"${chosen ? ' class="chosen"' : ""}>

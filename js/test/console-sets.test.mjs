@@ -143,6 +143,7 @@ test("a set built from an empty console, previewed against the set in force, the
   assert.ok(expected.summary.policy_changed > 0, "the new set moves people between policies");
   assert.deepEqual(await summaryOnScreen(page), expected.summary, "the counts are the engine's, policy_changed among them");
   assert.deepEqual(await movesOnScreen(page), movesOf(expected));
+  assert.equal(await page.isVisible("#moves-note"), false, "two sets: every move is counted");
   assert.deepEqual(await rowsOnScreen(page), moved(expected.changes.slice(0, 200)), "each listed user's policy before and after");
   assert.match(await page.textContent("#changes tbody"), /“sales” → “field team”/);
   await page.evaluate(() => window.scrollTo(0, 0));
@@ -294,6 +295,7 @@ test("a version 2 policy converted into a set changes no one's access", async ()
   assert.deepEqual({ ...shown, policy_changed: 0 }, report.summary);
   assert.equal(await page.textContent("#changed-count"), "(0)");
   assert.equal(await page.textContent("#moves tbody"), "No one changes policy.");
+  assert.equal(await page.isVisible("#moves-note"), true, "a single policy against a set: the table says what it counts");
 
   // A login: the set names the policy, the version 2 document does not.
   await page.fill('#login-form input[name="user"]', "user0000");
