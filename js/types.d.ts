@@ -13,66 +13,153 @@ export interface App {
   groups?: string[];
 }
 
+/** Who a policy assigns; an exclusion beats every inclusion. */
+export interface Assignment {
+  organization?: boolean;
+  users?: string[];
+  groups?: string[];
+  exclude_users?: string[];
+  exclude_groups?: string[];
+}
+
+/** What makes a login device the same as a registered one. */
+export type DeviceMatch = "device_id" | "device_id_and_serial";
+
+/** Settings for assigned users' devices (`approvers` is version 2's). */
+export interface AssignedSettings {
+  max_devices?: number;
+  on_new_device?: "approval" | "replace" | "deny";
+  on_approve?: "replace" | "add";
+  approval_ttl_hours?: number;
+  push_mfa?: boolean;
+  approvers?: ("admin" | "self")[];
+}
+
+/** Settings for users no policy assigns. */
+export interface UnassignedSettings {
+  max_devices?: number;
+  on_new_device?: "replace" | "add";
+  access?: "limited" | "full";
+  push_mfa?: boolean;
+}
+
+/** Device posture for assigned users (`grace_hours` is version 2's). */
+export interface Requirements {
+  platforms?: OsType[];
+  min_os_version?: Partial<Record<OsType, string>>;
+  min_pin_length?: number;
+  require_encryption?: boolean;
+  block_compromised?: boolean;
+  grace_hours?: number;
+}
+
+/** Enrollment in management (version 2). */
+export interface EnrollmentSettings {
+  required?: boolean;
+  methods?: EnrollmentMethod[];
+}
+
+/** What a managed device must apply besides the requirements (version 2). */
+export interface ConfigurationSettings {
+  data_separation?: boolean;
+}
+
 /**
- * The policy document; every field but `schema` is optional. `enrollment`, `configuration`,
- * `apps`, `assigned.approvers` and `requirements.grace_hours` are version 2's.
+ * One policy (`mdm.policy/v1` or `mdm.policy/v2`); every field but `schema` is optional.
+ * `enrollment`, `configuration`, `apps`, `assigned.approvers` and
+ * `requirements.grace_hours` are version 2's.
  */
 export interface PolicyDocument {
   $schema?: string;
   schema: "mdm.policy/v1" | "mdm.policy/v2";
   enabled?: boolean;
-  assignment?: {
-    organization?: boolean;
-    users?: string[];
-    groups?: string[];
-    exclude_users?: string[];
-    exclude_groups?: string[];
-  };
-  device_match?: "device_id" | "device_id_and_serial";
-  assigned?: {
-    max_devices?: number;
-    on_new_device?: "approval" | "replace" | "deny";
-    on_approve?: "replace" | "add";
-    approval_ttl_hours?: number;
-    push_mfa?: boolean;
-    approvers?: ("admin" | "self")[];
-  };
-  unassigned?: {
-    max_devices?: number;
-    on_new_device?: "replace" | "add";
-    access?: "limited" | "full";
-    push_mfa?: boolean;
-  };
-  requirements?: {
-    platforms?: OsType[];
-    min_os_version?: Partial<Record<OsType, string>>;
-    min_pin_length?: number;
-    require_encryption?: boolean;
-    block_compromised?: boolean;
-    grace_hours?: number;
-  };
-  enrollment?: { required?: boolean; methods?: EnrollmentMethod[] };
-  configuration?: { data_separation?: boolean };
+  assignment?: Assignment;
+  device_match?: DeviceMatch;
+  assigned?: AssignedSettings;
+  unassigned?: UnassignedSettings;
+  requirements?: Requirements;
+  enrollment?: EnrollmentSettings;
+  configuration?: ConfigurationSettings;
   apps?: App[];
 }
 
 /**
- * A policy document with every default filled in, as `Policy.document()` returns it (a
- * version 1 document has no version 2 fields).
+ * One policy of a set: who it assigns and what their logins get, with the fields,
+ * defaults and rules of version 2. `name` is 1 to 128 bytes of UTF-8, unique in the set
+ * (compared byte for byte); a disabled policy is skipped.
+ */
+export interface PolicySetEntry {
+  name: string;
+  enabled?: boolean;
+  assignment?: Assignment;
+  assigned?: AssignedSettings;
+  requirements?: Requirements;
+  enrollment?: EnrollmentSettings;
+  configuration?: ConfigurationSettings;
+}
+
+/**
+ * A set of policies by priority (`mdm.policy/v3`): the organisation's settings, and its
+ * policies in order; a user's policy is the first enabled one that assigns them. Every
+ * field but `schema` is optional.
+ */
+export interface PolicySetDocument {
+  $schema?: string;
+  schema: "mdm.policy/v3";
+  enabled?: boolean;
+  device_match?: DeviceMatch;
+  unassigned?: UnassignedSettings;
+  apps?: App[];
+  policies?: PolicySetEntry[];
+}
+
+/** Any policy document the engine reads: its `schema` says which. */
+export type AnyPolicyDocument = PolicyDocument | PolicySetDocument;
+
+/**
+ * A single policy with every default filled in, as `Policy.document()` returns it for a v1
+ * or v2 document (a version 1 document has no version 2 fields). For a v3 document it
+ * returns a `ResolvedPolicySetDocument`: read `schema` before the rest, or take the
+ * answer as a `ResolvedDocument`.
  */
 export type ResolvedPolicyDocument = Omit<
   Required<PolicyDocument>,
   "$schema" | "assignment" | "assigned" | "unassigned" | "requirements" | "enrollment" | "configuration" | "apps"
 > & {
   $schema?: string;
-  assignment: Required<NonNullable<PolicyDocument["assignment"]>>;
-  assigned: Required<Omit<NonNullable<PolicyDocument["assigned"]>, "approvers">> & { approvers?: ("admin" | "self")[] };
-  unassigned: Required<NonNullable<PolicyDocument["unassigned"]>>;
-  requirements: Required<Omit<NonNullable<PolicyDocument["requirements"]>, "grace_hours">> & { grace_hours?: number };
-  enrollment?: Required<NonNullable<PolicyDocument["enrollment"]>>;
-  configuration?: Required<NonNullable<PolicyDocument["configuration"]>>;
-  apps?: App[];
+  assignment: Required<Assignment>;
+  assigned: Required<Omit<AssignedSettings, "approvers">> & { approvers?: ("admin" | "self")[] };
+  unassigned: Required<UnassignedSettings>;
+  requirements: Required<Omit<Requirements, "grace_hours">> & { grace_hours?: number };
+  enrollment?: Required<EnrollmentSettings>;
+  configuration?: Required<ConfigurationSettings>;
+  apps?: Required<App>[];
 };
+
+/** One policy of a set with every default filled in. */
+export interface ResolvedPolicySetEntry {
+  name: string;
+  enabled: boolean;
+  assignment: Required<Assignment>;
+  assigned: Required<AssignedSettings>;
+  requirements: Required<Requirements>;
+  enrollment: Required<EnrollmentSettings>;
+  configuration: Required<ConfigurationSettings>;
+}
+
+/** A set of policies with every default filled in, as `Policy.document()` returns it for a v3 document. */
+export interface ResolvedPolicySetDocument {
+  $schema?: string;
+  schema: "mdm.policy/v3";
+  enabled: boolean;
+  device_match: DeviceMatch;
+  unassigned: Required<UnassignedSettings>;
+  apps: Required<App>[];
+  policies: ResolvedPolicySetEntry[];
+}
+
+/** What `Policy.document()` returns for any schema. */
+export type ResolvedDocument = ResolvedPolicyDocument | ResolvedPolicySetDocument;
 
 /** A device as the mobile app reports it; unknown attributes are dropped. */
 export interface Device {
@@ -160,6 +247,11 @@ export interface LoginDecision {
   configuration?: { min_pin_length: number; require_encryption: boolean; data_separation: boolean };
   /** The app store for this device (an assigned user's `allow`). */
   apps?: { id: string; name: string; status: "available" | "managed" | "unmanaged" }[];
+  /**
+   * Under a v3 document only: the name of the user's policy, or `null` when no policy
+   * assigns them. Absent under v1 and v2.
+   */
+  policy?: string | null;
   effects: Effect[];
 }
 
@@ -168,6 +260,8 @@ export interface AdminDecision {
   effects: Effect[];
   /** Device commands for the gateway to send; absent when there are none. */
   commands?: { action: "deprovision" | "wipe"; device_id: string }[];
+  /** Under a v3 document only: the user's policy now, or `null`. Absent under v1 and v2. */
+  policy?: string | null;
 }
 
 /** A decision and the state it leads to. */
@@ -217,6 +311,11 @@ export interface UserView {
   devices: { device_id: string; outcome: LoginDecision["outcome"]; reasons: Reason[] }[];
   new_device: NewDevice;
   apps: { platform: "ios" | "android"; id: string }[];
+  /**
+   * When either side of the preview is a v3 document: the user's policy on this side, or
+   * `null` (unassigned, or a v1 or v2 side). Absent when neither side is v3.
+   */
+  policy?: string | null;
 }
 
 /** The what-if preview. */
@@ -238,6 +337,11 @@ export interface PreviewReport {
     devices_in_grace: number;
     apps_gained: number;
     apps_lost: number;
+    /**
+     * When either side is a v3 document: the users assigned on both sides whose policy's
+     * name differs, counted when both sides are v3 (else 0). Absent when neither side is.
+     */
+    policy_changed?: number;
   };
   changes: { user: string; before: UserView; after: UserView }[];
 }

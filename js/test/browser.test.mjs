@@ -65,10 +65,16 @@ test("the console's preview is the engine's", async () => {
     // A login simulated in the page.
     await page.fill('#login-form input[name="user"]', "user0001");
     await page.click('#login-form button[type="submit"]');
-    const result = await page.textContent("#login-result");
-    assert.match(result, /Policy in force: (allow|limited|pending_approval|deny)/);
+    // The outcome in words, its code beside it (what the contract and the logs say).
+    const result = await page.$eval('#login-result [data-side="current"]', (el) => ({ outcome: el.dataset.outcome, text: el.textContent }));
+    assert.match(result.text, /^Policy in force: (allowed|limited \(app only\)|waiting for approval|denied) (allow|limited|pending_approval|deny)\b/);
+    assert.equal(result.text.match(/ (allow|limited|pending_approval|deny)\b/)[1], result.outcome);
 
-    await page.evaluate(() => window.scrollTo(0, 0));
+    // The answers' column scrolls on its own beside the form: both to the top.
+    await page.evaluate(() => {
+      window.scrollTo(0, 0);
+      document.querySelector(".results").scrollTop = 0;
+    });
     mkdirSync(`${repo}target`, { recursive: true });
     await page.screenshot({ path: `${repo}target/console.png`, fullPage: false });
 
