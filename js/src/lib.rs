@@ -85,7 +85,7 @@ impl Policy {
 
     /// The policy document with every default filled in, as the engine resolved it: what
     /// an editor shows for the fields a document leaves out.
-    #[wasm_bindgen(unchecked_return_type = "ResolvedPolicyDocument")]
+    #[wasm_bindgen(unchecked_return_type = "ResolvedDocument")]
     pub fn document(&self) -> Result<JsValue, JsValue> {
         to_js(self.0.doc())
     }

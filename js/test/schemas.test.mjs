@@ -64,7 +64,14 @@ test("the corpus's valid documents are valid under the schemas", () => {
 
 test("the schemas refuse what the engine refuses for its shape", () => {
   assert.equal(validators.policy({}), false, "`schema` is required");
-  assert.equal(validators.policy({ schema: "mdm.policy/v3" }), false);
+  assert.equal(validators.policy({ schema: "mdm.policy/v4" }), false);
+  assert.equal(validators.policy({ schema: "mdm.policy/v3" }), true, "a set of no policies");
+  assert.equal(validators.policy({ schema: "mdm.policy/v3", policies: [{ name: "a" }] }), true);
+  assert.equal(validators.policy({ schema: "mdm.policy/v3", policies: [{}] }), false, "a policy has a name");
+  assert.equal(validators.policy({ schema: "mdm.policy/v3", policies: [{ name: "" }] }), false, "a name is not empty");
+  assert.equal(validators.policy({ schema: "mdm.policy/v3", assignment: {} }), false, "assignment is a policy's");
+  assert.equal(validators.policy({ schema: "mdm.policy/v3", policies: [{ name: "a", unassigned: {} }] }), false, "unassigned is the set's");
+  assert.equal(validators.policy({ schema: "mdm.policy/v1", policies: [] }), false, "policies is v3's");
   assert.equal(validators.policy({ schema: "mdm.policy/v1", asigned: {} }), false, "unknown fields");
   assert.equal(validators.policy({ schema: "mdm.policy/v1", assigned: { max_devices: 0 } }), false);
   assert.equal(validators.policy({ schema: "mdm.policy/v1", requirements: { min_os_version: { ios: "x" } } }), false);
@@ -140,8 +147,16 @@ function compare(type, s, root, path, problems) {
 
 test("the TypeScript types name what the schemas name", () => {
   const problems = [];
+  // The policy schema is a union of one policy (v1, v2) and a set (v3): each side, and a
+  // set's entries, against its own type.
   const policy = schema("policy");
-  compare(declared("PolicyDocument"), policy, policy, "PolicyDocument", problems);
+  for (const [type, def] of [
+    ["PolicyDocument", "PolicyDoc"],
+    ["PolicySetDocument", "PolicySetDoc"],
+    ["PolicySetEntry", "PolicyEntryDoc"],
+  ]) {
+    compare(declared(type), policy.$defs[def], policy, type, problems);
+  }
   const state = schema("state");
   compare(declared("UserState"), state, state, "UserState", problems);
   // An event: each variant of the schema against the member of the union with its tag.
@@ -174,9 +189,9 @@ test("the drift check finds a drift", () => {
   // A schema with one more field and another enum value than the types.
   const problems = [];
   const policy = structuredClone(schema("policy"));
-  policy.properties.colour = { type: "string" };
+  policy.$defs.PolicyDoc.properties.colour = { type: "string" };
   policy.$defs.DeviceMatch = { enum: ["device_id", "device_id_and_serial", "imei"] };
-  compare(declared("PolicyDocument"), policy, policy, "PolicyDocument", problems);
+  compare(declared("PolicyDocument"), policy.$defs.PolicyDoc, policy, "PolicyDocument", problems);
   assert.ok(problems.some((p) => p.includes("PolicyDocument.colour: in the schema")), problems.join("\n"));
   assert.ok(problems.some((p) => p.includes("device_match")), problems.join("\n"));
 });

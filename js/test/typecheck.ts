@@ -31,11 +31,29 @@ try {
 // @ts-expect-error: an OS type the contract does not have.
 const bad: Event = { type: "login", user: "a", at: "", device: { device_id: "A", os_type: "windows" } };
 void [v, blocked, bad];
-// The engine's defaults: every field present.
-const ttl: number = policy.document().assigned.approval_ttl_hours;
-const platforms: string[] = policy.document().requirements.platforms;
-void ttl;
-void platforms;
+// The engine's defaults: every field present, once `schema` says which document it is.
+const resolved = policy.document();
+// @ts-expect-error: a set has no `assigned` of its own; read `schema` first.
+void resolved.assigned;
+if (resolved.schema !== "mdm.policy/v3") {
+  const ttl: number = resolved.assigned.approval_ttl_hours;
+  const platforms: string[] = resolved.requirements.platforms;
+  void ttl;
+  void platforms;
+}
+// Version 3: a set's policies, and the user's policy on a decision.
+const set = new Policy('{"schema":"mdm.policy/v3","policies":[{"name":"sales","assignment":{"groups":["sales"]}}]}');
+const setDoc = set.document();
+if (setDoc.schema === "mdm.policy/v3") {
+  const first: string | undefined = setDoc.policies[0]?.name;
+  const maxDevices: number | undefined = setDoc.policies[0]?.assigned.max_devices;
+  void [first, maxDevices];
+}
+const underSet = set.evaluate(["sales"], undefined, {
+  type: "login", user: "alice", at: "2026-11-22T10:00:00Z", device: { device_id: "A1", os_type: "ios" },
+}).decision;
+const policyName: string | null | undefined = underSet.policy;
+void policyName;
 // Version 2.
 const v2 = new Policy('{"schema":"mdm.policy/v2","enrollment":{"required":true}}');
 const enrolled: Event = { type: "enrolled", user: "alice", device_id: "A1", at: "2026-11-22T10:00:00Z", method: "ios_profile" };
