@@ -403,8 +403,8 @@ impl StateError {
     }
 
     /// The contract's error, for a state at `prefix` in its document ("" for the root).
-    pub(crate) fn at(&self, prefix: &str) -> crate::Error {
-        crate::DocumentKind::State.error(format!("{prefix}{}", self.pointer()), self.to_string())
+    pub(crate) fn at(&self, prefix: &str) -> crate::error::Error {
+        crate::document::DocumentKind::State.error(format!("{prefix}{}", self.pointer()), self.to_string())
     }
 }
 

@@ -71,6 +71,7 @@ impl fmt::Display for ErrorCode {
 /// Errors about a document carry the JSON Pointer (RFC 6901) of the offending field;
 /// the pointer is empty for the document's root.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// See [`ErrorCode::InvalidPolicy`].
     #[error("invalid policy at `{pointer}`: {message}")]

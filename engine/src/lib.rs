@@ -25,15 +25,18 @@ mod event;
 mod ids;
 mod json;
 mod manage;
+mod outcome;
 mod policy;
 pub mod preview;
 #[cfg(feature = "schema")]
 pub mod schema;
+#[cfg(feature = "schema")]
+mod schema_parts;
 mod sort;
 mod time;
 mod version;
 
-pub use decide::{Access, AdminDecision, LoginDecision, Outcome, Reason, Reasons};
+pub use decide::{AdminDecision, LoginDecision};
 pub use device::{Device, Effect, MAX_LABEL_CHARS, Pending, Registered, Rejected, StateError, UserState};
 pub use document::DocumentKind;
 pub use error::{AdminFailure, Error, ErrorCode};
@@ -43,6 +46,7 @@ pub use manage::{
     AppPlatform, AppStatus, Approver, Command, CommandAction, Configuration, Enroll, Enrollment,
     EnrollmentMethod, InstalledApp, MAX_INSTALLED_APPS, OfferedApp,
 };
+pub use outcome::{Access, Outcome, Reason, Reasons};
 pub use policy::{
     AppDoc, AssignedOnNewDevice, AssignedSettings, Assignment, ConfigurationSettings, DeviceMatch,
     EnrollmentSettings, Issue, IssueCode, MAX_APPS, MAX_DEVICES_LIMIT, MAX_PIN_LENGTH, MAX_POLICIES,

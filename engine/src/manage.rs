@@ -274,7 +274,7 @@ impl CommandAction {
 
 /// A command for one device.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct Command<K = crate::Text> {
+pub struct Command<K = crate::ids::Text> {
     /// What to do.
     pub action: CommandAction,
     /// To which device.

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::decide::{Access, Outcome, Reason, Reasons, login_outcome};
+use crate::decide::login_outcome;
 use crate::device::UserState;
 use crate::document::DocumentKind;
 use crate::error::Error;
 use crate::ids::Text;
 use crate::json;
 use crate::manage::AppPlatform;
+use crate::outcome::{Access, Outcome, Reason, Reasons};
 use crate::policy::{Placement, Policy, PolicyKey, PolicyName};
 use crate::time::Timestamp;
 
@@ -241,6 +242,7 @@ impl<'de> json::Decode<'de> for Parts<'de> {
 /// What a further compliant device would get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum NewDevice {
     /// Registered: the user is under the limit.
     Register,

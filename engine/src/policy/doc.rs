@@ -21,6 +21,7 @@ pub const MAX_APPS: usize = 2000;
 
 /// The contract version a policy is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum SchemaVersion {
     /// `mdm.policy/v1`: version 2's fields are unknown fields.
     V1,
@@ -114,7 +115,7 @@ pub enum UnassignedAccess {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(deny_unknown_fields, default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(description = "An mdm-policy policy: who is assigned to MDM, and what their mobile logins get. Every field but `schema` is optional.", transform = crate::schema::parts::require_schema))]
+#[cfg_attr(feature = "schema", schemars(description = "An mdm-policy policy: who is assigned to MDM, and what their mobile logins get. Every field but `schema` is optional.", transform = crate::schema_parts::require_schema))]
 pub struct PolicyDoc {
     /// An editor's hint to a JSON Schema; ignored.
     #[serde(rename = "$schema", skip_serializing_if = "Option::is_none")]
@@ -205,7 +206,7 @@ impl PolicyDoc {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(deny_unknown_fields, default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(description = "An mdm-policy policy set (`mdm.policy/v3`): the organisation's settings and its MDM policies in priority order; the first enabled policy that assigns a user is theirs. Every field but `schema` is optional.", transform = crate::schema::parts::require_schema))]
+#[cfg_attr(feature = "schema", schemars(description = "An mdm-policy policy set (`mdm.policy/v3`): the organisation's settings and its MDM policies in priority order; the first enabled policy that assigns a user is theirs. Every field but `schema` is optional.", transform = crate::schema_parts::require_schema))]
 pub struct PolicySetDoc {
     /// An editor's hint to a JSON Schema; ignored.
     #[serde(rename = "$schema", skip_serializing_if = "Option::is_none")]
@@ -258,12 +259,12 @@ impl PolicySetDoc {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(deny_unknown_fields, default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(transform = crate::schema::parts::require_name))]
+#[cfg_attr(feature = "schema", schemars(transform = crate::schema_parts::require_name))]
 pub struct PolicyEntryDoc {
     /// What decisions, the preview and the admin call it: 1 to 128 bytes, unique in the
     /// set. An `Option` so that validation, not decoding, words its absence (and the
     /// entry's other errors are still found); a compiled policy's entries all have one.
-    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::parts::PolicyName"))]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema_parts::PolicyName"))]
     pub name: Option<String>,
     /// `false`: skipped (staged): it assigns and excludes nobody.
     pub enabled: bool,
@@ -400,7 +401,7 @@ pub struct ConfigurationSettings {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AppDoc {
     /// The bundle id (iOS) or package name (Android).
-    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::parts::Id"))]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema_parts::Id"))]
     pub id: String,
     /// What the store shows.
     #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 256)))]
@@ -409,11 +410,11 @@ pub struct AppDoc {
     pub platform: AppPlatform,
     /// Users who get the app.
     #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::parts::Id>"))]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema_parts::Id>"))]
     pub users: Vec<String>,
     /// Members of these groups get the app. Both lists empty: every assigned user.
     #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::parts::Id>"))]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema_parts::Id>"))]
     pub groups: Vec<String>,
 }
 
@@ -425,16 +426,16 @@ pub struct Assignment {
     /// Every user is assigned (exclusions still apply).
     pub organization: bool,
     /// Assigned users.
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::parts::Id>"))]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema_parts::Id>"))]
     pub users: Vec<String>,
     /// Members of these groups are assigned.
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::parts::Id>"))]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema_parts::Id>"))]
     pub groups: Vec<String>,
     /// Never assigned.
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::parts::Id>"))]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema_parts::Id>"))]
     pub exclude_users: Vec<String>,
     /// Members are never assigned.
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::parts::Id>"))]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema_parts::Id>"))]
     pub exclude_groups: Vec<String>,
 }
 
@@ -508,7 +509,7 @@ pub struct Requirements {
     /// Allowed OS types; empty: all.
     pub platforms: Vec<OsType>,
     /// Lowest OS version per OS type.
-    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::parts::MinOsVersion"))]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema_parts::MinOsVersion"))]
     pub min_os_version: OsVersions,
     /// PIN at least this long; 0 not checked.
     #[cfg_attr(feature = "schema", schemars(range(max = 16)))]

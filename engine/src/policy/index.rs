@@ -3,31 +3,7 @@
 
 use rustc_hash::FxHashMap;
 
-/// How one policy names a user or group, folded into bits so that scope is a few ORs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Membership(pub(crate) u8);
-
-impl Membership {
-    pub(crate) const INCLUDED: Membership = Membership(1);
-    pub(crate) const EXCLUDED: Membership = Membership(2);
-
-    /// Named in an inclusion list.
-    pub(crate) fn included(self) -> bool {
-        self.0 & Self::INCLUDED.0 != 0
-    }
-
-    /// Named in an exclusion list.
-    pub(crate) fn excluded(self) -> bool {
-        self.0 & Self::EXCLUDED.0 != 0
-    }
-}
-
-impl std::ops::BitOr for Membership {
-    type Output = Membership;
-    fn bitor(self, rhs: Self) -> Self {
-        Membership(self.0 | rhs.0)
-    }
-}
+use crate::outcome::Membership;
 
 /// The ids of one kind (users, groups or app ids) a document names: each id gets a dense
 /// index, in the order first named.

@@ -18,14 +18,14 @@ pub use doc::{
     PolicyDoc, PolicyDocument, PolicyEntryDoc, PolicySetDoc, Requirements, SCHEMA, SCHEMA_V2, SCHEMA_V3,
     SchemaVersion, UnassignedAccess, UnassignedOnNewDevice, UnassignedSettings,
 };
-pub(crate) use index::{IdTable, Membership};
+pub(crate) use index::IdTable;
 pub(crate) use rules::Rules;
 
-use crate::decide::{Access, Outcome, Reason, Reasons, Scope};
 use crate::device::Device;
 use crate::document::DocumentKind;
 use crate::error::Error;
 use crate::manage::{AppPlatform, AppStatus, InstalledApp, OfferedApp};
+use crate::outcome::{Access, Membership, Outcome, Reason, Reasons, Scope};
 use index::Naming;
 use rules::RulesDoc;
 
@@ -529,7 +529,7 @@ impl Policy {
     pub(crate) fn store(
         &self,
         principals: &[u32],
-        os: Option<crate::OsType>,
+        os: Option<crate::ids::OsType>,
         installed: &[(u32, bool)],
     ) -> Vec<OfferedApp> {
         let status = |id: u32| {

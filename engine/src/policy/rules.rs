@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use super::doc::{AssignedOnNewDevice, AssignedSettings, EnrollmentSettings, OnApprove, Requirements};
-use crate::decide::{Access, Outcome, Reason, Reasons};
 use crate::device::{Device, Registered};
 use crate::ids::OsType;
 use crate::manage::{ADMIN_ONLY, Approver, Configuration, EnrollmentMethod, Methods};
+use crate::outcome::{Access, Outcome, Reason, Reasons};
 use crate::time::Timestamp;
 use crate::version::Version;
 

@@ -5,15 +5,13 @@
 //!
 //! Behind the `schema` feature: native tools only, so the wasm modules stay small.
 
-pub(crate) mod parts;
-
-pub use parts::Id;
+pub use crate::schema_parts::Id;
 
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema};
 
-use crate::UserState;
 use crate::device::Device;
+use crate::device::UserState;
 use crate::ids::Text;
 use crate::manage::{Approver, EnrollmentMethod, InstalledApp};
 use crate::policy::PolicyDocument;

@@ -1,6 +1,6 @@
 //! The pieces of the documents' JSON Schemas that the document types name in their
 //! derives (ids, times, versions): a leaf, so that a document module can use them
-//! without depending on the generator of every schema ([`super`]).
+//! without depending on the generator of every schema ([`crate::schema`]).
 
 use std::borrow::Cow;
 
