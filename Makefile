@@ -3,8 +3,9 @@ CARGO ?= cargo
 MDM := target/release/mdm
 CONFORMANCE ?= ../shared/conformance
 CONFORMANCE_V2 ?= ../shared/conformance-v2
+CONFORMANCE_V3 ?= ../shared/conformance-v3
 
-.PHONY: demo test service-test load build toolchain binaryen js js-deps chromium console budgets bench differential hostile fuzz fuzz-smoke schemas
+.PHONY: demo test service-test python-test load build toolchain binaryen js js-deps chromium console budgets bench differential hostile fuzz fuzz-smoke schemas
 
 ## The wasm32 target the guest and the JS package are built for. rustup installs the
 ## targets of rust-toolchain.toml only with the toolchain itself, so a machine that already
@@ -15,16 +16,17 @@ toolchain:
 
 ## Debian's binaryen, whose `wasm-opt` the host's build script runs on the guest module
 ## (the component is 11% smaller with it, and its size test counts that); a build without
-## it works and says so. Installed before the first build, since cargo does not rebuild the
-## component when a tool appears on PATH.
+## it works and says so. A step of every build (`make demo` and `make test` alike), since
+## cargo does not rebuild the component when a tool appears on PATH: both commands then
+## make the same component. Without root and without binaryen it says so and goes on.
 binaryen:
-	@command -v wasm-opt >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binaryen >/dev/null)
+	@command -v wasm-opt >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binaryen >/dev/null; } || echo "make: no binaryen (wasm-opt) and no root to install it: the component is built unshrunk" >&2
 
 ## The whole workspace at once: every later cargo command (the JS bindings, the benches'
 ## compilation, the tests) then reuses these artifacts instead of building wasmtime again
 ## for another set of unified features. (The component crate is built for wasm32 by the
 ## host's build script; natively it only links as a test.)
-build: toolchain
+build: toolchain binaryen
 	$(CARGO) build --release --workspace --exclude mdm-component
 
 ## The main job: the gateway path on the seeds' story, in the wasmtime-hosted engine.
@@ -71,12 +73,13 @@ budgets: js js-deps chromium
 ## the JS package's Node and Chromium tests and its types,
 ## hostile inputs through the CLI, `mdm serve` on SQLite and on a PostgreSQL the script starts
 ## (API, concurrency, SIGKILL durability, bad input, the console's inbox in Chromium: see
-## service/tests/run.sh), the examples in canonical form (`mdm fmt --check`), and
+## service/tests/run.sh), the Python package in a fresh venv (python/test.sh), the examples
+## in canonical form (`mdm fmt --check`), and
 ## the scenario corpus via the CLI, which must exercise every reason, outcome, error,
 ## event and setting (`--coverage-min 100`). Everything the
 ## tests write goes under target/, the CLI's compiled-code cache included.
 test: export MDM_CACHE_DIR = $(CURDIR)/target/mdm-cache
-test: toolchain binaryen build js-deps js chromium
+test: toolchain build js-deps js chromium
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --workspace
@@ -85,9 +88,10 @@ test: toolchain binaryen build js-deps js chromium
 	cd js && node --test --test-concurrency=1 test/
 	node bench/hostile.mjs
 	service/tests/run.sh
+	python/test.sh
 	$(MDM) fmt --check examples
 	$(MDM) test --coverage --coverage-min 100 tests/scenarios
-	@for suite in "$(CONFORMANCE)" "$(CONFORMANCE_V2)"; do \
+	@for suite in "$(CONFORMANCE)" "$(CONFORMANCE_V2)" "$(CONFORMANCE_V3)"; do \
 		if [ -d "$$suite" ]; then echo "$$suite:"; $(MDM) test "$$suite" || exit 1; \
 		else echo "no $$suite: its copy under tests/scenarios ran above"; fi; \
 	done
@@ -97,6 +101,12 @@ test: toolchain binaryen build js-deps js chromium
 ## bad input, the console in Chromium.
 service-test: toolchain binaryen build js-deps js chromium
 	service/tests/run.sh
+
+## The Python package alone (python/: the wheel with the component inside, installed in a
+## fresh venv under target/; mypy --strict, the corpus, bad inputs, random sequences,
+## hostile documents, threads). Needs the generated files of `cargo test`.
+python-test: build
+	python/test.sh
 
 ## Load on `mdm serve` (not a test): wrk against POST /v1/login for known devices and for a
 ## mix with registrations, on SQLite and on PostgreSQL; decisions per second, p50 and p99.
