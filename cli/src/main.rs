@@ -433,8 +433,14 @@ fn print_preview(report: &serde_json::Value) {
         let side = |k: &str| {
             let v = &c[k];
             let a = &v["access"];
+            // A side of a preview with a policy set names the user's policy.
+            let policy = match v.get("policy") {
+                Some(serde_json::Value::String(name)) => format!(" under `{name}`"),
+                Some(serde_json::Value::Null) => " under no policy".into(),
+                _ => String::new(),
+            };
             format!(
-                "{} (app {}, sso {}, push {})",
+                "{}{policy} (app {}, sso {}, push {})",
                 v["scope"].as_str().unwrap_or("-"),
                 a["app"],
                 a["sso"],

@@ -1,4 +1,5 @@
-//! Random valid worlds for differential and invariant testing: a policy, a directory and a
+//! Random valid worlds for differential and invariant testing: a policy (v1, v2 or a v3
+//! set), a directory and a
 //! sequence of events (logins with random attributes, admin actions, `set_policy`,
 //! `set_groups`), as a scenario document. Seeded and reproducible: the same seed gives
 //! the same scenario on every machine.
@@ -27,8 +28,46 @@ fn maybe<T: std::fmt::Debug + Clone + 'static>(
     prop_oneof![1 => Just(None), 2 => s.prop_map(Some)].boxed()
 }
 
-/// A valid policy document.
+/// A valid policy document of any version: one policy (v1 or v2), or a set of them (v3).
 pub fn policy() -> impl Strategy<Value = Value> {
+    prop_oneof![3 => single_policy(), 1 => policy_set()]
+}
+
+/// A valid version 3 document: up to four policies, each one of [`single_policy`]'s
+/// settings under a name, some disabled; the organisation's settings those of the first.
+fn policy_set() -> impl Strategy<Value = Value> {
+    let entries = prop::collection::vec((single_policy(), prop::bool::weighted(0.85)), 0..=4);
+    (entries, prop::bool::weighted(0.9)).prop_map(|(policies, enabled)| {
+        let mut doc = json!({ "schema": "mdm.policy/v3", "enabled": enabled });
+        if let (Some((first, _)), Some(set)) = (policies.first(), doc.as_object_mut()) {
+            for key in ["device_match", "unassigned", "apps"] {
+                if let Some(value) = first.get(key) {
+                    set.insert(key.into(), value.clone());
+                }
+            }
+        }
+        let entries: Vec<Value> = policies
+            .iter()
+            .enumerate()
+            .map(|(i, (p, on))| {
+                let mut entry = Map::new();
+                entry.insert("name".into(), json!(format!("p{i}")));
+                entry.insert("enabled".into(), json!(on));
+                for key in ["assignment", "assigned", "requirements", "enrollment", "configuration"] {
+                    if let Some(value) = p.get(key) {
+                        entry.insert(key.into(), value.clone());
+                    }
+                }
+                Value::Object(entry)
+            })
+            .collect();
+        doc["policies"] = Value::Array(entries);
+        doc
+    })
+}
+
+/// A valid version 1 or 2 document.
+fn single_policy() -> impl Strategy<Value = Value> {
     let assignment = (any::<bool>(), subset(USERS), subset(GROUPS), subset(USERS), subset(GROUPS)).prop_map(
         |(org, users, groups, xu, xg)| {
             // Exclusions are rarer than inclusions, as in practice.
