@@ -61,7 +61,7 @@ chromium:
 console: js
 	node js/serve.mjs 8787
 
-## Module size (fails over 200 KB), population parse and preview for 10k, 100k and 1M users
+## Module size (fails over BROWSER_MODULE_BUDGET, js/budget.mjs), population parse and preview for 10k, 100k and 1M users
 ## in Node and in Chromium through the console's preview worker (MDM_BUDGET_USERS=... for
 ## fewer), and the console's first render.
 budgets: js js-deps chromium

@@ -41,8 +41,8 @@ struct Cli {
 }
 
 /// The sandbox's limits. The CLI is an admin's tool over whole populations, so its
-/// defaults are roomier than a gateway's per-login ones (64 MiB, 64 MiB, 100 ms); still
-/// finite.
+/// defaults are roomier than a gateway's per-login ones (`mdm_host::Config::default()`);
+/// still finite.
 #[derive(clap::Args)]
 struct Limits {
     /// Largest document read, in MiB.

@@ -1,5 +1,5 @@
 //! mdm-policy's engine: the policy model, its validation, login and admin decisions, and
-//! the what-if preview of `shared/spec/README.md`.
+//! the what-if preview of the contract (`docs/contract.md`, versions 1 to 3).
 //!
 //! The engine is a pure function: no I/O, no clock, no randomness, no global state. A
 //! [`Policy`] is parsed, validated and indexed once; each decision then reads it.

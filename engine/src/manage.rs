@@ -9,7 +9,8 @@ use crate::ids::OsType;
 use crate::json;
 use crate::time::Timestamp;
 
-/// An enrollment path of the Okta document, in the order a device is fitted to one.
+/// An enrollment path of the contract (`docs/contract.md`, "Enrollment methods"), in the
+/// order a device is fitted to one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -2,7 +2,9 @@
 //! with a fresh instance per call. Workload of the host issue: a policy naming 10k users
 //! and 1k groups; the user is in 20 groups and has 3 registered devices; the login is
 //! from one of them. `login_with_apps`: the same under a version 2 policy with a store of
-//! 20 apps, the device reporting 6 installed ones.
+//! 20 apps, the device reporting 6 installed ones. `login_policy_set`: the same login under
+//! a version 3 set of 1, 10 and 1,000 policies, the user's being the last: the cost must
+//! not grow with the policies that do not name the user.
 
 // Bench code: a panic is a failed setup.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
@@ -98,6 +100,47 @@ fn workload() -> Workload {
 
 const USER: &str = "user-12345";
 
+/// The workload's login under a set of `n` policies, each assigning a group of its own
+/// with the workload's requirements; the user is in the last policy's group (and in 19
+/// groups no policy names), so every policy before it would be looked at by a scan.
+fn workload_with_policies(n: usize) -> Workload {
+    let mut w = workload();
+    let base: serde_json::Value = serde_json::from_str(&w.policy).unwrap();
+    let policies: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({ "name": format!("policy-{i:04}"), "assignment": { "groups": [format!("pg-{i:04}")] },
+                                "assigned": base["assigned"], "requirements": base["requirements"] })
+        })
+        .collect();
+    w.policy = serde_json::json!({ "schema": "mdm.policy/v3", "policies": policies }).to_string();
+    *w.groups.last_mut().unwrap() = format!("pg-{:04}", n - 1);
+    w
+}
+
+/// A login under sets of 1, 10 and 1,000 policies, natively and through the host.
+fn policy_sets(c: &mut Criterion) {
+    let mut g = c.benchmark_group("login_policy_set");
+    for n in [1, 10, 1_000] {
+        let w = workload_with_policies(n);
+        let native = Policy::from_json(&w.policy).unwrap();
+        let gateway = Runtime::new(Config::default()).unwrap().gateway(&w.policy).unwrap();
+        let expected = native.decide_login(&w.login, &w.groups, &w.state);
+        assert_eq!(expected, gateway.decide_login(&w.login, &w.groups, &w.state).into_result().unwrap());
+        assert_eq!(expected.outcome, mdm_engine::Outcome::Allow);
+        assert_eq!(
+            expected.policy.name().map(|p| p.name().to_string()),
+            Some(format!("policy-{:04}", n - 1))
+        );
+        g.bench_function(format!("native/{n}"), |b| {
+            b.iter(|| black_box(native.decide_login(black_box(&w.login), black_box(&w.groups), &w.state)))
+        });
+        g.bench_function(format!("wasmtime_warm/{n}"), |b| {
+            b.iter(|| black_box(gateway.decide_login(black_box(&w.login), black_box(&w.groups), &w.state)))
+        });
+    }
+    g.finish();
+}
+
 fn bench(c: &mut Criterion) {
     for (group, w, fresh) in [("login", workload(), true), ("login_with_apps", workload_with_apps(), false)] {
         let native = Policy::from_json(&w.policy).unwrap();
@@ -150,5 +193,5 @@ fn startup(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-criterion_group!(benches, bench, startup);
+criterion_group!(benches, bench, policy_sets, startup);
 criterion_main!(benches);

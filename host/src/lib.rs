@@ -48,10 +48,22 @@ pub use record::{DecisionRecord, Fault, ShadowDecision};
 
 use mdm_engine::DocumentKind;
 
+/// A gateway's memory cap per guest instance ([`Config::memory_limit`]): 64 MiB, enough for
+/// a policy of a million ids and far below what a host has.
+pub const DEFAULT_MEMORY_LIMIT: usize = 64 << 20;
+
+/// A gateway's time limit per call ([`Config::deadline`]): 100 ms, ten thousand times a
+/// warm login, so that only a fault or hostile input ever meets it.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(100);
+
+/// The largest document a gateway accepts ([`Config::max_document_bytes`]): 64 MiB.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 64 << 20;
+
 /// The engine component, built by this crate's build script.
 pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mdm.wasm"));
 
-/// How the sandbox is set up.
+/// How the sandbox is set up; [`Config::default`] is a gateway's: [`DEFAULT_MEMORY_LIMIT`],
+/// [`DEFAULT_DEADLINE`], [`DEFAULT_MAX_DOCUMENT_BYTES`], no cache directory.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The most linear memory one guest instance may have, in bytes.
@@ -76,10 +88,10 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            memory_limit: 64 << 20,
-            deadline: Duration::from_millis(100),
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+            deadline: DEFAULT_DEADLINE,
             tick: Duration::from_millis(5),
-            max_document_bytes: 64 << 20,
+            max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
             cache_dir: None,
             reveal_serial_numbers: false,
         }

@@ -5,8 +5,9 @@
 //!
 //! Values cross as JSON text (`JSON.stringify` in, `JSON.parse` out) rather than through
 //! serde-wasm-bindgen: V8 parses a 100k-user preview report far faster than the module
-//! could build it object by object, and the module stays under its 250 KB budget (the
-//! serializer and its `js-sys` glue cost 25 KB).
+//! could build it object by object, and the module stays within its budget
+//! (`BROWSER_MODULE_BUDGET` in js/budget.mjs; the serializer and its `js-sys` glue cost
+//! 25 KB).
 
 use mdm_engine as e;
 use serde::Serialize;

@@ -2,7 +2,7 @@
 //! that record, as an error travels out, the path it came through.
 //!
 //! Why not `serde_json`'s deserializer: behind a path-tracking wrapper it cost the
-//! browser module 49 KB of its 200 KB budget (its number parsing, its float printing for
+//! browser module 49 KB (its number parsing, its float printing for
 //! messages, the wrapper's second copy of every visitor). Why not serde's `Deserializer`
 //! trait over this reader either: every decoded type then carries its own copy of the
 //! visitor, map and sequence glue. Here a decoder calls the reader's typed methods,
