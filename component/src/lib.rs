@@ -29,12 +29,21 @@ mod glue {
     crate::bindings::export!(Component with_types_in crate::bindings);
 }
 
-/// The context of the call in progress.
+/// The context of the call in progress, and the rich parts of the last login's answer.
 #[derive(Default)]
 struct Scratch {
     principals: Vec<u32>,
     installed: Vec<(u32, bool)>,
     state: e::UserState<u32>,
+    details: Details,
+}
+
+/// What `login-details` gives: the last login's remediation texts, app store and effects.
+#[derive(Default)]
+struct Details {
+    remediation: Vec<String>,
+    apps: Vec<e::OfferedApp>,
+    effects: Vec<e::Effect<u32>>,
 }
 
 thread_local! {
@@ -104,18 +113,48 @@ impl GuestPolicy for Policy {
         self.0.policy_names().map(|names| names.map(str::to_string).collect())
     }
 
-    fn decide_login(&self, context: Vec<t::Fact>, login: t::Device, at: i64) -> t::LoginDecision {
-        with_context(context, |principals, installed, state| {
+    fn decide_login(
+        &self,
+        context: Vec<u8>,
+        login: t::Device,
+        at: i64,
+    ) -> Result<t::LoginAnswer, t::ContextError> {
+        SCRATCH.with_borrow_mut(|s| {
+            e::abi::context::read(&context, &mut s.principals, &mut s.installed, &mut s.state)
+                .map_err(context_error)?;
             let at = e::Timestamp::from_millis(at);
-            decision(e::abi::decide_login(&self.0, principals, state, &device(login), installed, at))
+            let d = e::abi::decide_login(&self.0, &s.principals, &s.state, &device(login), &s.installed, at);
+            Ok(answer(d, &mut s.details))
+        })
+    }
+
+    fn login_details(&self) -> t::LoginDetails {
+        SCRATCH.with_borrow_mut(|s| {
+            let d = std::mem::take(&mut s.details);
+            t::LoginDetails {
+                remediation: d.remediation,
+                apps: d
+                    .apps
+                    .into_iter()
+                    .map(|a| t::Offered {
+                        app: a.index,
+                        status: match a.status {
+                            e::AppStatus::Available => t::AppStatus::Available,
+                            e::AppStatus::Managed => t::AppStatus::Managed,
+                            e::AppStatus::Unmanaged => t::AppStatus::Unmanaged,
+                        },
+                    })
+                    .collect(),
+                effects: d.effects.into_iter().map(effect).collect(),
+            }
         })
     }
 
     fn decide_admin(
         &self,
-        context: Vec<t::Fact>,
+        context: Vec<u8>,
         request: t::AdminRequest,
-    ) -> Result<t::AdminDecision, t::AdminFailure> {
+    ) -> Result<Result<t::AdminDecision, t::AdminFailure>, t::ContextError> {
         let request = e::abi::AdminRequest {
             action: admin_action(request.action),
             device_id: request.target,
@@ -131,9 +170,13 @@ impl GuestPolicy for Policy {
             },
             method: request.method.map(method),
         };
-        let decided =
-            with_context(context, |principals, _, s| e::abi::decide_admin(&self.0, principals, s, &request));
-        match decided {
+        let decided = SCRATCH.with_borrow_mut(|s| {
+            s.details = Details::default();
+            e::abi::context::read(&context, &mut s.principals, &mut s.installed, &mut s.state)
+                .map_err(context_error)?;
+            Ok(e::abi::decide_admin(&self.0, &s.principals, &s.state, &request))
+        })?;
+        Ok(match decided {
             Ok(d) => Ok(t::AdminDecision {
                 effects: d.effects.into_iter().map(effect).collect(),
                 commands: d
@@ -161,7 +204,7 @@ impl GuestPolicy for Policy {
                 e::AdminFailure::MethodOfAnotherPlatform => t::AdminFailure::MethodOfAnotherPlatform,
                 e::AdminFailure::NotAssigned => t::AdminFailure::NotAssigned,
             }),
-        }
+        })
     }
 
     fn evaluate(&self, groups: Vec<String>, state: String, event: String) -> Result<String, t::Error> {
@@ -236,46 +279,6 @@ fn device(d: t::Device) -> e::Device<u32> {
     }
 }
 
-/// Runs `f` on the call's principals, installed apps and state, built in the scratch
-/// lists. Of a stored device, the guest reads its id, serial number, OS type, enrollment
-/// and grace (effects name devices by token; the host keeps the rest).
-fn with_context<R>(
-    facts: Vec<t::Fact>,
-    f: impl FnOnce(&[u32], &[(u32, bool)], &e::UserState<u32>) -> R,
-) -> R {
-    SCRATCH.with_borrow_mut(|Scratch { principals, installed, state }| {
-        principals.clear();
-        installed.clear();
-        state.devices.clear();
-        state.pending.clear();
-        state.rejected.clear();
-        for fact in facts {
-            match fact {
-                t::Fact::Principal(p) => principals.push(p),
-                t::Fact::Installed(i) => installed.push((i.app, i.managed)),
-                t::Fact::Active(r) => state.devices.push(e::Registered {
-                    device: e::Device { serial_number: r.serial, ..e::Device::new(r.id, os(r.os)) },
-                    registered_at: e::Timestamp::from_millis(r.registered_at),
-                    enrollment: r.enrollment.map(|x| e::Enrollment {
-                        method: method(x.method),
-                        at: e::Timestamp::from_millis(x.at),
-                    }),
-                    noncompliant_since: r.noncompliant_since.map(e::Timestamp::from_millis),
-                }),
-                t::Fact::Pending(p) => state.pending.push(e::Pending {
-                    device: e::Device::new(p.id, e::OsType::Other),
-                    requested_at: e::Timestamp::from_millis(p.at),
-                }),
-                t::Fact::Rejected(r) => {
-                    let rejected_at = e::Timestamp::from_millis(r.at);
-                    state.rejected.push(e::Rejected { device_id: r.id, rejected_at })
-                }
-            }
-        }
-        f(principals, installed, state)
-    })
-}
-
 fn admin_action(a: t::AdminAction) -> e::AdminAction {
     match a {
         t::AdminAction::Approve => e::AdminAction::Approve,
@@ -288,40 +291,70 @@ fn admin_action(a: t::AdminAction) -> e::AdminAction {
     }
 }
 
-fn decision(d: e::LoginDecision<u32>) -> t::LoginDecision {
-    t::LoginDecision {
+/// The flat answer to a login; its rich parts go to `details` for `login-details`.
+fn answer(d: e::LoginDecision<u32>, details: &mut Details) -> t::LoginAnswer {
+    let mut has = t::Details::empty();
+    let mut grant = t::Grant::empty();
+    for (yes, flag) in [
+        (d.assigned, t::Grant::ASSIGNED),
+        (d.access.app, t::Grant::APP),
+        (d.access.sso, t::Grant::SSO),
+        (d.access.push_mfa, t::Grant::PUSH_MFA),
+    ] {
+        if yes {
+            grant |= flag;
+        }
+    }
+    let policy = d.policy.name().map(e::PolicyName::index);
+    let configuration = d.configuration;
+    let enroll = d.enroll.map(|x| wit_method(x.method));
+    for (yes, flag) in [
+        (policy.is_some(), t::Details::POLICY),
+        (configuration.is_some(), t::Details::CONFIGURATION),
+        (enroll.is_some(), t::Details::ENROLL),
+        (d.grace_until.is_some(), t::Details::GRACE),
+        (d.apps.is_some(), t::Details::STORE),
+        (!d.remediation.is_empty(), t::Details::REMEDIATION),
+        (d.apps.as_ref().is_some_and(|a| !a.is_empty()), t::Details::APPS),
+        (!d.effects.is_empty(), t::Details::EFFECTS),
+    ] {
+        if yes {
+            has |= flag;
+        }
+    }
+    let mut applies = t::Configuration::empty();
+    if configuration.is_some_and(|c| c.require_encryption) {
+        applies |= t::Configuration::REQUIRE_ENCRYPTION;
+    }
+    if configuration.is_some_and(|c| c.data_separation) {
+        applies |= t::Configuration::DATA_SEPARATION;
+    }
+    *details = Details { remediation: d.remediation, apps: d.apps.unwrap_or_default(), effects: d.effects };
+    t::LoginAnswer {
         outcome: match d.outcome {
             e::Outcome::Allow => t::Outcome::Allow,
             e::Outcome::Limited => t::Outcome::Limited,
             e::Outcome::PendingApproval => t::Outcome::PendingApproval,
             e::Outcome::Deny => t::Outcome::Deny,
         },
-        assigned: d.assigned,
-        access: t::Access { app: d.access.app, sso: d.access.sso, push_mfa: d.access.push_mfa },
+        grant,
         // Both sides declare the reasons in the same order, so the bits are the same.
         reasons: t::Reasons::from_bits_retain(d.reasons.bits()),
-        remediation: d.remediation,
-        enroll: d.enroll.map(|x| wit_method(x.method)),
-        grace_until: d.grace_until.map(e::Timestamp::as_millis),
-        configuration: d.configuration.map(|c| t::Configuration {
-            min_pin_length: c.min_pin_length,
-            require_encryption: c.require_encryption,
-            data_separation: c.data_separation,
-        }),
-        apps: d.apps.map(|apps| {
-            apps.into_iter()
-                .map(|a| t::Offered {
-                    app: a.index,
-                    status: match a.status {
-                        e::AppStatus::Available => t::AppStatus::Available,
-                        e::AppStatus::Managed => t::AppStatus::Managed,
-                        e::AppStatus::Unmanaged => t::AppStatus::Unmanaged,
-                    },
-                })
-                .collect()
-        }),
-        policy: d.policy.name().map(e::PolicyName::index),
-        effects: d.effects.into_iter().map(effect).collect(),
+        details: has,
+        policy: policy.unwrap_or(0),
+        min_pin_length: configuration.map_or(0, |c| c.min_pin_length),
+        configuration: applies,
+        // Read only when `details` has `enroll`.
+        enroll: enroll.unwrap_or(t::EnrollmentMethod::IosProfile),
+        grace_until: d.grace_until.map_or(0, e::Timestamp::as_millis),
+    }
+}
+
+fn context_error(x: e::abi::context::ContextError) -> t::ContextError {
+    match x {
+        e::abi::context::ContextError::Truncated => t::ContextError::Truncated,
+        e::abi::context::ContextError::Trailing => t::ContextError::Trailing,
+        e::abi::context::ContextError::BadValue => t::ContextError::BadValue,
     }
 }
 

@@ -53,26 +53,51 @@ pub(crate) fn device<'a>(d: &'a e::Device, tok: &mut Tokens<'a>) -> t::Device {
     }
 }
 
-/// Appends the state's entries to `out`.
-pub(crate) fn state<'a>(s: &'a e::UserState, tok: &mut Tokens<'a>, out: &mut Vec<t::Fact>) {
-    out.extend(s.devices.iter().map(|r| {
-        t::Fact::Active(t::Registered {
-            id: tok.token(&r.device.device_id),
-            serial: r.device.serial_number.as_ref().map(|x| tok.token(x)),
-            os: os(r.device.os_type),
-            registered_at: r.registered_at.as_millis(),
-            enrollment: r
-                .enrollment
-                .map(|x| t::Enrollment { method: method(x.method), at: x.at.as_millis() }),
-            noncompliant_since: r.noncompliant_since.map(e::Timestamp::as_millis),
-        })
-    }));
-    out.extend(s.pending.iter().map(|p| {
-        t::Fact::Pending(t::Stamped { id: tok.token(&p.device.device_id), at: p.requested_at.as_millis() })
-    }));
-    out.extend(s.rejected.iter().map(|r| {
-        t::Fact::Rejected(t::Stamped { id: tok.token(&r.device_id), at: r.rejected_at.as_millis() })
-    }));
+/// Packs a call's context into `out`: the principals, the installed apps and the stored
+/// state, its device ids as tokens (kept in `ids`, a buffer reused from call to call).
+pub(crate) fn context<'a>(
+    out: &mut Vec<u8>,
+    ids: &mut Vec<u32>,
+    principals: &[u32],
+    installed: &[(u32, bool)],
+    s: &'a e::UserState,
+    tok: &mut Tokens<'a>,
+) {
+    use e::abi::context::{Active, write};
+    // Every id gets its token first, in the order the lists are written: two per active
+    // device (its id, its serial or none), then one per request and rejection.
+    const NONE: u32 = u32::MAX;
+    ids.clear();
+    for r in &s.devices {
+        ids.push(tok.token(&r.device.device_id));
+        ids.push(r.device.serial_number.as_ref().map_or(NONE, |x| tok.token(x)));
+    }
+    ids.extend(s.pending.iter().map(|p| tok.token(&p.device.device_id)));
+    ids.extend(s.rejected.iter().map(|r| tok.token(&r.device_id)));
+    let (devices, rest) = ids.split_at_checked(2 * s.devices.len()).unwrap_or_default();
+    let (pending, rejected) = rest.split_at_checked(s.pending.len()).unwrap_or_default();
+    let active = s.devices.iter().zip(devices.chunks_exact(2)).map(|(r, pair)| {
+        let (id, serial) = match pair {
+            [id, serial] => (*id, (*serial != NONE).then_some(*serial)),
+            _ => (NONE, None),
+        };
+        Active {
+            id,
+            serial,
+            os: r.device.os_type,
+            registered_at: r.registered_at,
+            enrollment: r.enrollment,
+            noncompliant_since: r.noncompliant_since,
+        }
+    });
+    let pending = pending.iter().zip(&s.pending).map(|(t, p)| (*t, p.requested_at));
+    let rejected = rejected.iter().zip(&s.rejected).map(|(t, r)| (*t, r.rejected_at));
+    write(out, principals, installed, active, pending, rejected);
+}
+
+/// A context the guest refused: this host packed it wrong.
+pub(crate) fn context_error(x: t::ContextError) -> HostError {
+    HostError::Protocol(format!("the guest refused the call's context: {x:?}"))
 }
 
 pub(crate) fn method(m: e::EnrollmentMethod) -> t::EnrollmentMethod {
@@ -226,8 +251,14 @@ pub(crate) fn policy_key(index: Option<u32>, names: Option<&[Arc<str>]>) -> Resu
     }
 }
 
+/// Whether a login's answer has parts that `login-details` gives.
+pub(crate) fn has_details(answer: &t::LoginAnswer) -> bool {
+    answer.details & (t::Details::REMEDIATION | t::Details::APPS | t::Details::EFFECTS) != t::Details::empty()
+}
+
 pub(crate) fn decision(
-    d: t::LoginDecision,
+    d: t::LoginAnswer,
+    details: Option<t::LoginDetails>,
     tok: &Tokens<'_>,
     login: &e::Device,
     state: &e::UserState,
@@ -244,6 +275,18 @@ pub(crate) fn decision(
         };
         Ok(e::OfferedApp { index: o.app, id: app.id.clone(), name: app.name.clone(), status })
     };
+    let has = |part| d.details.contains(part);
+    let granted = |flag| d.grant.contains(flag);
+    let details =
+        details.unwrap_or(t::LoginDetails { remediation: Vec::new(), apps: Vec::new(), effects: Vec::new() });
+    // A part the answer announced and the details lack, or the reverse, is a broken guest.
+    if has(t::Details::REMEDIATION) == details.remediation.is_empty()
+        || has(t::Details::EFFECTS) == details.effects.is_empty()
+        || has(t::Details::APPS) == details.apps.is_empty()
+        || (has(t::Details::APPS) && !has(t::Details::STORE))
+    {
+        return Err(HostError::Protocol("the login's details disagree with its answer".into()));
+    }
     Ok(e::LoginDecision {
         outcome: match d.outcome {
             t::Outcome::Allow => e::Outcome::Allow,
@@ -251,24 +294,27 @@ pub(crate) fn decision(
             t::Outcome::PendingApproval => e::Outcome::PendingApproval,
             t::Outcome::Deny => e::Outcome::Deny,
         },
-        assigned: d.assigned,
-        access: e::Access { app: d.access.app, sso: d.access.sso, push_mfa: d.access.push_mfa },
+        assigned: granted(t::Grant::ASSIGNED),
+        access: e::Access {
+            app: granted(t::Grant::APP),
+            sso: granted(t::Grant::SSO),
+            push_mfa: granted(t::Grant::PUSH_MFA),
+        },
         // Both sides declare the reasons in the same order, so the bits are the same.
         reasons: e::Reasons::from_bits(d.reasons.as_array().first().copied().unwrap_or(0)),
-        remediation: d.remediation,
-        enroll: d.enroll.map(|m| e::Enroll { method: engine_method(m) }),
-        grace_until: d.grace_until.map(e::Timestamp::from_millis),
-        configuration: d.configuration.map(|c| e::Configuration {
-            min_pin_length: c.min_pin_length,
-            require_encryption: c.require_encryption,
-            data_separation: c.data_separation,
+        remediation: details.remediation,
+        enroll: has(t::Details::ENROLL).then(|| e::Enroll { method: engine_method(d.enroll) }),
+        grace_until: has(t::Details::GRACE).then(|| e::Timestamp::from_millis(d.grace_until)),
+        configuration: has(t::Details::CONFIGURATION).then(|| e::Configuration {
+            min_pin_length: d.min_pin_length,
+            require_encryption: d.configuration.contains(t::Configuration::REQUIRE_ENCRYPTION),
+            data_separation: d.configuration.contains(t::Configuration::DATA_SEPARATION),
         }),
-        apps: d
-            .apps
-            .map(|list| list.into_iter().map(offered).collect::<Result<Vec<_>, HostError>>())
+        apps: has(t::Details::STORE)
+            .then(|| details.apps.into_iter().map(offered).collect::<Result<Vec<_>, HostError>>())
             .transpose()?,
-        policy: policy_key(d.policy, names)?,
-        effects: effects(d.effects, tok, Some(login), state)?,
+        policy: policy_key(has(t::Details::POLICY).then_some(d.policy), names)?,
+        effects: effects(details.effects, tok, Some(login), state)?,
     })
 }
 

@@ -12,7 +12,6 @@ use mdm_engine::{
 use rustc_hash::FxHashMap;
 use wasmtime::component::ResourceAny;
 
-use crate::bindings::mdm::policy::types as t;
 use crate::record::{self, DecisionRecord, Fault, Ids, ShadowDecision};
 use crate::tokens::Tokens;
 use crate::{HostError, Instance, Runtime, convert};
@@ -121,12 +120,25 @@ struct Slot {
     instance: Instance,
     policy: ResourceAny,
     generation: u64,
-    context: Vec<t::Fact>,
+    /// The packed context of the call in progress (`mdm_engine::abi::context`).
+    context: Vec<u8>,
+    /// The call's principals, installed apps and device tokens, before they are packed.
+    principals: Vec<u32>,
+    installed: Vec<(u32, bool)>,
+    tokens: Vec<u32>,
 }
 
 impl Slot {
     fn new(instance: Instance, policy: ResourceAny, generation: u64) -> Self {
-        Slot { instance, policy, generation, context: Vec::new() }
+        Slot {
+            instance,
+            policy,
+            generation,
+            context: Vec::new(),
+            principals: Vec::new(),
+            installed: Vec::new(),
+            tokens: Vec::new(),
+        }
     }
 }
 
@@ -380,22 +392,44 @@ impl Gateway {
         let (result, loaded) = self.with_slot(|slot, loaded| {
             // Only the principals and app ids the policy names cross: the rest can change
             // nothing.
-            let context = &mut slot.context;
-            context.clear();
-            principals(loaded, &login.user, groups, context);
-            context.extend(login.apps.iter().filter_map(|a| {
-                let app = *loaded.app_ids.get(a.id.as_str())?;
-                Some(t::Fact::Installed(t::Installed { app, managed: a.managed }))
-            }));
+            principals(loaded, &login.user, groups, &mut slot.principals);
+            slot.installed.clear();
+            slot.installed.extend(
+                login.apps.iter().filter_map(|a| Some((*loaded.app_ids.get(a.id.as_str())?, a.managed))),
+            );
             let mut tok = Tokens::default();
             let device = convert::device(&login.device, &mut tok);
-            convert::state(state, &mut tok, context);
+            convert::context(
+                &mut slot.context,
+                &mut slot.tokens,
+                &slot.principals,
+                &slot.installed,
+                state,
+                &mut tok,
+            );
             let (instance, policy, context) = (&mut slot.instance, slot.policy, &slot.context);
             let at = login.at.as_millis();
-            let d = instance.call(|g, s| {
-                g.mdm_policy_engine().policy().call_decide_login(s, policy, context, device, at)
-            })?;
-            convert::decision(d, &tok, &login.device, state, &loaded.apps, loaded.policy_names.as_deref())
+            let answer = instance
+                .call(|g, s| {
+                    g.mdm_policy_engine().policy().call_decide_login(s, policy, context, device, at)
+                })?
+                .map_err(convert::context_error)?;
+            // The rich parts cross only when the answer has some: most logins of a known
+            // device have none.
+            let details = if convert::has_details(&answer) {
+                Some(instance.call(|g, s| g.mdm_policy_engine().policy().call_login_details(s, policy))?)
+            } else {
+                None
+            };
+            convert::decision(
+                answer,
+                details,
+                &tok,
+                &login.device,
+                state,
+                &loaded.apps,
+                loaded.policy_names.as_deref(),
+            )
         });
         let verdict = match result {
             Ok(d) => Verdict::Decided(d),
@@ -475,13 +509,12 @@ impl Gateway {
         self.with_slot(|slot, loaded| {
             let mut tok = Tokens::default();
             let request = convert::admin_request(&request, &mut tok);
-            let context = &mut slot.context;
-            context.clear();
-            principals(loaded, &admin.user, groups, context);
-            convert::state(state, &mut tok, context);
+            principals(loaded, &admin.user, groups, &mut slot.principals);
+            convert::context(&mut slot.context, &mut slot.tokens, &slot.principals, &[], state, &mut tok);
             let (instance, policy, context) = (&mut slot.instance, slot.policy, &slot.context);
             let r = instance
-                .call(|g, s| g.mdm_policy_engine().policy().call_decide_admin(s, policy, context, request))?;
+                .call(|g, s| g.mdm_policy_engine().policy().call_decide_admin(s, policy, context, request))?
+                .map_err(convert::context_error)?;
             match r {
                 Ok(d) => Ok(AdminDecision {
                     effects: convert::effects(d.effects, &tok, None, state)?,
@@ -511,17 +544,81 @@ impl Gateway {
     }
 }
 
-/// Appends the principals of `user` in `groups` that the policy names: only those can
-/// change the scope, so only those cross.
-fn principals<G: AsRef<str>>(loaded: &Loaded, user: &str, groups: &[G], context: &mut Vec<t::Fact>) {
-    context.extend(loaded.users.get(user).map(|&p| t::Fact::Principal(p)));
-    context
-        .extend(groups.iter().filter_map(|g| loaded.groups.get(g.as_ref())).map(|&p| t::Fact::Principal(p)));
+/// The principals of `user` in `groups` that the policy names, into `out`: only those
+/// can change the scope, so only those cross.
+fn principals<G: AsRef<str>>(loaded: &Loaded, user: &str, groups: &[G], out: &mut Vec<u32>) {
+    out.clear();
+    out.extend(loaded.users.get(user).copied());
+    out.extend(groups.iter().filter_map(|g| loaded.groups.get(g.as_ref())).copied());
 }
 
 fn fault(verdict: &Verdict) -> Option<Fault> {
     match verdict {
         Verdict::Decided(_) => None,
         Verdict::FailedClosed(e) => Some(Fault::from(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, Runtime};
+
+    /// The guest refuses a context that breaks the layout (truncated, trailing bytes,
+    /// values out of range, counts larger than the buffer) with an error the host reports
+    /// as `host.protocol`: never a trap, never a decision; the instance answers the next
+    /// call as if nothing happened.
+    #[test]
+    fn a_hostile_context_is_refused_not_decided() {
+        let runtime = Runtime::new(Config::default()).unwrap();
+        let gateway =
+            runtime.gateway(r#"{"schema":"mdm.policy/v1","assignment":{"organization":true}}"#).unwrap();
+        let device = crate::bindings::mdm::policy::types::Device {
+            id: 0,
+            os: crate::bindings::mdm::policy::types::OsType::Ios,
+            serial: None,
+            os_version: crate::bindings::mdm::policy::types::Version {
+                major: 0,
+                minor: 0,
+                patch: 0,
+                build: 0,
+            },
+            pin_length: 0,
+            reported: crate::bindings::mdm::policy::types::Reported::empty(),
+        };
+        let mut valid = Vec::new();
+        mdm_engine::abi::context::write(&mut valid, &[], &[], [].into_iter(), [].into_iter(), [].into_iter());
+        let mut hostile: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            vec![0; 3],
+            [valid.clone(), vec![0]].concat(),
+            u32::MAX.to_le_bytes().to_vec(),
+            vec![0xff; 64],
+        ];
+        // One active device whose OS type names nothing.
+        let mut bad_os = [0u32.to_le_bytes(), 0u32.to_le_bytes(), 1u32.to_le_bytes()].concat();
+        bad_os.extend([0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0]);
+        bad_os.extend([0; 24]);
+        bad_os.extend([0; 8]);
+        hostile.push(bad_os);
+        for bytes in hostile {
+            let (result, _) = gateway.with_slot(|slot, _| {
+                let policy = slot.policy;
+                slot.instance
+                    .call(|g, s| {
+                        g.mdm_policy_engine().policy().call_decide_login(s, policy, &bytes, device, 0)
+                    })?
+                    .map_err(convert::context_error)
+            });
+            let e = result.map(|_| ()).unwrap_err();
+            assert_eq!(e.code(), "host.protocol", "{bytes:?}: {e}");
+        }
+        // The same instances decide as before.
+        let login = Login::new(
+            "u",
+            mdm_engine::Device::new(mdm_engine::Text::new("A1").unwrap(), mdm_engine::OsType::Ios),
+            mdm_engine::Timestamp::from_millis(0),
+        );
+        assert!(gateway.decide_login(&login, &[] as &[&str], &UserState::default()).is_allowed());
     }
 }

@@ -38,8 +38,10 @@ pub fn policy() -> impl Strategy<Value = Value> {
 fn policy_set() -> impl Strategy<Value = Value> {
     let entries = prop::collection::vec((single_policy(), prop::bool::weighted(0.85)), 0..=4);
     (entries, prop::bool::weighted(0.9)).prop_map(|(policies, enabled)| {
-        let mut doc = json!({ "schema": "mdm.policy/v3", "enabled": enabled });
-        if let (Some((first, _)), Some(set)) = (policies.first(), doc.as_object_mut()) {
+        let mut set = Map::new();
+        set.insert("schema".into(), json!("mdm.policy/v3"));
+        set.insert("enabled".into(), json!(enabled));
+        if let Some((first, _)) = policies.first() {
             for key in ["device_match", "unassigned", "apps"] {
                 if let Some(value) = first.get(key) {
                     set.insert(key.into(), value.clone());
@@ -61,8 +63,8 @@ fn policy_set() -> impl Strategy<Value = Value> {
                 Value::Object(entry)
             })
             .collect();
-        doc["policies"] = Value::Array(entries);
-        doc
+        set.insert("policies".into(), Value::Array(entries));
+        Value::Object(set)
     })
 }
 

@@ -2,7 +2,14 @@
 //! interned principals, app ids and per-call device tokens, so that no id string crosses
 //! the boundary. Not a stable API: it changes with the WIT package.
 
-use crate::{AdminFailure, AppPlatform, Device, LoginDecision, Policy, Timestamp, UserState};
+pub mod context;
+
+use crate::decide::LoginDecision;
+use crate::device::{Device, UserState};
+use crate::error::AdminFailure;
+use crate::manage::AppPlatform;
+use crate::policy::Policy;
+use crate::time::Timestamp;
 
 pub use crate::decide::{AdminDecision, AdminRequest, FromDevice};
 pub use crate::json::escape_pointer;
