@@ -392,6 +392,11 @@ fn run(command: Command, format: Format, limits: &Limits) -> Result<Outcome, Cli
                 tokens,
                 console,
                 poll: std::time::Duration::from_millis(poll_ms.max(10)),
+                // `--format json` (or `MDM_FORMAT=json`): the log in JSON lines.
+                log: match format {
+                    Format::Json => mdm_service::LogFormat::Json,
+                    _ => mdm_service::LogFormat::Text,
+                },
             };
             mdm_service::run(runtime, preview, options)?;
             Ok(Outcome::Ok)

@@ -1,11 +1,17 @@
 //! The service's errors: each a stable code, a JSON Pointer into the request and a 4xx
 //! (the caller's fault) or 5xx (ours) status.
+//!
+//! What the client reads is the code and a message of the service's own. The cause of a
+//! failure on our side (the database's or the driver's text, SQL, file names) is kept as
+//! the error's source and goes to the service's log, never into an answer.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mdm_engine::{ErrorCode, Issue};
 use mdm_host::HostError;
 use serde::Serialize;
+
+use crate::store::StoreError;
 
 /// Why a request was refused, or the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -44,13 +50,19 @@ pub enum ServiceError {
     /// The body is over the document limit.
     #[error("the request body is over the limit of {0} bytes")]
     TooLarge(usize),
-    /// The database failed; nothing was changed.
-    #[error("the database failed: {0}")]
-    Database(String),
+    /// The database failed; nothing was changed. The client is told only that; the
+    /// cause is the source, for the log.
+    #[error("the database did not answer")]
+    Database(#[from] StoreError),
     /// The sandbox failed on a request that is not a login (a login is denied instead).
     #[error(transparent)]
     Host(HostError),
-    /// The service cannot start as configured.
+    /// A bug of the service (an answer that does not encode, a task that panicked): the
+    /// request is refused, the cause is logged.
+    #[error("the service failed on this request; its log says why")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The service cannot start as configured; the message names the cause, for the
+    /// operator (it never reaches a client).
     #[error("cannot start the service: {0}")]
     Start(String),
 }
@@ -68,6 +80,7 @@ impl ServiceError {
             ServiceError::TooLarge(_) => "service.too_large",
             ServiceError::Database(_) => "service.database",
             ServiceError::Host(e) => e.code(),
+            ServiceError::Internal(_) => "service.internal",
             ServiceError::Start(_) => "service.start",
         }
     }
@@ -101,6 +114,7 @@ impl ServiceError {
             ServiceError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
             ServiceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ServiceError::Database(_) | ServiceError::Host(_) | ServiceError::Start(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -110,6 +124,33 @@ impl ServiceError {
     pub(crate) fn bad(pointer: impl Into<String>, message: impl Into<String>) -> Self {
         ServiceError::BadRequest { pointer: pointer.into(), message: message.into() }
     }
+
+    pub(crate) fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ServiceError::Internal(Box::new(e))
+    }
+
+    /// Logs a failure on the service's side with its whole chain of causes (the client
+    /// never sees them); a refused request is the caller's business and is logged at
+    /// debug level only.
+    pub(crate) fn log(&self) {
+        if self.status().is_server_error() {
+            tracing::error!(code = self.code(), cause = %chain(self), "request failed");
+        } else {
+            tracing::debug!(code = self.code(), message = %self, "request refused");
+        }
+    }
+}
+
+/// An error and its sources, joined by `: `: what the log keeps.
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 impl From<HostError> for ServiceError {
@@ -118,12 +159,6 @@ impl From<HostError> for ServiceError {
             HostError::Engine(e) => ServiceError::Engine(e),
             other => ServiceError::Host(other),
         }
-    }
-}
-
-impl From<sqlx::Error> for ServiceError {
-    fn from(e: sqlx::Error) -> Self {
-        ServiceError::Database(e.to_string())
     }
 }
 
@@ -139,6 +174,7 @@ pub(crate) struct ErrorBody<'a> {
 
 impl IntoResponse for ServiceError {
     fn into_response(self) -> Response {
+        self.log();
         let issues = match &self {
             ServiceError::InvalidPolicy { issues } => Some(issues.as_slice()),
             _ => None,

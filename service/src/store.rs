@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::str::FromStr as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
@@ -18,7 +19,58 @@ use tokio::sync::{mpsc, oneshot};
 
 use mdm_engine::UserState;
 
-use crate::ServiceError;
+/// What the store could not do. Its text is for the service's log (it names tables,
+/// paths and the driver's words); a client only learns `service.database`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A query failed.
+    #[error("a query failed")]
+    Query(#[from] sqlx::Error),
+    /// The batch of log rows this one was committed with failed.
+    #[error("the batch of log rows failed")]
+    Batch(#[source] Arc<sqlx::Error>),
+    /// The group committer of log rows is gone (the service is stopping).
+    #[error("the log writer stopped")]
+    WriterStopped,
+    /// A stored value does not decode: the database holds something the service did not
+    /// write.
+    #[error("the stored {what} does not decode")]
+    Corrupt {
+        /// Which value (`state of \`alice\``...).
+        what: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A user's row kept changing under every attempt to write it.
+    #[error("`{0}` changed under every one of {1} attempts")]
+    Contention(String, usize),
+    /// The database URL is not one the service takes.
+    #[error("{0}")]
+    Url(String),
+    /// The database could not be opened or reached.
+    #[error("{what}")]
+    Open {
+        /// What was tried, naming the database.
+        what: String,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The migrations did not run.
+    #[error("migrating the database")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// A stored value that does not decode.
+    pub(crate) fn corrupt(
+        what: impl Into<String>,
+        e: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError::Corrupt { what: what.into(), source: Box::new(e) }
+    }
+}
 
 /// Which database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,9 +79,19 @@ pub(crate) enum Kind {
     Postgres,
 }
 
+impl Kind {
+    /// As `/healthz` and the log name it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Kind::Sqlite => "sqlite",
+            Kind::Postgres => "postgres",
+        }
+    }
+}
+
 pub(crate) struct Store {
     /// The group committer of log rows that come without a state change.
-    logs: mpsc::Sender<(OwnedLog, oneshot::Sender<Result<(), String>>)>,
+    logs: mpsc::Sender<LogJob>,
     /// Reads (any number at once).
     read: AnyPool,
     /// Writes. For SQLite one connection, so writers queue in the pool instead of
@@ -77,6 +139,10 @@ pub(crate) struct LogRow<'a> {
     pub(crate) record: &'a str,
 }
 
+/// A log row for the group committer, and where to tell its sender that it is stored (or
+/// why not: the batch's error, shared by every row of the batch).
+type LogJob = (OwnedLog, oneshot::Sender<Result<(), Arc<sqlx::Error>>>);
+
 /// A log row that waits for the group committer.
 struct OwnedLog {
     id: String,
@@ -112,13 +178,10 @@ const LOG_BATCH: usize = 256;
 /// Commits the log rows that arrive while the previous transaction runs in one transaction,
 /// and answers each sender only after that commit: one commit (one WAL write or fsync) for
 /// many known-device logins, and still nothing answered before it is stored.
-async fn log_writer(
-    pool: AnyPool,
-    mut jobs: mpsc::Receiver<(OwnedLog, oneshot::Sender<Result<(), String>>)>,
-) {
+async fn log_writer(pool: AnyPool, mut jobs: mpsc::Receiver<LogJob>) {
     let mut batch = Vec::with_capacity(LOG_BATCH);
     while jobs.recv_many(&mut batch, LOG_BATCH).await > 0 {
-        let result = write_logs(&pool, &batch).await.map_err(|e| e.to_string());
+        let result = write_logs(&pool, &batch).await.map_err(Arc::new);
         for (_, ack) in batch.drain(..) {
             let _ = ack.send(result.clone());
         }
@@ -149,10 +212,7 @@ fn insert_logs_sql(rows: usize) -> String {
 
 /// The batch in one transaction, a few multi-row inserts: one round trip to the database
 /// per 64 rows instead of one per row.
-async fn write_logs(
-    pool: &AnyPool,
-    batch: &[(OwnedLog, oneshot::Sender<Result<(), String>>)],
-) -> Result<(), ServiceError> {
+async fn write_logs(pool: &AnyPool, batch: &[LogJob]) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     for chunk in batch.chunks(ROWS_PER_INSERT) {
         let mut insert = sqlx::query(AssertSqlSafe(insert_logs_sql(chunk.len())));
@@ -211,13 +271,12 @@ fn migrator(kind: Kind) -> Migrator {
 
 impl Store {
     /// Opens (creating a SQLite file if missing) and migrates.
-    pub(crate) async fn connect(url: &str) -> Result<Store, ServiceError> {
+    pub(crate) async fn connect(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
-        let start = |what: &str, e: &dyn std::fmt::Display| ServiceError::Start(format!("{what}: {e}"));
         let (kind, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.trim_start_matches("//");
             if path.is_empty() {
-                return Err(ServiceError::Start("`--db sqlite://PATH` needs a path".into()));
+                return Err(StoreError::Url("`--db sqlite://PATH` needs a path".into()));
             }
             let sep = if path.contains('?') { '&' } else { '?' };
             let url = if path.contains("mode=") {
@@ -229,11 +288,15 @@ impl Store {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Kind::Postgres, url.to_string())
         } else {
-            return Err(ServiceError::Start(format!(
+            return Err(StoreError::Url(format!(
                 "`{url}` is not a database URL (sqlite://PATH or postgres://...)"
             )));
         };
-        let options = AnyConnectOptions::from_str(&url).map_err(|e| start("reading the database URL", &e))?;
+        let open = |what: &str| {
+            let what = what.to_string();
+            move |source| StoreError::Open { what, source }
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(open("reading the database URL"))?;
         let (read, write) = match kind {
             Kind::Sqlite => {
                 let pool = |max: u32| {
@@ -255,8 +318,8 @@ impl Store {
                         })
                         .connect_with(options.clone())
                 };
-                let write = pool(1).await.map_err(|e| start("opening the SQLite database", &e))?;
-                let read = pool(4).await.map_err(|e| start("opening the SQLite database", &e))?;
+                let write = pool(1).await.map_err(open("opening the SQLite database"))?;
+                let read = pool(4).await.map_err(open("opening the SQLite database"))?;
                 (read, write)
             }
             Kind::Postgres => {
@@ -265,11 +328,11 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await
-                    .map_err(|e| start("connecting to PostgreSQL", &e))?;
+                    .map_err(open("connecting to PostgreSQL"))?;
                 (pool.clone(), pool)
             }
         };
-        migrator(kind).run(&write).await.map_err(|e| start("migrating the database", &e))?;
+        migrator(kind).run(&write).await?;
         let (logs, jobs) = mpsc::channel(4 * LOG_BATCH);
         tokio::spawn(log_writer(write.clone(), jobs));
         Ok(Store { logs, read, write, kind })
@@ -279,7 +342,7 @@ impl Store {
         self.kind
     }
 
-    pub(crate) async fn user(&self, user: &str) -> Result<Option<UserRow>, ServiceError> {
+    pub(crate) async fn user(&self, user: &str) -> Result<Option<UserRow>, StoreError> {
         let row = sqlx::query("SELECT groups, state, version, updated_ms FROM users WHERE user_id = $1")
             .bind(user)
             .fetch_optional(&self.read)
@@ -297,11 +360,11 @@ impl Store {
 
     /// The user's row and its state decoded (an absent user has no devices); a stored state
     /// that does not decode is a database error.
-    pub(crate) async fn user_state(&self, user: &str) -> Result<(Option<UserRow>, UserState), ServiceError> {
+    pub(crate) async fn user_state(&self, user: &str) -> Result<(Option<UserRow>, UserState), StoreError> {
         let row = self.user(user).await?;
         let state = match &row {
             Some(r) => UserState::from_json(&r.state)
-                .map_err(|e| ServiceError::Database(format!("the stored state of `{user}`: {e}")))?,
+                .map_err(|e| StoreError::corrupt(format!("state of `{user}`"), e))?,
             None => UserState::default(),
         };
         Ok((row, state))
@@ -310,7 +373,7 @@ impl Store {
     /// Writes the user's row if it is still at `write.expected`, and the decision's log
     /// row, in one transaction; `false` (nothing written) when another request changed the
     /// row first.
-    pub(crate) async fn commit(&self, write: &Write<'_>, log: &LogRow<'_>) -> Result<bool, ServiceError> {
+    pub(crate) async fn commit(&self, write: &Write<'_>, log: &LogRow<'_>) -> Result<bool, StoreError> {
         let mut tx = self.write.begin().await?;
         let written = match write.expected {
             None => sqlx::query(
@@ -361,15 +424,14 @@ impl Store {
     }
 
     /// Logs a decision that changed nothing; returns once the row is committed.
-    pub(crate) async fn log(&self, log: &LogRow<'_>) -> Result<(), ServiceError> {
+    pub(crate) async fn log(&self, log: &LogRow<'_>) -> Result<(), StoreError> {
         let (ack, done) = oneshot::channel();
-        let gone = || ServiceError::Database("the log writer stopped".into());
-        self.logs.send((OwnedLog::of(log), ack)).await.map_err(|_| gone())?;
-        done.await.map_err(|_| gone())?.map_err(ServiceError::Database)
+        self.logs.send((OwnedLog::of(log), ack)).await.map_err(|_| StoreError::WriterStopped)?;
+        done.await.map_err(|_| StoreError::WriterStopped)?.map_err(StoreError::Batch)
     }
 
     /// The inbox: oldest request first.
-    pub(crate) async fn pending(&self, limit: i64) -> Result<Vec<PendingRow>, ServiceError> {
+    pub(crate) async fn pending(&self, limit: i64) -> Result<Vec<PendingRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT user_id, device_id, requested_ms, device FROM pending \
              ORDER BY requested_ms, user_id, device_id LIMIT $1",
@@ -390,11 +452,7 @@ impl Store {
     }
 
     /// The decision log, newest first: the records as stored.
-    pub(crate) async fn decisions(
-        &self,
-        user: Option<&str>,
-        limit: i64,
-    ) -> Result<Vec<String>, ServiceError> {
+    pub(crate) async fn decisions(&self, user: Option<&str>, limit: i64) -> Result<Vec<String>, StoreError> {
         let rows = match user {
             Some(u) => {
                 sqlx::query("SELECT record FROM decisions WHERE user_id = $1 ORDER BY seq DESC LIMIT $2")
@@ -414,7 +472,7 @@ impl Store {
     }
 
     /// The latest version of `role` (`live` or `shadow`).
-    pub(crate) async fn policy(&self, role: &str) -> Result<Option<PolicyRow>, ServiceError> {
+    pub(crate) async fn policy(&self, role: &str) -> Result<Option<PolicyRow>, StoreError> {
         let row = sqlx::query(
             "SELECT version, role, document, digest, created_ms, actor FROM policies \
              WHERE role = $1 ORDER BY version DESC LIMIT 1",
@@ -426,7 +484,7 @@ impl Store {
     }
 
     /// Every policy version, newest first (without documents).
-    pub(crate) async fn policies(&self, limit: i64) -> Result<Vec<PolicyRow>, ServiceError> {
+    pub(crate) async fn policies(&self, limit: i64) -> Result<Vec<PolicyRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT version, role, NULL AS document, digest, created_ms, actor FROM policies \
              ORDER BY version DESC LIMIT $1",
@@ -438,7 +496,7 @@ impl Store {
     }
 
     /// The newest policy version of either role: what a replica polls.
-    pub(crate) async fn policy_version(&self) -> Result<i64, ServiceError> {
+    pub(crate) async fn policy_version(&self) -> Result<i64, StoreError> {
         let row =
             sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM policies").fetch_one(&self.read).await?;
         Ok(row.try_get("v")?)
@@ -451,7 +509,7 @@ impl Store {
         digest: Option<&str>,
         now_ms: i64,
         actor: &str,
-    ) -> Result<i64, ServiceError> {
+    ) -> Result<i64, StoreError> {
         let row = sqlx::query(
             "INSERT INTO policies (role, document, digest, created_ms, actor) VALUES ($1, $2, $3, $4, $5) \
              RETURNING version",
@@ -467,10 +525,7 @@ impl Store {
     }
 
     /// Logins decided beside the shadow policy `digest`, by (live, shadow) outcome.
-    pub(crate) async fn shadow_counts(
-        &self,
-        digest: &str,
-    ) -> Result<Vec<(String, String, i64)>, ServiceError> {
+    pub(crate) async fn shadow_counts(&self, digest: &str) -> Result<Vec<(String, String, i64)>, StoreError> {
         let rows = sqlx::query(
             "SELECT outcome, shadow_outcome, COUNT(*) AS n FROM decisions WHERE shadow_digest = $1 \
              GROUP BY outcome, shadow_outcome ORDER BY outcome, shadow_outcome",
@@ -488,7 +543,7 @@ impl Store {
         &self,
         digest: &str,
         limit: i64,
-    ) -> Result<Vec<String>, ServiceError> {
+    ) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
             "SELECT record FROM decisions WHERE shadow_digest = $1 AND shadow_outcome <> outcome \
              ORDER BY seq DESC LIMIT $2",
@@ -501,7 +556,7 @@ impl Store {
     }
 
     /// Every stored user's groups and state, in user order.
-    pub(crate) async fn population(&self) -> Result<Vec<(String, String, String)>, ServiceError> {
+    pub(crate) async fn population(&self) -> Result<Vec<(String, String, String)>, StoreError> {
         let rows = sqlx::query("SELECT user_id, groups, state FROM users ORDER BY user_id")
             .fetch_all(&self.read)
             .await?;
@@ -509,13 +564,13 @@ impl Store {
     }
 
     /// Whether the database answers.
-    pub(crate) async fn ping(&self) -> Result<(), ServiceError> {
+    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
     }
 }
 
-async fn insert_log(conn: &mut sqlx::AnyConnection, log: &LogRow<'_>) -> Result<(), ServiceError> {
+async fn insert_log(conn: &mut sqlx::AnyConnection, log: &LogRow<'_>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO decisions (id, time_ms, user_id, event, outcome, shadow_digest, shadow_outcome, actor, record) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -534,11 +589,11 @@ async fn insert_log(conn: &mut sqlx::AnyConnection, log: &LogRow<'_>) -> Result<
     Ok(())
 }
 
-fn records(rows: &[AnyRow]) -> Result<Vec<String>, ServiceError> {
+fn records(rows: &[AnyRow]) -> Result<Vec<String>, StoreError> {
     rows.iter().map(|r| Ok(r.try_get("record")?)).collect()
 }
 
-fn policy_row(r: &AnyRow) -> Result<PolicyRow, ServiceError> {
+fn policy_row(r: &AnyRow) -> Result<PolicyRow, StoreError> {
     Ok(PolicyRow {
         version: r.try_get("version")?,
         role: r.try_get("role")?,
