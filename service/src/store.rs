@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyConnection, Connection as _};
 use sqlx::{AnyPool, AssertSqlSafe, Executor as _, Row as _, SqlSafeStr as _};
 use tokio::sync::{mpsc, oneshot};
 
@@ -247,56 +248,168 @@ pub(crate) struct Write<'a> {
 
 /// The schema, written once in the SQL both databases read; only an auto-numbered key is
 /// spelt differently.
-const INITIAL: &str = include_str!("../migrations/0001_initial.sql");
+const MIGRATIONS: [(i64, &str, &str); 2] = [
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (2, "health", include_str!("../migrations/0002_health.sql")),
+];
 
 fn migrator(kind: Kind) -> Migrator {
-    let sql = match kind {
-        Kind::Sqlite => Cow::Borrowed(INITIAL),
-        Kind::Postgres => {
-            Cow::Owned(INITIAL.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"))
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|(version, name, sql)| {
+            let sql = match kind {
+                Kind::Sqlite => sql.into_sql_str(),
+                Kind::Postgres => {
+                    AssertSqlSafe(sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"))
+                        .into_sql_str()
+                }
+            };
+            Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sql, false)
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
+
+/// Why a database is not ready: a stable code and fixed words for `/healthz` (open to
+/// anyone, so never the driver's text, which goes to the log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unready {
+    /// No connection could be made.
+    Unreachable,
+    /// A table the service needs is missing or cannot be read.
+    Schema,
+    /// The database refuses writes: it, or its file, is read-only.
+    ReadOnly,
+    /// The database refused the write for another reason (a full disk, say).
+    Write,
+    /// No answer within the health check's time: a lock held elsewhere, an overloaded
+    /// server.
+    Timeout,
+    /// The group committer of the log is gone.
+    LogWriter,
+}
+
+impl Unready {
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Unready::Unreachable => "database.unreachable",
+            Unready::Schema => "database.schema",
+            Unready::ReadOnly => "database.read_only",
+            Unready::Write => "database.write",
+            Unready::Timeout => "database.timeout",
+            Unready::LogWriter => "database.log_writer",
         }
-    };
-    let sql = match sql {
-        Cow::Borrowed(s) => s.into_sql_str(),
-        Cow::Owned(s) => AssertSqlSafe(s).into_sql_str(),
-    };
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("initial"),
-        MigrationType::Simple,
-        sql,
-        false,
-    )])
+    }
+
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            Unready::Unreachable => "no connection to the database could be made",
+            Unready::Schema => "a table the service needs is missing or cannot be read",
+            Unready::ReadOnly => "the database is read-only",
+            Unready::Write => "the database refused a write",
+            Unready::Timeout => "the database did not take a write in time",
+            Unready::LogWriter => "the decision log's writer stopped",
+        }
+    }
+}
+
+/// SQLite's read-only result codes (`SQLITE_READONLY` and its extended codes) and
+/// PostgreSQL's `read_only_sql_transaction`.
+fn read_only(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            let code = d.code();
+            let code = code.as_deref().unwrap_or_default();
+            code == "25006" || code.parse::<i64>().is_ok_and(|c| c & 0xff == 8)
+        }
+        _ => false,
+    }
+}
+
+/// Whether the error is about reaching the database rather than about the statement.
+fn unreachable(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+    )
+}
+
+/// The tables the service reads and writes.
+const TABLES: [&str; 5] = ["users", "pending", "decisions", "policies", "health"];
+
+/// A database URL for the log and errors: a PostgreSQL password is masked.
+fn redacted(url: &str) -> String {
+    match url.split_once("://").and_then(|(scheme, rest)| Some((scheme, rest.split_once('@')?))) {
+        Some((scheme, (credentials, host))) => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_string(),
+    }
 }
 
 impl Store {
-    /// Opens (creating a SQLite file if missing) and migrates.
-    pub(crate) async fn connect(url: &str) -> Result<Store, StoreError> {
+    /// Opens and migrates the database. Without `create`, a SQLite file that does not
+    /// exist and a database without the service's tables are refused; with it, they are
+    /// created.
+    pub(crate) async fn connect(url: &str, create: bool) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
-        let (kind, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
+        let (kind, url, name) = if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.trim_start_matches("//");
-            if path.is_empty() {
+            let file = path.split('?').next().unwrap_or_default();
+            if file.is_empty() {
                 return Err(StoreError::Url("`--db sqlite://PATH` needs a path".into()));
             }
+            let name = format!("the SQLite database `{file}`");
+            if !create && !std::path::Path::new(file).exists() {
+                return Err(StoreError::Url(format!(
+                    "`{file}` does not exist: give `--create` to create a new database there \
+                     (a moved or lost database must not be replaced by an empty one)"
+                )));
+            }
             let sep = if path.contains('?') { '&' } else { '?' };
-            let url = if path.contains("mode=") {
-                format!("sqlite://{path}")
-            } else {
-                format!("sqlite://{path}{sep}mode=rwc")
+            let url = match (path.contains("mode="), create) {
+                (true, _) => format!("sqlite://{path}"),
+                (false, true) => format!("sqlite://{path}{sep}mode=rwc"),
+                (false, false) => format!("sqlite://{path}{sep}mode=rw"),
             };
-            (Kind::Sqlite, url)
+            (Kind::Sqlite, url, name)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Kind::Postgres, url.to_string())
+            (Kind::Postgres, url.to_string(), format!("the PostgreSQL database `{}`", redacted(url)))
         } else {
             return Err(StoreError::Url(format!(
-                "`{url}` is not a database URL (sqlite://PATH or postgres://...)"
+                "`{}` is not a database URL (sqlite://PATH or postgres://...)",
+                redacted(url)
             )));
         };
         let open = |what: &str| {
-            let what = what.to_string();
+            let what = format!("{what} {name}");
             move |source| StoreError::Open { what, source }
         };
-        let options = AnyConnectOptions::from_str(&url).map_err(open("reading the database URL"))?;
+        let options = AnyConnectOptions::from_str(&url).map_err(open("reading the URL of"))?;
+        // One connection first: a file that is not a database, or a server that refuses
+        // us, fails here with the driver's reason, where a pool would retry until its
+        // timeout and say only that it timed out.
+        let mut first = AnyConnection::connect_with(&options).await.map_err(open("opening"))?;
+        let tables: i64 = match kind {
+            Kind::Sqlite => sqlx::query(
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            ),
+            Kind::Postgres => sqlx::query(
+                "SELECT COUNT(*) AS n FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'",
+            ),
+        }
+        .fetch_one(&mut first)
+        .await
+        .and_then(|r| r.try_get("n"))
+        .map_err(open("reading the tables of"))?;
+        let _ = first.close().await;
+        if tables == 0 && !create {
+            return Err(StoreError::Url(format!(
+                "{name} holds none of the service's tables: give `--create` to create them"
+            )));
+        }
         let (read, write) = match kind {
             Kind::Sqlite => {
                 let pool = |max: u32| {
@@ -318,8 +431,8 @@ impl Store {
                         })
                         .connect_with(options.clone())
                 };
-                let write = pool(1).await.map_err(open("opening the SQLite database"))?;
-                let read = pool(4).await.map_err(open("opening the SQLite database"))?;
+                let write = pool(1).await.map_err(open("opening"))?;
+                let read = pool(4).await.map_err(open("opening"))?;
                 (read, write)
             }
             Kind::Postgres => {
@@ -328,7 +441,7 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await
-                    .map_err(open("connecting to PostgreSQL"))?;
+                    .map_err(open("connecting to"))?;
                 (pool.clone(), pool)
             }
         };
@@ -430,15 +543,33 @@ impl Store {
         done.await.map_err(|_| StoreError::WriterStopped)?.map_err(StoreError::Batch)
     }
 
-    /// The inbox: oldest request first.
-    pub(crate) async fn pending(&self, limit: i64) -> Result<Vec<PendingRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT user_id, device_id, requested_ms, device FROM pending \
-             ORDER BY requested_ms, user_id, device_id LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
+    /// The inbox, or one user's part of it: oldest request first.
+    pub(crate) async fn pending(
+        &self,
+        user: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<PendingRow>, StoreError> {
+        let rows = match user {
+            Some(u) => {
+                sqlx::query(
+                    "SELECT user_id, device_id, requested_ms, device FROM pending WHERE user_id = $1 \
+                     ORDER BY requested_ms, device_id LIMIT $2",
+                )
+                .bind(u)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT user_id, device_id, requested_ms, device FROM pending \
+                     ORDER BY requested_ms, user_id, device_id LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?
+            }
+        };
         rows.iter()
             .map(|r| {
                 Ok(PendingRow {
@@ -563,9 +694,37 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("groups")?, r.try_get("state")?))).collect()
     }
 
-    /// Whether the database answers.
-    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.read).await?;
+    /// Whether a login could be decided and stored now: every table the service uses can
+    /// be read, and a write is taken and committed through the connections a login's
+    /// state and log go through. The cause of a failure is returned for the log.
+    pub(crate) async fn readiness(&self, now_ms: i64) -> Result<(), (Unready, Option<sqlx::Error>)> {
+        if self.logs.is_closed() {
+            return Err((Unready::LogWriter, None));
+        }
+        for table in TABLES {
+            let sql = AssertSqlSafe(format!("SELECT 1 AS one FROM {table} LIMIT 1"));
+            sqlx::query(sql).fetch_optional(&self.read).await.map_err(|e| {
+                let why = if unreachable(&e) { Unready::Unreachable } else { Unready::Schema };
+                (why, Some(e))
+            })?;
+        }
+        let written = sqlx::query("UPDATE health SET checked_ms = $1 WHERE id = 1")
+            .bind(now_ms)
+            .execute(&self.write)
+            .await
+            .map_err(|e| {
+                let why = if read_only(&e) {
+                    Unready::ReadOnly
+                } else if unreachable(&e) {
+                    Unready::Unreachable
+                } else {
+                    Unready::Write
+                };
+                (why, Some(e))
+            })?;
+        if written.rows_affected() != 1 {
+            return Err((Unready::Schema, None));
+        }
         Ok(())
     }
 }
@@ -611,10 +770,17 @@ mod tests {
     #[test]
     fn postgres_reads_the_schema_with_its_own_auto_numbered_keys() {
         let pg: Vec<String> = migrator(Kind::Postgres).iter().map(|m| m.sql.as_str().to_string()).collect();
-        assert_eq!(pg.len(), 1);
+        assert_eq!(pg.len(), MIGRATIONS.len());
+        let initial = MIGRATIONS[0].2;
         assert!(!pg[0].contains("AUTOINCREMENT"));
-        assert_eq!(pg[0].matches("BIGSERIAL PRIMARY KEY").count(), INITIAL.matches("AUTOINCREMENT").count());
-        assert!(INITIAL.matches("AUTOINCREMENT").count() >= 2);
+        assert_eq!(pg[0].matches("BIGSERIAL PRIMARY KEY").count(), initial.matches("AUTOINCREMENT").count());
+        assert!(initial.matches("AUTOINCREMENT").count() >= 2);
+    }
+
+    #[test]
+    fn a_password_never_reaches_the_log() {
+        assert_eq!(redacted("postgres://mdm:s3cret@db:5432/mdm"), "postgres://mdm:***@db:5432/mdm");
+        assert_eq!(redacted("postgres://db:5432/mdm"), "postgres://db:5432/mdm");
     }
 
     #[test]

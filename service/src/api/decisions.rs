@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
-use super::{ListQuery, Shared, id, query, raw};
+use super::{Shared, UserListQuery, limit, query, raw};
 use crate::{App, ServiceError};
 
 pub(super) fn router() -> Router<Arc<App>> {
@@ -20,13 +20,10 @@ pub(super) fn router() -> Router<Arc<App>> {
 /// `GET /v1/decisions?user=&limit=`: the log, newest first.
 async fn decisions(
     State(app): Shared,
-    q: Result<Query<ListQuery>, QueryRejection>,
+    q: Result<Query<UserListQuery>, QueryRejection>,
 ) -> Result<Response, ServiceError> {
     let q = query(q)?;
-    if let Some(u) = &q.user {
-        id("user", u)?;
-    }
-    let rows = app.store.decisions(q.user.as_deref(), q.limit()?).await?;
+    let rows = app.store.decisions(q.user()?, limit(q.limit)?).await?;
     let rows = rows.into_iter().map(|r| raw("decision record", r)).collect::<Result<Vec<_>, _>>()?;
     Ok(Json(json!({ "decisions": rows })).into_response())
 }

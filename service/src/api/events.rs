@@ -5,42 +5,83 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
-use mdm_engine::{DocumentKind, Event};
+use mdm_engine::{AdminAction, DocumentKind, Event};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
+use super::body::{JsonBody, event_text, members, text};
 use super::{
-    MAX_ATTEMPTS, Shared, Stored, body, in_span, json_text, log_row, named, now_ms, object, pending_rows,
-    rfc3339,
+    MAX_ATTEMPTS, Shared, Stored, in_span, json_text, log_row, named, pending_rows, rfc3339, within_window,
 };
 use crate::auth::Actor;
 use crate::store::{StoreError, Write};
-use crate::{App, ServiceError};
+use crate::{App, ServiceError, now_ms};
+
+/// Every member an admin event of some type takes (and `device`, so that a login sent
+/// here is told where it goes).
+const ANY_FIELDS: [&str; 8] = ["type", "user", "device_id", "at", "by", "from_device", "method", "device"];
+
+/// The members an event of `action` takes: the contract's for that type. The engine
+/// ignores others; here a misspelt `from_device` would make a user's self-approval the
+/// admin's, so they are refused.
+fn fields(action: AdminAction) -> &'static [&'static str] {
+    match action {
+        AdminAction::Approve => &["type", "user", "device_id", "at", "by", "from_device"],
+        AdminAction::Enrolled => &["type", "user", "device_id", "at", "method"],
+        AdminAction::Reject
+        | AdminAction::Unblock
+        | AdminAction::RemoveDevice
+        | AdminAction::Deprovision
+        | AdminAction::Wipe => &["type", "user", "device_id", "at"],
+    }
+}
 
 pub(super) fn router() -> Router<Arc<App>> {
     Router::new().route("/v1/events", post(event))
+}
+
+/// The event's type, when it is a string naming one.
+fn kind(members: &[(String, &RawValue)]) -> Option<String> {
+    let (_, raw) = members.iter().find(|(n, _)| n == "type")?;
+    serde_json::from_str::<String>(raw.get()).ok()
 }
 
 /// `POST /v1/events`: an admin event of the contract, decided and stored.
 async fn event(
     State(app): Shared,
     Extension(actor): Extension<Actor>,
-    b: Result<Bytes, BytesRejection>,
+    body: JsonBody,
 ) -> Result<Response, ServiceError> {
     let started = Instant::now();
-    let mut req = object(&body(&app, b)?)?;
-    if req.get("type").and_then(Value::as_str) == Some("login") {
+    let now = now_ms();
+    let members = members(text(&body.bytes)?, &ANY_FIELDS)?;
+    let kind = kind(&members);
+    if kind.as_deref() == Some("login") {
         return Err(DocumentKind::Event.error("/type", "a login goes to `POST /v1/login`").into());
     }
-    req.entry("at").or_insert_with(|| Value::String(rfc3339(now_ms())));
-    let Event::Admin(admin) = Event::from_value(&Value::Object(req))? else {
+    if let Some(action) = kind.as_deref().and_then(AdminAction::parse) {
+        let takes = fields(action);
+        if let Some((name, _)) = members.iter().find(|(n, _)| !takes.contains(&n.as_str())) {
+            let expected = takes.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+            return Err(ServiceError::bad(
+                format!("/{name}"),
+                format!("`{}` takes no field `{name}`, only {expected}", action.as_str()),
+            ));
+        }
+    }
+    let at = Value::String(rfc3339(now)).to_string();
+    let extra: Vec<(&str, &str)> =
+        if members.iter().any(|(n, _)| n == "at") { Vec::new() } else { vec![("at", &at)] };
+    let Event::Admin(admin) = Event::from_json(&event_text(&extra, &members)?)? else {
         return Err(ServiceError::bad("/type", "not an admin event"));
     };
+    drop(members);
+    drop(body);
+    within_window(&app, admin.at, now)?;
     for _ in 0..MAX_ATTEMPTS {
         let (row, state) =
             app.store.user_state(&admin.user).await.inspect_err(|_| app.metrics.database_error())?;

@@ -1,38 +1,57 @@
-//! The open routes: `GET /healthz` for a load balancer and the console, `GET /metrics`
-//! for Prometheus. Neither needs a token; neither reveals a user.
+//! The open routes: `GET /healthz` and `GET /readyz` for a load balancer (and the
+//! console, which finds the service at `/healthz`), `GET /metrics` for Prometheus. None
+//! needs a token; none reveals a user.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::Shared;
-use crate::App;
+use crate::error::chain;
+use crate::store::Unready;
+use crate::{App, now_ms};
 
 pub(super) fn router() -> Router<Arc<App>> {
-    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics))
+    Router::new().route("/healthz", get(health)).route("/readyz", get(health)).route("/metrics", get(metrics))
 }
 
-/// `GET /healthz`: whether the service can decide and store; no user data.
-async fn healthz(State(app): Shared) -> Response {
-    let database = match app.store.ping().await {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::warn!(cause = %crate::error::chain(&e), "health: the database did not answer");
-            false
-        }
+/// `GET /healthz`, `GET /readyz`: whether a login could be decided and stored now. The
+/// check goes the way a login goes: every table read, a write taken and committed
+/// through the writer's connection, within [`crate::Limits::health_timeout`]. 503 with
+/// every problem (a stable code and fixed words; the cause goes to the log) otherwise.
+async fn health(State(app): Shared) -> Response {
+    let mut problems: Vec<Value> = Vec::new();
+    let timeout = app.limits.health_timeout;
+    let database = match tokio::time::timeout(timeout, app.store.readiness(now_ms())).await {
+        Ok(result) => result,
+        Err(_) => Err((Unready::Timeout, None)),
     };
-    let status = if database { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    if let Err((why, cause)) = database {
+        let cause = cause.as_ref().map(|e| chain(e)).unwrap_or_default();
+        tracing::warn!(code = why.code(), cause, "health: the database is not ready");
+        problems.push(json!({ "code": why.code(), "message": why.message() }));
+    }
+    if app.policy_behind.load(Ordering::Acquire) {
+        problems.push(json!({
+            "code": "policy.not_applied",
+            "message": "a policy version another replica stored could not be applied here",
+        }));
+    }
+    let ok = problems.is_empty();
     let body = json!({
-        "status": if database { "ok" } else { "unavailable" },
+        "status": if ok { "ok" } else { "unavailable" },
         "service": "mdm",
         "database": app.store.kind().as_str(),
         "policy_digest": &*app.gateway.policy_digest(),
+        "problems": problems,
     });
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
 }
 

@@ -1,5 +1,5 @@
-//! `GET /v1/pending`: the admin's inbox, every pending approval request with its user,
-//! device and age, oldest first.
+//! `GET /v1/pending?user=&limit=`: the admin's inbox, every pending approval request (or
+//! one user's) with its user, device and age, oldest first.
 
 use std::sync::Arc;
 
@@ -12,8 +12,8 @@ use serde::Serialize;
 use serde_json::json;
 use serde_json::value::RawValue;
 
-use super::{ListQuery, Shared, now_ms, query, raw, rfc3339};
-use crate::{App, ServiceError};
+use super::{Shared, UserListQuery, limit, query, raw, rfc3339};
+use crate::{App, ServiceError, now_ms};
 
 pub(super) fn router() -> Router<Arc<App>> {
     Router::new().route("/v1/pending", get(pending))
@@ -31,11 +31,11 @@ struct PendingItem {
 /// `GET /v1/pending`: the inbox, oldest first.
 async fn pending(
     State(app): Shared,
-    q: Result<Query<ListQuery>, QueryRejection>,
+    q: Result<Query<UserListQuery>, QueryRejection>,
 ) -> Result<Response, ServiceError> {
     let q = query(q)?;
     let now = now_ms();
-    let rows = app.store.pending(q.limit()?).await?;
+    let rows = app.store.pending(q.user()?, limit(q.limit)?).await?;
     let items = rows
         .into_iter()
         .map(|r| {

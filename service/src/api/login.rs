@@ -4,9 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
@@ -14,16 +12,21 @@ use mdm_engine::{Event, Outcome};
 use mdm_host::{DecisionRecord, Verdict};
 use serde_json::{Value, json};
 
+use super::body::{JsonBody, event_text, ids, members, text};
 use super::{
-    MAX_ATTEMPTS, Shared, Stored, body, id, in_span, json_text, kind, log_row, named, now_ms, object, only,
-    pending_rows, rfc3339, touches_pending,
+    MAX_ATTEMPTS, Shared, Stored, id, in_span, json_text, log_row, named, pending_rows, rfc3339,
+    touches_pending, within_window,
 };
 use crate::auth::Actor;
+use crate::error::host_message;
 use crate::store::{StoreError, Write};
-use crate::{App, ServiceError};
+use crate::{App, ServiceError, now_ms};
 
 /// The most groups a login may report.
 const MAX_GROUPS: usize = 10_000;
+
+/// What a login's body takes.
+const FIELDS: [&str; 4] = ["user", "groups", "device", "at"];
 
 pub(super) fn router() -> Router<Arc<App>> {
     Router::new().route("/v1/login", post(login))
@@ -33,43 +36,30 @@ pub(super) fn router() -> Router<Arc<App>> {
 async fn login(
     State(app): Shared,
     Extension(actor): Extension<Actor>,
-    b: Result<Bytes, BytesRejection>,
+    body: JsonBody,
 ) -> Result<Response, ServiceError> {
     let started = Instant::now();
-    let mut req = object(&body(&app, b)?)?;
-    only(&req, &["user", "groups", "device", "at"])?;
-    let groups = match req.remove("groups") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(list)) => {
-            if list.len() > MAX_GROUPS {
-                return Err(ServiceError::bad(
-                    "/groups",
-                    format!("at most {MAX_GROUPS} groups, got {}", list.len()),
-                ));
-            }
-            list.into_iter()
-                .enumerate()
-                .map(|(i, g)| match g {
-                    Value::String(s) => id(&format!("/groups/{i}"), &s).map(|()| s),
-                    other => Err(ServiceError::bad(
-                        format!("/groups/{i}"),
-                        format!("must be a string, got {}", kind(&other)),
-                    )),
-                })
-                .collect::<Result<Vec<String>, _>>()?
+    let now = now_ms();
+    let (login, groups) = {
+        let members = members(text(&body.bytes)?, &FIELDS)?;
+        let groups = match members.iter().find(|(n, _)| n == "groups") {
+            Some((_, raw)) => ids(raw, "/groups", MAX_GROUPS, id)?,
+            None => Vec::new(),
+        };
+        let at = Value::String(rfc3339(now)).to_string();
+        let mut extra = vec![("type", "\"login\"")];
+        if !members.iter().any(|(n, _)| n == "at") {
+            extra.push(("at", &at));
         }
-        Some(other) => {
-            return Err(ServiceError::bad(
-                "/groups",
-                format!("must be an array of group ids, got {}", kind(&other)),
-            ));
-        }
+        let event: Vec<_> = members.into_iter().filter(|(n, _)| n != "groups").collect();
+        let Event::Login(login) = Event::from_json(&event_text(&extra, &event)?)? else {
+            return Err(ServiceError::bad("/type", "not a login"));
+        };
+        (login, groups)
     };
-    req.insert("type".into(), Value::String("login".into()));
-    req.entry("at").or_insert_with(|| Value::String(rfc3339(now_ms())));
-    let Event::Login(login) = Event::from_value(&Value::Object(req))? else {
-        return Err(ServiceError::bad("/type", "not a login"));
-    };
+    // The body's bytes are not needed any more: the decision holds only what it read.
+    drop(body);
+    within_window(&app, login.at, now)?;
     let groups_text = json_text(&groups)?;
 
     for _ in 0..MAX_ATTEMPTS {
@@ -124,7 +114,7 @@ impl App {
             }
             Verdict::FailedClosed(e) => {
                 tracing::error!(code = e.code(), cause = %e, "the sandbox failed: denied");
-                deny_body(e.code(), &e.to_string())
+                deny_body(e.code(), &host_message(e))
             }
         };
         named(Json(body).into_response(), record)

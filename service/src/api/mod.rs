@@ -3,10 +3,12 @@
 //! the roles' token checks and the layers every request goes through, and holds what
 //! several resources share (reading bodies, ids and lists; storing a decision).
 
+mod body;
 mod decisions;
 mod events;
 mod health;
 mod inbox;
+mod layers;
 mod login;
 mod policy;
 mod preview;
@@ -15,27 +17,27 @@ mod users;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, Request, State};
+use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Router, middleware::from_fn_with_state};
 use mdm_engine::{DocumentKind, Effect, MAX_ID_BYTES, Outcome, Timestamp, UserState};
 use mdm_host::DecisionRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::LoadShedLayer;
 use tower_http::services::{ServeDir, ServeFile};
-use tracing::Instrument as _;
 
 use crate::auth::{self, Role, Tokens};
 use crate::store::{LogRow, PendingRow, StoreError};
-use crate::{App, ServiceError, now_ms};
+use crate::{App, ServiceError};
 
 /// How often one request decides again after another request changed the same user first.
 /// Each round one of the racing requests wins, so 50 logins of one user at once need at
@@ -48,9 +50,13 @@ const MAX_LIMIT: i64 = 1000;
 type Shared = State<Arc<App>>;
 
 /// The whole API: the gateway's route, the admins' routes, the open ones (health and
-/// metrics) and the console's files, behind the body limit and the request's span.
+/// metrics) and the console's files, behind the layers every request goes through
+/// (outermost first): security headers, the request's span, the loopback Host of an open
+/// role, the limit of requests in flight, the declared body size.
 pub(crate) fn router(app: Arc<App>, tokens: Arc<Tokens>, console: Option<&Path>) -> Router {
     let limit = app.runtime.config().max_document_bytes;
+    let open = app.open;
+    let concurrent = app.concurrent.clone();
     let gateway =
         login::router().route_layer(from_fn_with_state((tokens.clone(), Role::Gateway), auth::require));
     let admin = Router::new()
@@ -77,33 +83,16 @@ pub(crate) fn router(app: Arc<App>, tokens: Arc<Tokens>, console: Option<&Path>)
     let router = router.fallback(|| async { ServiceError::NotFound("this route".into()) });
     router
         .with_state(app)
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(middleware::from_fn(move |r: Request, next: Next| declared_size(limit, r, next)))
-        .layer(middleware::from_fn(traced))
-}
-
-/// Runs the request in a span of its own, so that every line the service logs while
-/// answering it names it (and, once decided, the decision's id); logs its answer at
-/// debug level.
-async fn traced(request: Request, next: Next) -> Response {
-    let span = tracing::info_span!(
-        "request",
-        method = %request.method(),
-        path = request.uri().path(),
-        decision_id = tracing::field::Empty,
-    );
-    let started = Instant::now();
-    async move {
-        let response = next.run(request).await;
-        tracing::debug!(
-            status = response.status().as_u16(),
-            elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            "answered"
-        );
-        response
-    }
-    .instrument(span)
-    .await
+        .layer(middleware::from_fn(move |r: Request, next: Next| layers::declared_size(limit, r, next)))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(layers::overloaded))
+                .layer(LoadShedLayer::new())
+                .layer(GlobalConcurrencyLimitLayer::with_semaphore(concurrent)),
+        )
+        .layer(middleware::from_fn(move |r: Request, next: Next| layers::loopback_host(open, r, next)))
+        .layer(middleware::from_fn(layers::traced))
+        .layer(middleware::from_fn(layers::security_headers))
 }
 
 /// Names the decision in the request's span: every later line of the request carries it.
@@ -111,79 +100,11 @@ fn in_span(record: &DecisionRecord) {
     tracing::Span::current().record("decision_id", record.id.as_str());
 }
 
-/// Refuses a body whose declared length is over the limit before reading any of it (and
-/// before the token check: an anonymous client must not make the service read 100 MB).
-/// A body without a declared length is cut off at the limit as it is read.
-async fn declared_size(limit: usize, request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        let mut response = ServiceError::TooLarge(limit).into_response();
-        // The unread body makes the connection unusable.
-        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
-        return response;
-    }
-    next.run(request).await
-}
-
 // ---------------------------------------------------------------------------------------
 // Bodies, ids, lists and clocks
 
 fn rfc3339(ms: i64) -> String {
     Timestamp::from_millis(ms).to_rfc3339()
-}
-
-/// The body, or the error of a body over the limit.
-fn body(app: &App, b: Result<Bytes, BytesRejection>) -> Result<Bytes, ServiceError> {
-    b.map_err(|r| match r.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ServiceError::TooLarge(app.runtime.config().max_document_bytes),
-        _ => ServiceError::bad("", r.body_text()),
-    })
-}
-
-/// A JSON object body.
-///
-/// Read as the engine reads its documents: a name given twice is refused at the name,
-/// rather than the service keeping one and the engine never seeing the other.
-fn object(bytes: &[u8]) -> Result<Map<String, Value>, ServiceError> {
-    let not_json = |message: &str| ServiceError::bad("", format!("the body is not JSON: {message}"));
-    let text = std::str::from_utf8(bytes).map_err(|e| not_json(&e.to_string()))?;
-    match DocumentKind::Event.value(text) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(other) => {
-            Err(ServiceError::bad("", format!("the body must be a JSON object, got {}", kind(&other))))
-        }
-        Err(e) if e.pointer().is_empty() => Err(not_json(&e.message())),
-        Err(e) => Err(ServiceError::bad(e.pointer(), e.message())),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// Refuses a field the route does not take (a misspelt one would otherwise be ignored).
-fn only(body: &Map<String, Value>, fields: &[&str]) -> Result<(), ServiceError> {
-    match body.keys().find(|k| !fields.contains(&k.as_str())) {
-        Some(k) => {
-            let expected = fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
-            Err(ServiceError::bad(
-                format!("/{k}"),
-                format!("unknown field `{k}`, expected one of {expected}"),
-            ))
-        }
-        None => Ok(()),
-    }
 }
 
 /// An id from a path or a query, held to the rule of ids in documents.
@@ -206,26 +127,76 @@ fn json_text<T: Serialize>(value: &T) -> Result<String, ServiceError> {
     serde_json::to_string(value).map_err(ServiceError::internal)
 }
 
-/// The query of a list: who (where the route takes it) and how many.
+/// The query of a list of a user's things: whose (all users' without it) and how many.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+struct UserListQuery {
     user: Option<String>,
     limit: Option<i64>,
 }
 
-impl ListQuery {
-    fn limit(&self) -> Result<i64, ServiceError> {
-        match self.limit {
-            None => Ok(100),
-            Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            Some(n) => Err(ServiceError::bad("limit", format!("must be 1 to {MAX_LIMIT}, got {n}"))),
+impl UserListQuery {
+    /// The user, if named, held to the rule of ids.
+    fn user(&self) -> Result<Option<&str>, ServiceError> {
+        match &self.user {
+            Some(u) => id("user", u).map(|()| Some(u.as_str())),
+            None => Ok(None),
         }
     }
 }
 
-fn query(q: Result<Query<ListQuery>, QueryRejection>) -> Result<ListQuery, ServiceError> {
+/// The query of a list that only takes how many.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    limit: Option<i64>,
+}
+
+/// The query of a route that takes none: a parameter there is a mistake to report (a
+/// `?version=3` would otherwise answer the live version as if it were the third).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoQuery {}
+
+/// `limit` from 1 to [`MAX_LIMIT`], 100 without it.
+fn limit(limit: Option<i64>) -> Result<i64, ServiceError> {
+    match limit {
+        None => Ok(100),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(n) => Err(ServiceError::bad("limit", format!("must be 1 to {MAX_LIMIT}, got {n}"))),
+    }
+}
+
+/// A route's query, or its error (an unknown or repeated parameter, a wrong type).
+fn query<Q>(q: Result<Query<Q>, QueryRejection>) -> Result<Q, ServiceError> {
     q.map(|Query(q)| q).map_err(|e| ServiceError::bad("", e.body_text()))
+}
+
+/// Refuses any query on a route that takes none.
+fn no_query(q: Result<Query<NoQuery>, QueryRejection>) -> Result<(), ServiceError> {
+    query(q).map(|NoQuery {}| ())
+}
+
+/// Refuses an `at` (of a login or an admin event) further than the window from the
+/// server's clock. The engine never reads a clock; the service decides which times it
+/// stores.
+fn within_window(app: &App, at: Timestamp, now_ms: i64) -> Result<(), ServiceError> {
+    let window = app.limits.at_window;
+    let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+    if at.as_millis().abs_diff(now_ms) > window_ms.unsigned_abs() {
+        let hours = window.as_secs_f64() / 3600.0;
+        return Err(DocumentKind::Event
+            .error(
+                "/at",
+                format!(
+                    "must be within {hours} h of the service's clock ({}), got {}",
+                    rfc3339(now_ms),
+                    at.to_rfc3339()
+                ),
+            )
+            .into());
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------

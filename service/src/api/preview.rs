@@ -1,38 +1,41 @@
 //! `POST /v1/preview` `{ "proposed": {...}, "at"? }`: the what-if report of `proposed`
 //! against the live policy, over every stored user with their last groups and state.
+//! `at` is not held to the window around the clock: a preview stores nothing, and "what
+//! happens when the grace periods run out next month" is a fair question.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use serde_json::Value;
 
-use super::{Shared, body, json_text, kind, now_ms, object, only, rfc3339};
-use crate::{App, ServiceError};
+use super::body::{JsonBody, members, string, text};
+use super::{Shared, json_text, rfc3339};
+use crate::{App, ServiceError, now_ms};
 
 pub(super) fn router() -> Router<Arc<App>> {
     Router::new().route("/v1/preview", post(preview))
 }
 
 /// `POST /v1/preview`: the report of the proposed policy against the live one.
-async fn preview(State(app): Shared, b: Result<Bytes, BytesRejection>) -> Result<Response, ServiceError> {
-    let mut req = object(&body(&app, b)?)?;
-    only(&req, &["proposed", "at"])?;
-    let proposed =
-        req.remove("proposed").ok_or_else(|| ServiceError::bad("/proposed", "missing field `proposed`"))?;
-    let proposed = json_text(&proposed)?;
-    let at = match req.remove("at") {
-        None => rfc3339(now_ms()),
-        Some(Value::String(s)) => s,
-        Some(other) => {
-            return Err(ServiceError::bad("/at", format!("must be an RFC 3339 time, got {}", kind(&other))));
-        }
+async fn preview(State(app): Shared, body: JsonBody) -> Result<Response, ServiceError> {
+    let (proposed, at) = {
+        let members = members(text(&body.bytes)?, &["proposed", "at"])?;
+        let member = |name: &str| members.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+        let proposed = member("proposed")
+            .ok_or_else(|| ServiceError::bad("/proposed", "missing field `proposed`"))?
+            .get()
+            .to_string();
+        let at = match member("at") {
+            None => rfc3339(now_ms()),
+            Some(raw) => string(raw, "/at")
+                .map_err(|_| ServiceError::bad("/at", "must be an RFC 3339 time as a string"))?,
+        };
+        (proposed, at)
     };
+    drop(body);
     let current = app
         .store
         .policy("live")

@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::{Shared, id, raw, rfc3339};
+use super::{NoQuery, Shared, id, no_query, raw, rfc3339};
 use crate::{App, ServiceError};
 
 pub(super) fn router() -> Router<Arc<App>> {
@@ -25,7 +26,12 @@ struct UserBody {
 }
 
 /// `GET /v1/users/{user}`.
-async fn user(State(app): Shared, Path(user): Path<String>) -> Result<Json<UserBody>, ServiceError> {
+async fn user(
+    State(app): Shared,
+    Path(user): Path<String>,
+    q: Result<Query<NoQuery>, QueryRejection>,
+) -> Result<Json<UserBody>, ServiceError> {
+    no_query(q)?;
     id("user", &user)?;
     let row = app.store.user(&user).await?.ok_or_else(|| ServiceError::NotFound(user.clone()))?;
     Ok(Json(UserBody {

@@ -101,3 +101,41 @@ async fn the_gateway_token_may_not_send_admin_events() {
     let state = api.get("/v1/users/alice").await.json["state"].clone();
     assert_eq!(state["devices"][0]["device_id"], "A1", "nothing was wiped");
 }
+
+/// Issue 28, 2: an admin event's `at` is held to the same window as a login's.
+#[tokio::test]
+async fn an_event_at_outside_the_window_is_refused() {
+    let api = waiting().await;
+    let r = api
+        .admin(json!({ "type": "approve", "user": "alice", "device_id": "B2", "at": "9999-01-01T00:00:00Z" }))
+        .await;
+    r.assert_error(400, "invalid_event", "/at");
+    assert_eq!(api.get("/v1/pending").await.json["pending"].as_array().unwrap().len(), 1, "B2 still waits");
+}
+
+/// Issue 28, 8: `frm_device` (for `from_device`) was ignored and the approval made as the
+/// admin; a field the event's type does not take is refused at its pointer.
+#[tokio::test]
+async fn a_field_the_event_type_does_not_take_is_refused() {
+    let api = waiting().await;
+    let cases = [
+        (
+            json!({ "type": "approve", "user": "alice", "device_id": "B2", "by": "self", "frm_device": "A1" }),
+            "/frm_device",
+        ),
+        (json!({ "type": "wipe", "user": "alice", "device_id": "A1", "by": "self" }), "/by"),
+        (json!({ "type": "reject", "user": "alice", "device_id": "B2", "method": "ios_profile" }), "/method"),
+        (json!({ "type": "approve", "user": "alice", "device_id": "B2", "device": {} }), "/device"),
+    ];
+    for (event, pointer) in cases {
+        api.admin(event).await.assert_error(400, "service.bad_request", pointer);
+    }
+    assert_eq!(api.get("/v1/pending").await.json["pending"].as_array().unwrap().len(), 1, "B2 still waits");
+    assert_eq!(
+        api.get("/v1/users/alice").await.json["state"]["devices"][0]["device_id"],
+        "A1",
+        "A1 not wiped"
+    );
+    let ok = api.admin(json!({ "type": "approve", "user": "alice", "device_id": "B2", "by": "admin" })).await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+}

@@ -38,3 +38,20 @@ async fn a_bad_query_is_a_400() {
     api.get("/v1/pending?limit=1001").await.assert_error(400, "service.bad_request", "limit");
     api.get("/v1/pending?limit=ten").await.assert_error(400, "service.bad_request", "");
 }
+
+/// Issue 28, 8: `?user=` was ignored and every user's requests came back.
+#[tokio::test]
+async fn the_inbox_of_one_user() {
+    let api = Api::new(POLICY).await;
+    for user in ["alice", "bob"] {
+        api.login(user, phone(&format!("{user}-1"))).await;
+        api.login(user, phone(&format!("{user}-2"))).await;
+    }
+    let r = api.get("/v1/pending?user=alice").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let users: Vec<&str> =
+        r.json["pending"].as_array().unwrap().iter().map(|p| p["user"].as_str().unwrap()).collect();
+    assert_eq!(users, ["alice"]);
+    api.get("/v1/pending?user=").await.assert_error(400, "service.bad_request", "user");
+    api.get("/v1/pending?limit=1&limit=2").await.assert_error(400, "service.bad_request", "");
+}

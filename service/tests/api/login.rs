@@ -79,10 +79,11 @@ async fn a_bad_envelope_is_a_400_at_its_pointer_and_changes_nothing() {
             "service.bad_request",
             "/user",
         ),
+        // Inside the event's parts, the engine's reader refuses it, with the contract's code.
         (
             "a device field given twice",
             r#"{"user":"alice","device":{"device_id":"A1","os_type":"ios","device_id":"B2"}}"#,
-            "service.bad_request",
+            "invalid_event",
             "/device/device_id",
         ),
         (
@@ -207,4 +208,29 @@ async fn futures_join(api: &Api, n: usize) -> Vec<String> {
         });
     }
     tasks.join_all().await
+}
+
+/// Issue 28, 2: one login at year 9999 stored `noncompliant_since` there, and an
+/// outdated phone was then "in grace" for good.
+#[tokio::test]
+async fn an_at_outside_the_window_around_the_clock_is_refused_and_stores_nothing() {
+    let api = Api::new(POLICY).await;
+    let far = [
+        "9999-01-01T00:00:00Z".to_string(),
+        "1970-01-02T00:00:00Z".to_string(),
+        ago(-25 * 3600),
+        ago(25 * 3600),
+    ];
+    for at in &far {
+        let body = json!({ "user": "alice", "groups": ["sales"], "device": phone("A1"), "at": at });
+        let r = api.call(Method::POST, "/v1/login", Token::Gateway, Some(body)).await;
+        r.assert_error(400, "invalid_event", "/at");
+        assert!(r.json["message"].as_str().unwrap().contains("24 h"), "{}", r.text);
+    }
+    assert_eq!(api.get("/v1/users/alice").await.status, 404, "nothing was stored");
+    for at in [ago(23 * 3600), ago(-23 * 3600)] {
+        let body = json!({ "user": "alice", "groups": ["sales"], "device": phone("A1"), "at": at });
+        let r = api.call(Method::POST, "/v1/login", Token::Gateway, Some(body)).await;
+        assert_eq!(r.json["outcome"], "allow", "{}", r.text);
+    }
 }

@@ -9,14 +9,18 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod connections;
 mod decisions;
 mod events;
 mod failures;
 mod health;
+mod http;
 mod inbox;
+mod limits;
 mod login;
 mod policy;
 mod preview;
 mod routes;
 mod shadow;
+mod start;
 mod users;

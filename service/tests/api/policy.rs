@@ -89,3 +89,84 @@ async fn only_an_admin_reads_or_changes_the_policy() {
     let r = api.call(Method::GET, "/v1/policy/versions", Token::None, None).await;
     r.assert_error(401, "service.unauthorized", "");
 }
+
+/// Issue 28, 8: a route takes only its own query parameters.
+#[tokio::test]
+async fn a_query_parameter_the_route_does_not_take_is_refused() {
+    let api = Api::new(POLICY).await;
+    for path in [
+        "/v1/policy/versions?user=alice",
+        "/v1/policy?version=1",
+        "/v1/policy/shadow?x=1",
+        "/v1/shadow/report?limit=5",
+        "/v1/users/alice?limit=1",
+    ] {
+        api.get(path).await.assert_error(400, "service.bad_request", "");
+    }
+}
+
+/// Refuses every insert into `policies`, from outside the service: a database that
+/// fails the write of a new version (and only that).
+async fn refuse_policy_writes(api: &Api) {
+    api.execute("CREATE TRIGGER refuse BEFORE INSERT ON policies BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        .await;
+}
+
+/// Issue 28, 10: a live `PUT` that failed showed its digest in `/healthz` (and decided
+/// logins) for as long as the database was waited for.
+#[tokio::test]
+async fn a_new_policy_is_in_force_only_once_stored() {
+    use sqlx::Executor as _;
+    let db = crate::common::fresh_db();
+    let mut options = crate::common::options(&db, Some(POLICY));
+    options.limits.health_timeout = std::time::Duration::from_millis(50);
+    let api = Api::open(options).await;
+    let before = api.call(Method::GET, "/healthz", Token::None, None).await.json["policy_digest"].clone();
+    let mut disabled = policy();
+    disabled["enabled"] = json!(false);
+
+    // While the database is locked, the PUT waits to store it: the old one decides.
+    let mut lock = api.sqlite().await;
+    lock.execute("BEGIN EXCLUSIVE").await.unwrap();
+    let router = api.router.clone();
+    let db = api.db.clone();
+    let body = disabled.clone();
+    let put = tokio::spawn(async move {
+        let api = Api { router, db };
+        api.call(Method::PUT, "/v1/policy", Token::Admin, Some(body)).await
+    });
+    for _ in 0..10 {
+        let health = api.call(Method::GET, "/healthz", Token::None, None).await;
+        assert_eq!(health.json["policy_digest"], before, "not stored yet, not in force");
+    }
+    lock.execute("ROLLBACK").await.unwrap();
+    let put = put.await.unwrap();
+    assert_eq!(put.status, 200, "{}", put.text);
+    let mut after = Value::Null;
+    for _ in 0..100 {
+        after = api.call(Method::GET, "/healthz", Token::None, None).await.json["policy_digest"].clone();
+        if after == put.json["digest"] {
+            break;
+        }
+    }
+    assert_eq!(after, put.json["digest"], "stored, then in force");
+
+    // A database that refuses it: never in force.
+    refuse_policy_writes(&api).await;
+    let put = api.call(Method::PUT, "/v1/policy", Token::Admin, Some(policy())).await;
+    put.assert_error(503, "service.database", "");
+    let health = api.call(Method::GET, "/healthz", Token::None, None).await;
+    assert_eq!(health.json["policy_digest"], after);
+    assert_eq!(api.login("bob", phone("C3")).await.json["outcome"], "limited", "the stored one decides");
+}
+
+/// The digest the service stores and answers is the one the host reports and records.
+#[tokio::test]
+async fn the_stored_digest_is_the_hosts() {
+    let api = Api::new(POLICY).await;
+    let put = api.call(Method::PUT, "/v1/policy", Token::Admin, Some(policy())).await;
+    let r = api.login("alice", phone("A1")).await;
+    assert_eq!(r.status, 200);
+    let log = api.get("/v1/decisions?limit=1").await;
+    assert_eq!(log.json["decisions"][0]["policy_digest"], put.json["digest"]);
+}

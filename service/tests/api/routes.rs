@@ -30,6 +30,18 @@ async fn the_console_and_only_its_files_are_served() {
     let page = api.call(Method::GET, "/console/", Token::None, None).await;
     assert_eq!(page.status, 200);
     assert!(page.text.contains("<title>console</title>"));
+    // Issue 28, 9: the console runs the engine's WebAssembly from its own origin only,
+    // and no other site may frame it.
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    assert_eq!(page.headers["x-content-type-options"], "nosniff");
     assert_eq!(api.call(Method::GET, "/index.mjs", Token::None, None).await.status, 200);
     let hidden = api.call(Method::GET, "/node_modules/secret.js", Token::None, None).await;
     hidden.assert_error(404, "service.not_found", "");

@@ -68,3 +68,20 @@ async fn an_invalid_shadow_is_refused_and_only_an_admin_sets_one() {
     let r = api.call(Method::GET, "/v1/shadow/report", Token::Gateway, None).await;
     r.assert_error(403, "service.forbidden", "");
 }
+
+/// Issue 28, 10: a `PUT /v1/policy/shadow` that failed with 503 left the shadow in effect
+/// while `GET` said there was none.
+#[tokio::test]
+async fn a_shadow_the_database_refused_is_not_in_effect() {
+    let api = Api::new(POLICY).await;
+    api.execute("CREATE TRIGGER refuse BEFORE INSERT ON policies BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        .await;
+    let put = api.call(Method::PUT, "/v1/policy/shadow", Token::Admin, Some(strict())).await;
+    put.assert_error(503, "service.database", "");
+    api.get("/v1/policy/shadow").await.assert_error(404, "service.not_found", "");
+    api.login("carol", phone("K1")).await;
+    let log = api.get("/v1/decisions?user=carol").await;
+    assert!(log.json["decisions"][0].get("shadow").is_none(), "no shadow decided: {}", log.text);
+    let delete = api.call(Method::DELETE, "/v1/policy/shadow", Token::Admin, None).await;
+    delete.assert_error(503, "service.database", "");
+}

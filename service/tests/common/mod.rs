@@ -12,7 +12,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use mdm_host::{Config, Runtime};
-use mdm_service::{LogFormat, Options, Service, Tokens};
+use mdm_service::{Limits, LogFormat, Options, Service, Tokens};
 use serde_json::{Value, json};
 use sqlx::Connection as _;
 use tower::ServiceExt as _;
@@ -58,12 +58,15 @@ pub fn fresh_db() -> PathBuf {
 pub fn options(db: &std::path::Path, policy: Option<&str>) -> Options {
     Options {
         policy: policy.map(str::to_string),
+        replace_policy: false,
         db: format!("sqlite://{}", db.display()),
+        create: true,
         listen: "127.0.0.1:0".parse().unwrap(),
         tokens: Tokens::new(&[GATEWAY], &[ADMIN]).unwrap(),
         console: None,
         poll: Duration::from_secs(1),
         log: LogFormat::Text,
+        limits: Limits::default(),
     }
 }
 
@@ -139,7 +142,8 @@ impl Api {
 
     /// A request with `token` and, if any, a JSON body given as text.
     pub async fn raw(&self, method: Method, path: &str, token: Token<'_>, body: Option<&str>) -> Answer {
-        let mut request = Request::builder().method(method).uri(path);
+        // As an HTTP/1.1 client sends it.
+        let mut request = Request::builder().method(method).uri(path).header(header::HOST, "localhost");
         let bearer = match token {
             Token::None => None,
             Token::Gateway => Some(GATEWAY),
@@ -157,6 +161,21 @@ impl Api {
             None => Body::empty(),
         };
         self.send(request.body(body).unwrap()).await
+    }
+
+    /// A request with exactly these headers (no token or content type added) and body.
+    pub async fn with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request.body(Body::from(body.to_string())).unwrap()).await
     }
 
     /// A request with `token` and a JSON body.
@@ -208,4 +227,57 @@ pub fn phone(id: &str) -> Value {
 pub fn ago(seconds: i64) -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
     mdm_engine::Timestamp::from_millis(i64::try_from(now).unwrap() - seconds * 1000).to_rfc3339()
+}
+
+/// A request body that sends `first` (if any), then nothing more, ever: a client that
+/// stalls. `polled` is told when the service first waits for more, so that a test knows
+/// the request got that far.
+pub struct Stalled {
+    pub first: Option<axum::body::Bytes>,
+    pub polled: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl http_body::Body for Stalled {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if let Some(first) = self.first.take() {
+            return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(first))));
+        }
+        if let Some(polled) = self.polled.take() {
+            let _ = polled.send(());
+        }
+        std::task::Poll::Pending
+    }
+}
+
+/// A stalled request in flight on `router`: resolves once the service waits for more of
+/// its body (`true`), or has dropped it (`false`: refused); the task holds the request
+/// until aborted or answered.
+pub async fn stalled(
+    router: &Router,
+    path: &str,
+    declared: Option<usize>,
+    first: &[u8],
+) -> (tokio::task::JoinHandle<Answer>, bool) {
+    let (polled, waiting) = tokio::sync::oneshot::channel();
+    let body = Stalled { first: Some(axum::body::Bytes::copy_from_slice(first)), polled: Some(polled) };
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::HOST, "localhost")
+        .header(header::AUTHORIZATION, format!("Bearer {GATEWAY}"))
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(n) = declared {
+        request = request.header(header::CONTENT_LENGTH, n.to_string());
+    }
+    let request = request.body(Body::new(body)).unwrap();
+    let api = Api { router: router.clone(), db: PathBuf::new() };
+    let task = tokio::spawn(async move { api.send(request).await });
+    let waits = waiting.await.is_ok();
+    (task, waits)
 }
