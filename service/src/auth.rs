@@ -270,17 +270,6 @@ mod tests {
         assert_eq!(token_lines(text).unwrap(), ["admin-token-0123456789", "second-admin-token-xyz"]);
         assert_eq!(token_lines("admin-token-0123456789\n   \nx\n"), Err(2));
         assert_eq!(token_lines("\t\n"), Err(1));
-        let dir = std::env::temp_dir().join(format!("mdm-tokens-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let comments = dir.join("comments");
-        std::fs::write(&comments, "# nothing yet\n").unwrap();
-        let e = role_tokens("MDM_ADMIN_TOKEN", None, Some(&comments)).unwrap_err();
-        assert!(e.to_string().contains("holds no token"), "{e}");
-        let blank = dir.join("blank");
-        std::fs::write(&blank, "admin-token-0123456789\n \n").unwrap();
-        let e = role_tokens("MDM_ADMIN_TOKEN", None, Some(&blank)).unwrap_err();
-        assert!(e.to_string().contains("line 2"), "{e}");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// Issue 28, 4: `MDM_ADMIN_TOKEN=` (set, empty) left the admin role open.

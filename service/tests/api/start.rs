@@ -113,3 +113,21 @@ async fn an_invalid_policy_is_refused_before_the_database_is_touched() {
     assert!(e.to_string().contains("--policy"), "{e}");
     assert!(!db.exists(), "no database was created for it");
 }
+
+/// Issue 28, 11: a token file of comments only, or with a line of spaces, is refused at
+/// start, naming the file and the line (the parsing itself: `auth`'s unit tests).
+#[tokio::test]
+async fn a_token_file_without_a_token_or_with_a_blank_line_is_refused() {
+    let comments = fresh_db().with_extension("tokens");
+    std::fs::write(&comments, "# nothing yet\n").unwrap();
+    let e = mdm_service::role_tokens("MDM_ADMIN_TOKEN", None, Some(&comments)).unwrap_err();
+    assert!(e.to_string().contains("holds no token"), "{e}");
+    let blank = fresh_db().with_extension("tokens");
+    std::fs::write(&blank, "admin-token-0123456789\n \n").unwrap();
+    let e = mdm_service::role_tokens("MDM_ADMIN_TOKEN", None, Some(&blank)).unwrap_err();
+    assert!(e.to_string().contains("line 2") && e.to_string().contains(&blank.display().to_string()), "{e}");
+    let good = fresh_db().with_extension("tokens");
+    std::fs::write(&good, "# admins\n\nadmin-token-0123456789\n").unwrap();
+    let tokens = mdm_service::role_tokens("MDM_ADMIN_TOKEN", None, Some(&good)).unwrap();
+    assert_eq!(tokens, ["admin-token-0123456789"]);
+}
