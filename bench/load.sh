@@ -20,7 +20,7 @@ JSON
 
 run() { # name db
   local port=$((40000 + RANDOM % 10000))
-  $MDM serve --policy "$dir/policy.json" --db "$2" --listen 127.0.0.1:$port 2>"$dir/$1.log" &
+  $MDM serve --policy "$dir/policy.json" --db "$2" --create --listen 127.0.0.1:$port 2>"$dir/$1.log" &
   local pid=$!
   for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done
   # Every user's phone registered once, then the measured runs.

@@ -149,24 +149,34 @@ enum Command {
     },
     /// Serve decisions over HTTP, with each user's state, the approval inbox, the decision
     /// log and every policy version in a database (see docs/service.md). Tokens come from
-    /// files (one per line) or from `MDM_GATEWAY_TOKEN` and `MDM_ADMIN_TOKEN`; without
-    /// them the service listens on loopback only, open to every caller there. Decisions
+    /// files (one per line) or from `MDM_GATEWAY_TOKEN` and `MDM_ADMIN_TOKEN` (set but
+    /// blank is refused); without them the service listens on loopback only, open to every
+    /// caller there. Decisions
     /// use a gateway's sandbox limits (64 MiB, 100 ms per call); the global limits apply
     /// to validation and previews.
     Serve {
-        /// The policy to decide with; without it, the latest one stored in the database.
+        /// The policy to decide with when the database holds none; without it, the latest
+        /// one stored. A database that holds another keeps it (an admin's `PUT` is newer
+        /// than any file) unless `--replace-policy` is given.
         #[arg(long)]
         policy: Option<PathBuf>,
-        /// `sqlite://PATH` (created if missing) or `postgres://USER@HOST:PORT/DB`.
+        /// Store `--policy` as the newest version even when the database holds another.
+        #[arg(long, requires = "policy")]
+        replace_policy: bool,
+        /// `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`.
         #[arg(long, default_value = "sqlite://mdm.db")]
         db: String,
+        /// Create the database (a SQLite file) and its tables if they do not exist;
+        /// without it, a missing file or an empty database is refused.
+        #[arg(long)]
+        create: bool,
         /// The address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
-        /// A file of the gateway's bearer tokens, one per line.
+        /// A file of the gateway's bearer tokens, one per line (`#` starts a comment line).
         #[arg(long, value_name = "FILE")]
         gateway_token_file: Option<PathBuf>,
-        /// A file of the admins' bearer tokens, one per line.
+        /// A file of the admins' bearer tokens, one per line (`#` starts a comment line).
         #[arg(long, value_name = "FILE")]
         admin_token_file: Option<PathBuf>,
         /// A directory to serve at `/`: the admin console (`js/`).
@@ -175,6 +185,22 @@ enum Command {
         /// How often to look for a policy another replica stored, in milliseconds.
         #[arg(long, default_value_t = 1000, value_name = "MS")]
         poll_ms: u64,
+        /// How far an event's `at` may be from the server's clock, either way, in hours.
+        #[arg(long, default_value_t = 24, value_name = "HOURS", value_parser = clap::value_parser!(u64).range(1..))]
+        at_window_hours: u64,
+        /// The most requests answered at once; more get 503 with `retry-after`.
+        #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        max_concurrent: u64,
+        /// The most MiB of request bodies held at once; more get 503 with `retry-after`.
+        #[arg(long, default_value_t = 256, value_name = "MIB")]
+        max_inflight_mib: usize,
+        /// How long a client has to send a request's headers (also how long an idle
+        /// connection is kept), in milliseconds.
+        #[arg(long, default_value_t = 10_000, value_name = "MS")]
+        header_timeout_ms: u64,
+        /// How long a request body may go without a byte arriving, in milliseconds.
+        #[arg(long, default_value_t = 10_000, value_name = "MS")]
+        idle_timeout_ms: u64,
     },
     /// Print the JSON Schema of a document, for editors and validators.
     Schema {
@@ -367,31 +393,56 @@ fn run(command: Command, format: Format, limits: &Limits) -> Result<Outcome, Cli
             }
             Ok(Outcome::Ok)
         }
-        Command::Serve { policy, db, listen, gateway_token_file, admin_token_file, console, poll_ms } => {
+        Command::Serve {
+            policy,
+            replace_policy,
+            db,
+            create,
+            listen,
+            gateway_token_file,
+            admin_token_file,
+            console,
+            poll_ms,
+            at_window_hours,
+            max_concurrent,
+            max_inflight_mib,
+            header_timeout_ms,
+            idle_timeout_ms,
+        } => {
             let preview = runtime(limits)?;
             let runtime =
                 Runtime::new(Config { cache_dir: mdm_host::default_cache_dir(), ..Config::default() })?;
             let policy = policy.map(|p| runtime.read_document(&p, DocumentKind::Policy)).transpose()?;
-            let tokens = |file: Option<PathBuf>, var: &str| -> Result<Vec<String>, CliError> {
-                let mut list: Vec<String> = std::env::var(var).into_iter().collect();
-                if let Some(f) = file {
-                    let text = std::fs::read_to_string(&f)
-                        .map_err(|e| CliError::io(format!("cannot read `{}`: {e}", f.display())))?;
-                    list.extend(text.lines().map(str::to_string));
-                }
-                Ok(list)
+            let role = |var: &str, file: Option<PathBuf>| {
+                mdm_service::role_tokens(var, std::env::var_os(var), file.as_deref())
             };
             let tokens = mdm_service::Tokens::new(
-                &tokens(gateway_token_file, "MDM_GATEWAY_TOKEN")?,
-                &tokens(admin_token_file, "MDM_ADMIN_TOKEN")?,
+                &role("MDM_GATEWAY_TOKEN", gateway_token_file)?,
+                &role("MDM_ADMIN_TOKEN", admin_token_file)?,
             )?;
+            let ms = std::time::Duration::from_millis;
             let options = mdm_service::Options {
                 policy,
+                replace_policy,
                 db,
+                create,
                 listen,
                 tokens,
                 console,
-                poll: std::time::Duration::from_millis(poll_ms.max(10)),
+                poll: ms(poll_ms.max(10)),
+                // `--format json` (or `MDM_FORMAT=json`): the log in JSON lines.
+                log: match format {
+                    Format::Json => mdm_service::LogFormat::Json,
+                    _ => mdm_service::LogFormat::Text,
+                },
+                limits: mdm_service::Limits {
+                    at_window: std::time::Duration::from_secs(at_window_hours.saturating_mul(3600)),
+                    max_concurrent: usize::try_from(max_concurrent).unwrap_or(usize::MAX),
+                    max_inflight_bytes: max_inflight_mib.saturating_mul(1 << 20),
+                    header_timeout: ms(header_timeout_ms),
+                    idle_timeout: ms(idle_timeout_ms),
+                    ..mdm_service::Limits::default()
+                },
             };
             mdm_service::run(runtime, preview, options)?;
             Ok(Outcome::Ok)

@@ -11,6 +11,9 @@ use subtle::ConstantTimeEq as _;
 
 use crate::ServiceError;
 
+/// The shortest token accepted.
+const MIN_TOKEN_CHARS: usize = 16;
+
 /// Who may call which route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -48,28 +51,48 @@ impl std::fmt::Debug for Tokens {
 pub(crate) struct Actor(pub(crate) String);
 
 impl Tokens {
-    /// Tokens from their texts (one or more per role); blank ones are ignored.
+    /// Tokens from their texts (one or more per role). A token is trimmed and must then
+    /// have at least 16 characters: a blank one is refused, never read as "no token".
     pub fn new<G: AsRef<str>, A: AsRef<str>>(gateway: &[G], admin: &[A]) -> Result<Tokens, ServiceError> {
-        let digests = |tokens: &[&str]| -> Result<Vec<[u8; 32]>, ServiceError> {
+        let digests = |role: Role, tokens: Vec<&str>| -> Result<Vec<[u8; 32]>, ServiceError> {
             tokens
-                .iter()
-                .map(|t| t.trim())
-                .filter(|t| !t.is_empty())
+                .into_iter()
                 .map(|t| {
-                    if t.len() < 16 {
-                        return Err(ServiceError::Start("a token must have at least 16 characters".into()));
+                    let t = t.trim();
+                    if t.chars().count() < MIN_TOKEN_CHARS {
+                        return Err(ServiceError::Start(format!(
+                            "a {} token has {} characters after trimming: at least {MIN_TOKEN_CHARS} are needed",
+                            role.as_str(),
+                            t.chars().count()
+                        )));
                     }
                     Ok(Sha256::digest(t.as_bytes()).into())
                 })
                 .collect()
         };
-        let g: Vec<&str> = gateway.iter().map(AsRef::as_ref).collect();
-        let a: Vec<&str> = admin.iter().map(AsRef::as_ref).collect();
-        let tokens = Tokens { gateway: digests(&g)?, admin: digests(&a)? };
+        let tokens = Tokens {
+            gateway: digests(Role::Gateway, gateway.iter().map(AsRef::as_ref).collect())?,
+            admin: digests(Role::Admin, admin.iter().map(AsRef::as_ref).collect())?,
+        };
         if tokens.gateway.iter().any(|t| tokens.admin.iter().any(|a| bool::from(a.ct_eq(t)))) {
             return Err(ServiceError::Start("a token cannot be both the gateway's and an admin's".into()));
         }
         Ok(tokens)
+    }
+
+    /// Whether the gateway's role has no token.
+    pub fn gateway_open(&self) -> bool {
+        self.gateway.is_empty()
+    }
+
+    /// Whether the admins' role has no token.
+    pub fn admin_open(&self) -> bool {
+        self.admin.is_empty()
+    }
+
+    /// Whether a role has no token, so that it is open to every caller on loopback.
+    pub fn any_open(&self) -> bool {
+        self.gateway.is_empty() || self.admin.is_empty()
     }
 
     /// Whether both roles have tokens: what listening beyond loopback requires.
@@ -89,8 +112,8 @@ impl Tokens {
         if self.of(role).is_empty() {
             return Ok(Actor("open".into()));
         }
-        let token = header.and_then(|h| h.strip_prefix("Bearer ")).ok_or(ServiceError::Unauthorized)?;
-        let digest: [u8; 32] = Sha256::digest(token.trim().as_bytes()).into();
+        let token = header.and_then(bearer).ok_or(ServiceError::Unauthorized)?;
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         // Every configured token is compared, whichever matches.
         let matches = |set: &[[u8; 32]]| set.iter().fold(0u8, |m, t| m | t.ct_eq(&digest).unwrap_u8()) == 1;
         if matches(self.of(role)) {
@@ -105,6 +128,69 @@ impl Tokens {
         }
         Err(ServiceError::Unauthorized)
     }
+}
+
+/// One role's tokens as an operator gives them: the environment variable `var` (its
+/// value, if set) and a file of tokens, one per line.
+///
+/// A variable that is set but blank is refused (it would leave the role open, silently).
+/// In the file, empty lines and lines starting with `#` are skipped; a line of only
+/// spaces or tabs is refused, as is a file without a token.
+pub fn role_tokens(
+    var: &str,
+    value: Option<std::ffi::OsString>,
+    file: Option<&std::path::Path>,
+) -> Result<Vec<String>, ServiceError> {
+    let mut tokens = Vec::new();
+    if let Some(value) = value {
+        let value = value.into_string().map_err(|_| ServiceError::Start(format!("`{var}` is not text")))?;
+        if value.trim().is_empty() {
+            return Err(ServiceError::Start(format!(
+                "`{var}` is set but blank: unset it to leave the role open (loopback only), \
+                 or set a token of at least {MIN_TOKEN_CHARS} characters"
+            )));
+        }
+        tokens.push(value);
+    }
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ServiceError::Start(format!("cannot read `{}`: {e}", path.display())))?;
+        let before = tokens.len();
+        tokens.extend(token_lines(&text).map_err(|line| {
+            ServiceError::Start(format!(
+                "`{}` line {line} holds only spaces: delete it, or put the token there",
+                path.display()
+            ))
+        })?);
+        if tokens.len() == before {
+            return Err(ServiceError::Start(format!("`{}` holds no token", path.display())));
+        }
+    }
+    Ok(tokens)
+}
+
+/// The tokens of a token file's text, or the number of its first blank line.
+fn token_lines(text: &str) -> Result<Vec<String>, usize> {
+    let mut tokens = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        if line.trim().is_empty() {
+            return Err(i + 1);
+        }
+        tokens.push(line.trim().to_string());
+    }
+    Ok(tokens)
+}
+
+/// The token of a `Bearer` credential. The scheme is case-insensitive (RFC 9110,
+/// section 11.1); the token is what follows the spaces after it.
+fn bearer(header: &str) -> Option<&str> {
+    let (scheme, token) = header.split_once(' ')?;
+    let token = token.trim_matches(' ');
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// The first 12 hex digits of a token's SHA-256: enough to tell an organisation's admins
@@ -123,7 +209,12 @@ pub(crate) async fn require(
     mut request: Request,
     next: Next,
 ) -> Result<Response, ServiceError> {
-    let header = request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let mut headers = request.headers().get_all(AUTHORIZATION).iter();
+    let header = headers.next().map(|v| v.to_str().map_err(|_| ServiceError::Unauthorized)).transpose()?;
+    // Which one would count is a guess a proxy and the service might make differently.
+    if headers.next().is_some() {
+        return Err(ServiceError::bad("", "more than one `Authorization` header"));
+    }
     let actor = tokens.check(role, header, request.uri().path())?;
     request.extensions_mut().insert(actor);
     Ok(next.run(request).await)
@@ -159,7 +250,46 @@ mod tests {
     fn short_or_shared_tokens_are_refused() {
         assert!(Tokens::new(&["short"], &[A]).is_err());
         assert!(Tokens::new(&[A], &[A]).is_err());
-        assert!(!Tokens::new(&[G], &[""]).unwrap().both_set());
+        assert!(Tokens::new(&[G], &[format!("  {A}  ")]).unwrap().both_set(), "trimmed");
+    }
+
+    /// Issue 28, 4: an empty or blank `MDM_ADMIN_TOKEN` opened every admin route.
+    #[test]
+    fn a_blank_token_is_refused_not_read_as_none() {
+        for blank in ["", "   ", "\t"] {
+            let e = Tokens::new(&[G], &[blank]).unwrap_err();
+            assert_eq!(e.code(), "service.start");
+            assert!(e.to_string().contains("admin token"), "{e}");
+        }
+    }
+
+    /// Issue 28, 11: every line of 16 characters or more was a token, a `# comment` too.
+    #[test]
+    fn token_files_skip_comments_and_refuse_blank_lines() {
+        let text = "# the admins, one per line\n\nadmin-token-0123456789\r\n  # another comment line\nsecond-admin-token-xyz\n";
+        assert_eq!(token_lines(text).unwrap(), ["admin-token-0123456789", "second-admin-token-xyz"]);
+        assert_eq!(token_lines("admin-token-0123456789\n   \nx\n"), Err(2));
+        assert_eq!(token_lines("\t\n"), Err(1));
+    }
+
+    /// Issue 28, 4: `MDM_ADMIN_TOKEN=` (set, empty) left the admin role open.
+    #[test]
+    fn a_blank_variable_is_refused() {
+        for blank in ["", " ", "\n"] {
+            let e = role_tokens("MDM_ADMIN_TOKEN", Some(blank.into()), None).unwrap_err();
+            assert!(e.to_string().contains("`MDM_ADMIN_TOKEN` is set but blank"), "{e}");
+        }
+        assert_eq!(role_tokens("MDM_ADMIN_TOKEN", None, None).unwrap(), Vec::<String>::new());
+        assert_eq!(role_tokens("MDM_ADMIN_TOKEN", Some(A.into()), None).unwrap(), [A]);
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        assert_eq!(bearer("bearer abc"), Some("abc"));
+        assert_eq!(bearer("BEARER  abc "), Some("abc"));
+        assert_eq!(bearer("Bearer"), None);
+        assert_eq!(bearer("Bearer "), None);
+        assert_eq!(bearer("Basic abc"), None);
     }
 
     #[test]

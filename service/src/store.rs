@@ -9,16 +9,69 @@
 
 use std::borrow::Cow;
 use std::str::FromStr as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyConnection, Connection as _};
 use sqlx::{AnyPool, AssertSqlSafe, Executor as _, Row as _, SqlSafeStr as _};
 use tokio::sync::{mpsc, oneshot};
 
 use mdm_engine::UserState;
 
-use crate::ServiceError;
+/// What the store could not do. Its text is for the service's log (it names tables,
+/// paths and the driver's words); a client only learns `service.database`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A query failed.
+    #[error("a query failed")]
+    Query(#[from] sqlx::Error),
+    /// The batch of log rows this one was committed with failed.
+    #[error("the batch of log rows failed")]
+    Batch(#[source] Arc<sqlx::Error>),
+    /// The group committer of log rows is gone (the service is stopping).
+    #[error("the log writer stopped")]
+    WriterStopped,
+    /// A stored value does not decode: the database holds something the service did not
+    /// write.
+    #[error("the stored {what} does not decode")]
+    Corrupt {
+        /// Which value (`state of \`alice\``...).
+        what: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A user's row kept changing under every attempt to write it.
+    #[error("`{0}` changed under every one of {1} attempts")]
+    Contention(String, usize),
+    /// The database URL is not one the service takes.
+    #[error("{0}")]
+    Url(String),
+    /// The database could not be opened or reached.
+    #[error("{what}")]
+    Open {
+        /// What was tried, naming the database.
+        what: String,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The migrations did not run.
+    #[error("migrating the database")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// A stored value that does not decode.
+    pub(crate) fn corrupt(
+        what: impl Into<String>,
+        e: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError::Corrupt { what: what.into(), source: Box::new(e) }
+    }
+}
 
 /// Which database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,9 +80,19 @@ pub(crate) enum Kind {
     Postgres,
 }
 
+impl Kind {
+    /// As `/healthz` and the log name it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Kind::Sqlite => "sqlite",
+            Kind::Postgres => "postgres",
+        }
+    }
+}
+
 pub(crate) struct Store {
     /// The group committer of log rows that come without a state change.
-    logs: mpsc::Sender<(OwnedLog, oneshot::Sender<Result<(), String>>)>,
+    logs: mpsc::Sender<LogJob>,
     /// Reads (any number at once).
     read: AnyPool,
     /// Writes. For SQLite one connection, so writers queue in the pool instead of
@@ -77,6 +140,10 @@ pub(crate) struct LogRow<'a> {
     pub(crate) record: &'a str,
 }
 
+/// A log row for the group committer, and where to tell its sender that it is stored (or
+/// why not: the batch's error, shared by every row of the batch).
+type LogJob = (OwnedLog, oneshot::Sender<Result<(), Arc<sqlx::Error>>>);
+
 /// A log row that waits for the group committer.
 struct OwnedLog {
     id: String,
@@ -112,13 +179,10 @@ const LOG_BATCH: usize = 256;
 /// Commits the log rows that arrive while the previous transaction runs in one transaction,
 /// and answers each sender only after that commit: one commit (one WAL write or fsync) for
 /// many known-device logins, and still nothing answered before it is stored.
-async fn log_writer(
-    pool: AnyPool,
-    mut jobs: mpsc::Receiver<(OwnedLog, oneshot::Sender<Result<(), String>>)>,
-) {
+async fn log_writer(pool: AnyPool, mut jobs: mpsc::Receiver<LogJob>) {
     let mut batch = Vec::with_capacity(LOG_BATCH);
     while jobs.recv_many(&mut batch, LOG_BATCH).await > 0 {
-        let result = write_logs(&pool, &batch).await.map_err(|e| e.to_string());
+        let result = write_logs(&pool, &batch).await.map_err(Arc::new);
         for (_, ack) in batch.drain(..) {
             let _ = ack.send(result.clone());
         }
@@ -149,10 +213,7 @@ fn insert_logs_sql(rows: usize) -> String {
 
 /// The batch in one transaction, a few multi-row inserts: one round trip to the database
 /// per 64 rows instead of one per row.
-async fn write_logs(
-    pool: &AnyPool,
-    batch: &[(OwnedLog, oneshot::Sender<Result<(), String>>)],
-) -> Result<(), ServiceError> {
+async fn write_logs(pool: &AnyPool, batch: &[LogJob]) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     for chunk in batch.chunks(ROWS_PER_INSERT) {
         let mut insert = sqlx::query(AssertSqlSafe(insert_logs_sql(chunk.len())));
@@ -187,53 +248,168 @@ pub(crate) struct Write<'a> {
 
 /// The schema, written once in the SQL both databases read; only an auto-numbered key is
 /// spelt differently.
-const INITIAL: &str = include_str!("../migrations/0001_initial.sql");
+const MIGRATIONS: [(i64, &str, &str); 2] = [
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (2, "health", include_str!("../migrations/0002_health.sql")),
+];
 
 fn migrator(kind: Kind) -> Migrator {
-    let sql = match kind {
-        Kind::Sqlite => Cow::Borrowed(INITIAL),
-        Kind::Postgres => {
-            Cow::Owned(INITIAL.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"))
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|(version, name, sql)| {
+            let sql = match kind {
+                Kind::Sqlite => sql.into_sql_str(),
+                Kind::Postgres => {
+                    AssertSqlSafe(sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"))
+                        .into_sql_str()
+                }
+            };
+            Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sql, false)
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
+
+/// Why a database is not ready: a stable code and fixed words for `/healthz` (open to
+/// anyone, so never the driver's text, which goes to the log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unready {
+    /// No connection could be made.
+    Unreachable,
+    /// A table the service needs is missing or cannot be read.
+    Schema,
+    /// The database refuses writes: it, or its file, is read-only.
+    ReadOnly,
+    /// The database refused the write for another reason (a full disk, say).
+    Write,
+    /// No answer within the health check's time: a lock held elsewhere, an overloaded
+    /// server.
+    Timeout,
+    /// The group committer of the log is gone.
+    LogWriter,
+}
+
+impl Unready {
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Unready::Unreachable => "database.unreachable",
+            Unready::Schema => "database.schema",
+            Unready::ReadOnly => "database.read_only",
+            Unready::Write => "database.write",
+            Unready::Timeout => "database.timeout",
+            Unready::LogWriter => "database.log_writer",
         }
-    };
-    let sql = match sql {
-        Cow::Borrowed(s) => s.into_sql_str(),
-        Cow::Owned(s) => AssertSqlSafe(s).into_sql_str(),
-    };
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("initial"),
-        MigrationType::Simple,
-        sql,
-        false,
-    )])
+    }
+
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            Unready::Unreachable => "no connection to the database could be made",
+            Unready::Schema => "a table the service needs is missing or cannot be read",
+            Unready::ReadOnly => "the database is read-only",
+            Unready::Write => "the database refused a write",
+            Unready::Timeout => "the database did not take a write in time",
+            Unready::LogWriter => "the decision log's writer stopped",
+        }
+    }
+}
+
+/// SQLite's read-only result codes (`SQLITE_READONLY` and its extended codes) and
+/// PostgreSQL's `read_only_sql_transaction`.
+fn read_only(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            let code = d.code();
+            let code = code.as_deref().unwrap_or_default();
+            code == "25006" || code.parse::<i64>().is_ok_and(|c| c & 0xff == 8)
+        }
+        _ => false,
+    }
+}
+
+/// Whether the error is about reaching the database rather than about the statement.
+fn unreachable(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+    )
+}
+
+/// The tables the service reads and writes.
+const TABLES: [&str; 5] = ["users", "pending", "decisions", "policies", "health"];
+
+/// A database URL for the log and errors: a PostgreSQL password is masked.
+fn redacted(url: &str) -> String {
+    match url.split_once("://").and_then(|(scheme, rest)| Some((scheme, rest.split_once('@')?))) {
+        Some((scheme, (credentials, host))) => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_string(),
+    }
 }
 
 impl Store {
-    /// Opens (creating a SQLite file if missing) and migrates.
-    pub(crate) async fn connect(url: &str) -> Result<Store, ServiceError> {
+    /// Opens and migrates the database. Without `create`, a SQLite file that does not
+    /// exist and a database without the service's tables are refused; with it, they are
+    /// created.
+    pub(crate) async fn connect(url: &str, create: bool) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
-        let start = |what: &str, e: &dyn std::fmt::Display| ServiceError::Start(format!("{what}: {e}"));
-        let (kind, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
+        let (kind, url, name) = if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.trim_start_matches("//");
-            if path.is_empty() {
-                return Err(ServiceError::Start("`--db sqlite://PATH` needs a path".into()));
+            let file = path.split('?').next().unwrap_or_default();
+            if file.is_empty() {
+                return Err(StoreError::Url("`--db sqlite://PATH` needs a path".into()));
+            }
+            let name = format!("the SQLite database `{file}`");
+            if !create && !std::path::Path::new(file).exists() {
+                return Err(StoreError::Url(format!(
+                    "`{file}` does not exist: give `--create` to create a new database there \
+                     (a moved or lost database must not be replaced by an empty one)"
+                )));
             }
             let sep = if path.contains('?') { '&' } else { '?' };
-            let url = if path.contains("mode=") {
-                format!("sqlite://{path}")
-            } else {
-                format!("sqlite://{path}{sep}mode=rwc")
+            let url = match (path.contains("mode="), create) {
+                (true, _) => format!("sqlite://{path}"),
+                (false, true) => format!("sqlite://{path}{sep}mode=rwc"),
+                (false, false) => format!("sqlite://{path}{sep}mode=rw"),
             };
-            (Kind::Sqlite, url)
+            (Kind::Sqlite, url, name)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Kind::Postgres, url.to_string())
+            (Kind::Postgres, url.to_string(), format!("the PostgreSQL database `{}`", redacted(url)))
         } else {
-            return Err(ServiceError::Start(format!(
-                "`{url}` is not a database URL (sqlite://PATH or postgres://...)"
+            return Err(StoreError::Url(format!(
+                "`{}` is not a database URL (sqlite://PATH or postgres://...)",
+                redacted(url)
             )));
         };
-        let options = AnyConnectOptions::from_str(&url).map_err(|e| start("reading the database URL", &e))?;
+        let open = |what: &str| {
+            let what = format!("{what} {name}");
+            move |source| StoreError::Open { what, source }
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(open("reading the URL of"))?;
+        // One connection first: a file that is not a database, or a server that refuses
+        // us, fails here with the driver's reason, where a pool would retry until its
+        // timeout and say only that it timed out.
+        let mut first = AnyConnection::connect_with(&options).await.map_err(open("opening"))?;
+        let tables: i64 = match kind {
+            Kind::Sqlite => sqlx::query(
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            ),
+            Kind::Postgres => sqlx::query(
+                "SELECT COUNT(*) AS n FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'",
+            ),
+        }
+        .fetch_one(&mut first)
+        .await
+        .and_then(|r| r.try_get("n"))
+        .map_err(open("reading the tables of"))?;
+        let _ = first.close().await;
+        if tables == 0 && !create {
+            return Err(StoreError::Url(format!(
+                "{name} holds none of the service's tables: give `--create` to create them"
+            )));
+        }
         let (read, write) = match kind {
             Kind::Sqlite => {
                 let pool = |max: u32| {
@@ -255,8 +431,8 @@ impl Store {
                         })
                         .connect_with(options.clone())
                 };
-                let write = pool(1).await.map_err(|e| start("opening the SQLite database", &e))?;
-                let read = pool(4).await.map_err(|e| start("opening the SQLite database", &e))?;
+                let write = pool(1).await.map_err(open("opening"))?;
+                let read = pool(4).await.map_err(open("opening"))?;
                 (read, write)
             }
             Kind::Postgres => {
@@ -265,11 +441,11 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await
-                    .map_err(|e| start("connecting to PostgreSQL", &e))?;
+                    .map_err(open("connecting to"))?;
                 (pool.clone(), pool)
             }
         };
-        migrator(kind).run(&write).await.map_err(|e| start("migrating the database", &e))?;
+        migrator(kind).run(&write).await?;
         let (logs, jobs) = mpsc::channel(4 * LOG_BATCH);
         tokio::spawn(log_writer(write.clone(), jobs));
         Ok(Store { logs, read, write, kind })
@@ -279,7 +455,7 @@ impl Store {
         self.kind
     }
 
-    pub(crate) async fn user(&self, user: &str) -> Result<Option<UserRow>, ServiceError> {
+    pub(crate) async fn user(&self, user: &str) -> Result<Option<UserRow>, StoreError> {
         let row = sqlx::query("SELECT groups, state, version, updated_ms FROM users WHERE user_id = $1")
             .bind(user)
             .fetch_optional(&self.read)
@@ -297,11 +473,11 @@ impl Store {
 
     /// The user's row and its state decoded (an absent user has no devices); a stored state
     /// that does not decode is a database error.
-    pub(crate) async fn user_state(&self, user: &str) -> Result<(Option<UserRow>, UserState), ServiceError> {
+    pub(crate) async fn user_state(&self, user: &str) -> Result<(Option<UserRow>, UserState), StoreError> {
         let row = self.user(user).await?;
         let state = match &row {
             Some(r) => UserState::from_json(&r.state)
-                .map_err(|e| ServiceError::Database(format!("the stored state of `{user}`: {e}")))?,
+                .map_err(|e| StoreError::corrupt(format!("state of `{user}`"), e))?,
             None => UserState::default(),
         };
         Ok((row, state))
@@ -310,7 +486,7 @@ impl Store {
     /// Writes the user's row if it is still at `write.expected`, and the decision's log
     /// row, in one transaction; `false` (nothing written) when another request changed the
     /// row first.
-    pub(crate) async fn commit(&self, write: &Write<'_>, log: &LogRow<'_>) -> Result<bool, ServiceError> {
+    pub(crate) async fn commit(&self, write: &Write<'_>, log: &LogRow<'_>) -> Result<bool, StoreError> {
         let mut tx = self.write.begin().await?;
         let written = match write.expected {
             None => sqlx::query(
@@ -361,22 +537,39 @@ impl Store {
     }
 
     /// Logs a decision that changed nothing; returns once the row is committed.
-    pub(crate) async fn log(&self, log: &LogRow<'_>) -> Result<(), ServiceError> {
+    pub(crate) async fn log(&self, log: &LogRow<'_>) -> Result<(), StoreError> {
         let (ack, done) = oneshot::channel();
-        let gone = || ServiceError::Database("the log writer stopped".into());
-        self.logs.send((OwnedLog::of(log), ack)).await.map_err(|_| gone())?;
-        done.await.map_err(|_| gone())?.map_err(ServiceError::Database)
+        self.logs.send((OwnedLog::of(log), ack)).await.map_err(|_| StoreError::WriterStopped)?;
+        done.await.map_err(|_| StoreError::WriterStopped)?.map_err(StoreError::Batch)
     }
 
-    /// The inbox: oldest request first.
-    pub(crate) async fn pending(&self, limit: i64) -> Result<Vec<PendingRow>, ServiceError> {
-        let rows = sqlx::query(
-            "SELECT user_id, device_id, requested_ms, device FROM pending \
-             ORDER BY requested_ms, user_id, device_id LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
+    /// The inbox, or one user's part of it: oldest request first.
+    pub(crate) async fn pending(
+        &self,
+        user: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<PendingRow>, StoreError> {
+        let rows = match user {
+            Some(u) => {
+                sqlx::query(
+                    "SELECT user_id, device_id, requested_ms, device FROM pending WHERE user_id = $1 \
+                     ORDER BY requested_ms, device_id LIMIT $2",
+                )
+                .bind(u)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT user_id, device_id, requested_ms, device FROM pending \
+                     ORDER BY requested_ms, user_id, device_id LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?
+            }
+        };
         rows.iter()
             .map(|r| {
                 Ok(PendingRow {
@@ -390,11 +583,7 @@ impl Store {
     }
 
     /// The decision log, newest first: the records as stored.
-    pub(crate) async fn decisions(
-        &self,
-        user: Option<&str>,
-        limit: i64,
-    ) -> Result<Vec<String>, ServiceError> {
+    pub(crate) async fn decisions(&self, user: Option<&str>, limit: i64) -> Result<Vec<String>, StoreError> {
         let rows = match user {
             Some(u) => {
                 sqlx::query("SELECT record FROM decisions WHERE user_id = $1 ORDER BY seq DESC LIMIT $2")
@@ -414,7 +603,7 @@ impl Store {
     }
 
     /// The latest version of `role` (`live` or `shadow`).
-    pub(crate) async fn policy(&self, role: &str) -> Result<Option<PolicyRow>, ServiceError> {
+    pub(crate) async fn policy(&self, role: &str) -> Result<Option<PolicyRow>, StoreError> {
         let row = sqlx::query(
             "SELECT version, role, document, digest, created_ms, actor FROM policies \
              WHERE role = $1 ORDER BY version DESC LIMIT 1",
@@ -426,7 +615,7 @@ impl Store {
     }
 
     /// Every policy version, newest first (without documents).
-    pub(crate) async fn policies(&self, limit: i64) -> Result<Vec<PolicyRow>, ServiceError> {
+    pub(crate) async fn policies(&self, limit: i64) -> Result<Vec<PolicyRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT version, role, NULL AS document, digest, created_ms, actor FROM policies \
              ORDER BY version DESC LIMIT $1",
@@ -438,7 +627,7 @@ impl Store {
     }
 
     /// The newest policy version of either role: what a replica polls.
-    pub(crate) async fn policy_version(&self) -> Result<i64, ServiceError> {
+    pub(crate) async fn policy_version(&self) -> Result<i64, StoreError> {
         let row =
             sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM policies").fetch_one(&self.read).await?;
         Ok(row.try_get("v")?)
@@ -451,7 +640,7 @@ impl Store {
         digest: Option<&str>,
         now_ms: i64,
         actor: &str,
-    ) -> Result<i64, ServiceError> {
+    ) -> Result<i64, StoreError> {
         let row = sqlx::query(
             "INSERT INTO policies (role, document, digest, created_ms, actor) VALUES ($1, $2, $3, $4, $5) \
              RETURNING version",
@@ -467,10 +656,7 @@ impl Store {
     }
 
     /// Logins decided beside the shadow policy `digest`, by (live, shadow) outcome.
-    pub(crate) async fn shadow_counts(
-        &self,
-        digest: &str,
-    ) -> Result<Vec<(String, String, i64)>, ServiceError> {
+    pub(crate) async fn shadow_counts(&self, digest: &str) -> Result<Vec<(String, String, i64)>, StoreError> {
         let rows = sqlx::query(
             "SELECT outcome, shadow_outcome, COUNT(*) AS n FROM decisions WHERE shadow_digest = $1 \
              GROUP BY outcome, shadow_outcome ORDER BY outcome, shadow_outcome",
@@ -488,7 +674,7 @@ impl Store {
         &self,
         digest: &str,
         limit: i64,
-    ) -> Result<Vec<String>, ServiceError> {
+    ) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
             "SELECT record FROM decisions WHERE shadow_digest = $1 AND shadow_outcome <> outcome \
              ORDER BY seq DESC LIMIT $2",
@@ -501,21 +687,49 @@ impl Store {
     }
 
     /// Every stored user's groups and state, in user order.
-    pub(crate) async fn population(&self) -> Result<Vec<(String, String, String)>, ServiceError> {
+    pub(crate) async fn population(&self) -> Result<Vec<(String, String, String)>, StoreError> {
         let rows = sqlx::query("SELECT user_id, groups, state FROM users ORDER BY user_id")
             .fetch_all(&self.read)
             .await?;
         rows.iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("groups")?, r.try_get("state")?))).collect()
     }
 
-    /// Whether the database answers.
-    pub(crate) async fn ping(&self) -> Result<(), ServiceError> {
-        sqlx::query("SELECT 1").execute(&self.read).await?;
+    /// Whether a login could be decided and stored now: every table the service uses can
+    /// be read, and a write is taken and committed through the connections a login's
+    /// state and log go through. The cause of a failure is returned for the log.
+    pub(crate) async fn readiness(&self, now_ms: i64) -> Result<(), (Unready, Option<sqlx::Error>)> {
+        if self.logs.is_closed() {
+            return Err((Unready::LogWriter, None));
+        }
+        for table in TABLES {
+            let sql = AssertSqlSafe(format!("SELECT 1 AS one FROM {table} LIMIT 1"));
+            sqlx::query(sql).fetch_optional(&self.read).await.map_err(|e| {
+                let why = if unreachable(&e) { Unready::Unreachable } else { Unready::Schema };
+                (why, Some(e))
+            })?;
+        }
+        let written = sqlx::query("UPDATE health SET checked_ms = $1 WHERE id = 1")
+            .bind(now_ms)
+            .execute(&self.write)
+            .await
+            .map_err(|e| {
+                let why = if read_only(&e) {
+                    Unready::ReadOnly
+                } else if unreachable(&e) {
+                    Unready::Unreachable
+                } else {
+                    Unready::Write
+                };
+                (why, Some(e))
+            })?;
+        if written.rows_affected() != 1 {
+            return Err((Unready::Schema, None));
+        }
         Ok(())
     }
 }
 
-async fn insert_log(conn: &mut sqlx::AnyConnection, log: &LogRow<'_>) -> Result<(), ServiceError> {
+async fn insert_log(conn: &mut sqlx::AnyConnection, log: &LogRow<'_>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO decisions (id, time_ms, user_id, event, outcome, shadow_digest, shadow_outcome, actor, record) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -534,11 +748,11 @@ async fn insert_log(conn: &mut sqlx::AnyConnection, log: &LogRow<'_>) -> Result<
     Ok(())
 }
 
-fn records(rows: &[AnyRow]) -> Result<Vec<String>, ServiceError> {
+fn records(rows: &[AnyRow]) -> Result<Vec<String>, StoreError> {
     rows.iter().map(|r| Ok(r.try_get("record")?)).collect()
 }
 
-fn policy_row(r: &AnyRow) -> Result<PolicyRow, ServiceError> {
+fn policy_row(r: &AnyRow) -> Result<PolicyRow, StoreError> {
     Ok(PolicyRow {
         version: r.try_get("version")?,
         role: r.try_get("role")?,
@@ -556,10 +770,17 @@ mod tests {
     #[test]
     fn postgres_reads_the_schema_with_its_own_auto_numbered_keys() {
         let pg: Vec<String> = migrator(Kind::Postgres).iter().map(|m| m.sql.as_str().to_string()).collect();
-        assert_eq!(pg.len(), 1);
+        assert_eq!(pg.len(), MIGRATIONS.len());
+        let initial = MIGRATIONS[0].2;
         assert!(!pg[0].contains("AUTOINCREMENT"));
-        assert_eq!(pg[0].matches("BIGSERIAL PRIMARY KEY").count(), INITIAL.matches("AUTOINCREMENT").count());
-        assert!(INITIAL.matches("AUTOINCREMENT").count() >= 2);
+        assert_eq!(pg[0].matches("BIGSERIAL PRIMARY KEY").count(), initial.matches("AUTOINCREMENT").count());
+        assert!(initial.matches("AUTOINCREMENT").count() >= 2);
+    }
+
+    #[test]
+    fn a_password_never_reaches_the_log() {
+        assert_eq!(redacted("postgres://mdm:s3cret@db:5432/mdm"), "postgres://mdm:***@db:5432/mdm");
+        assert_eq!(redacted("postgres://db:5432/mdm"), "postgres://db:5432/mdm");
     }
 
     #[test]

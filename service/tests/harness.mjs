@@ -47,15 +47,22 @@ export function policyFile(policy) {
   return path;
 }
 
-/// Starts `mdm serve`; resolves once it listens.
-export function start({ db, policy, tokens = true, args = [] }) {
+/// Starts `mdm serve`; resolves once it listens. `create` (the default) passes `--create`:
+/// every test database starts empty. `env` adds to (or, with `undefined`, removes from)
+/// the environment.
+export function start({ db, policy, tokens = true, create = true, args = [], env: extra = {} }) {
   const listen = args.includes("--listen") ? [] : ["--listen", "127.0.0.1:0"];
-  const argv = ["serve", "--db", db, ...listen, "--poll-ms", "100", ...args];
+  const argv = ["serve", "--db", db, ...listen, "--poll-ms", "100", ...(create ? ["--create"] : []), ...args];
   if (policy) argv.push("--policy", policyFile(policy));
   const env = { ...process.env, MDM_CACHE_DIR: join(repo, "target/mdm-cache") };
   delete env.MDM_GATEWAY_TOKEN;
   delete env.MDM_ADMIN_TOKEN;
+  delete env.MDM_FORMAT;
   if (tokens) Object.assign(env, { MDM_GATEWAY_TOKEN: GATEWAY, MDM_ADMIN_TOKEN: ADMIN });
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
   const proc = spawn(mdm, argv, { env, stdio: ["ignore", "inherit", "pipe"] });
   return new Promise((resolve, reject) => {
     let err = "";
@@ -92,17 +99,16 @@ export function start({ db, policy, tokens = true, args = [] }) {
   });
 }
 
-/// One request; `token` is "gateway", "admin", none, or a literal token.
-export async function call(server, method, path, { token, body, raw } = {}) {
-  const headers = {};
+/// One request; `token` is "gateway", "admin", none, or a literal token. A body (`body`,
+/// or `raw` text) is sent as `application/json` unless `contentType` says otherwise.
+export async function call(server, method, path, { token, body, raw, contentType = "application/json", headers: extra = {} } = {}) {
+  const headers = { ...extra };
   const bearer = token === "gateway" ? GATEWAY : token === "admin" ? ADMIN : token;
   if (bearer) headers.authorization = `Bearer ${bearer}`;
   let payload;
   if (raw !== undefined) payload = raw;
-  else if (body !== undefined) {
-    payload = JSON.stringify(body);
-    headers["content-type"] = "application/json";
-  }
+  else if (body !== undefined) payload = JSON.stringify(body);
+  if (payload !== undefined && contentType) headers["content-type"] = contentType;
   const res = await fetch(`${server.url}${path}`, { method, headers, body: payload });
   const text = await res.text();
   let json;

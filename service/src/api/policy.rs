@@ -1,0 +1,137 @@
+//! `GET`, `PUT /v1/policy` (the live policy) and `GET /v1/policy/versions` (every
+//! version, live and shadow).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use mdm_engine::{DocumentKind, Issue};
+use mdm_host::HostError;
+use serde::Serialize;
+use serde_json::json;
+use serde_json::value::RawValue;
+
+use super::body::JsonBody;
+use super::{ListQuery, NoQuery, Shared, limit, no_query, query, raw, rfc3339};
+use crate::auth::Actor;
+use crate::policies::digest;
+use crate::store::PolicyRow;
+use crate::{App, ServiceError, now_ms};
+
+pub(super) fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route("/v1/policy", get(policy).put(put_policy))
+        .route("/v1/policy/versions", get(policy_versions))
+}
+
+/// A policy version as the API answers it.
+#[derive(Serialize)]
+pub(super) struct PolicyBody {
+    version: i64,
+    role: String,
+    digest: Option<String>,
+    created_at: String,
+    actor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    document: Option<Box<RawValue>>,
+}
+
+pub(super) fn policy_body(p: PolicyRow) -> Result<PolicyBody, ServiceError> {
+    let what = format!("policy version {}", p.version);
+    Ok(PolicyBody {
+        version: p.version,
+        role: p.role,
+        digest: p.digest,
+        created_at: rfc3339(p.created_ms),
+        actor: p.actor,
+        document: p.document.map(|d| raw(&what, d)).transpose()?,
+    })
+}
+
+/// A proposed policy, checked.
+pub(super) struct Checked {
+    pub(super) text: String,
+    pub(super) digest: String,
+    pub(super) warnings: Vec<Issue>,
+}
+
+/// The document as text, validated in the admins' sandbox (every error comes back at
+/// once) and loaded in the decisions' sandbox, so that a policy that validates but cannot
+/// be loaded within a gateway's limits is refused here instead of being stored for every
+/// replica to fail on. Off the async threads: a large policy takes seconds.
+pub(super) async fn checked(app: &Arc<App>, bytes: Vec<u8>) -> Result<Checked, ServiceError> {
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || {
+        let text = DocumentKind::Policy.text(&bytes)?.to_string();
+        drop(bytes);
+        let v = app.admin.validate(&text)?;
+        if !v.errors.is_empty() {
+            return Err(ServiceError::InvalidPolicy { issues: v.errors });
+        }
+        drop(app.runtime.gateway(&text)?);
+        Ok(Checked { digest: digest(&text), text, warnings: v.warnings })
+    })
+    .await
+    .map_err(ServiceError::internal)?
+}
+
+/// `GET /v1/policy`: the live policy.
+async fn policy(
+    State(app): Shared,
+    q: Result<Query<NoQuery>, QueryRejection>,
+) -> Result<Json<PolicyBody>, ServiceError> {
+    no_query(q)?;
+    let p = app.store.policy("live").await?.ok_or_else(|| ServiceError::NotFound("policy".into()))?;
+    Ok(Json(policy_body(p)?))
+}
+
+/// `GET /v1/policy/versions`: every version, newest first.
+async fn policy_versions(
+    State(app): Shared,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Response, ServiceError> {
+    let q = query(q)?;
+    let rows = app.store.policies(limit(q.limit)?).await?;
+    let rows = rows.into_iter().map(policy_body).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(json!({ "versions": rows })).into_response())
+}
+
+/// `PUT /v1/policy`: checked, stored as a new version, then applied. Stored first: a
+/// policy the database did not take is never in force, not even while the database is
+/// being waited for.
+async fn put_policy(
+    State(app): Shared,
+    Extension(actor): Extension<Actor>,
+    body: JsonBody,
+) -> Result<Response, ServiceError> {
+    let Checked { text, digest, warnings } = checked(&app, body.bytes).await?;
+    let _changing = app.policy_changes.lock().await;
+    let version = app
+        .store
+        .put_policy("live", Some(&text), Some(&digest), now_ms(), &actor.0)
+        .await
+        .inspect_err(|_| app.metrics.database_error())?;
+    applied(&app, version, app.gateway.set_policy(&text))?;
+    tracing::info!(version, digest, actor = actor.0, "stored and applied a live policy");
+    Ok(Json(json!({ "version": version, "digest": digest, "warnings": warnings })).into_response())
+}
+
+/// After a version was stored: counts it as applied, or (a sandbox fault while applying
+/// a policy that was checked) leaves it for the poller to apply, since the database is
+/// what every replica follows.
+pub(super) fn applied(app: &App, version: i64, applying: Result<(), HostError>) -> Result<(), ServiceError> {
+    match applying {
+        Ok(()) => {
+            app.applied.fetch_max(version, Ordering::AcqRel);
+            Ok(())
+        }
+        Err(e) => {
+            tracing::error!(version, cause = %e, "stored a policy version this replica could not apply yet");
+            Err(e.into())
+        }
+    }
+}
