@@ -201,6 +201,30 @@ enum Command {
         /// How long a request body may go without a byte arriving, in milliseconds.
         #[arg(long, default_value_t = 10_000, value_name = "MS")]
         idle_timeout_ms: u64,
+        /// The CloudEvents `source` of the webhooks' events.
+        #[arg(long, default_value = mdm_service::DEFAULT_SOURCE, value_name = "URI")]
+        webhook_source: String,
+        /// The wait after a webhook delivery's first failed attempt, in milliseconds; it
+        /// doubles (with jitter) at each later one.
+        #[arg(long, default_value_t = 30_000, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+        webhook_backoff_ms: u64,
+        /// The longest wait between two attempts of a webhook delivery, in milliseconds.
+        #[arg(long, default_value_t = 3_600_000, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+        webhook_backoff_max_ms: u64,
+        /// The attempts of a webhook delivery before it is dead (an endpoint's
+        /// `max_attempts` overrides it).
+        #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+        webhook_attempts: u32,
+        /// How long one webhook attempt may take, in milliseconds.
+        #[arg(long, default_value_t = 10_000, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+        webhook_timeout_ms: u64,
+        /// How often to look for webhook deliveries that fell due (retries, and events
+        /// other replicas stored), in milliseconds.
+        #[arg(long, default_value_t = 1000, value_name = "MS", value_parser = clap::value_parser!(u64).range(10..))]
+        webhook_poll_ms: u64,
+        /// How often to look for approval requests that expired unseen, in milliseconds.
+        #[arg(long, default_value_t = 60_000, value_name = "MS", value_parser = clap::value_parser!(u64).range(10..))]
+        webhook_sweep_ms: u64,
     },
     /// Print the JSON Schema of a document, for editors and validators.
     Schema {
@@ -408,6 +432,13 @@ fn run(command: Command, format: Format, limits: &Limits) -> Result<Outcome, Cli
             max_inflight_mib,
             header_timeout_ms,
             idle_timeout_ms,
+            webhook_source,
+            webhook_backoff_ms,
+            webhook_backoff_max_ms,
+            webhook_attempts,
+            webhook_timeout_ms,
+            webhook_poll_ms,
+            webhook_sweep_ms,
         } => {
             let preview = runtime(limits)?;
             let runtime =
@@ -442,6 +473,15 @@ fn run(command: Command, format: Format, limits: &Limits) -> Result<Outcome, Cli
                     header_timeout: ms(header_timeout_ms),
                     idle_timeout: ms(idle_timeout_ms),
                     ..mdm_service::Limits::default()
+                },
+                webhooks: mdm_service::WebhookOptions {
+                    source: webhook_source,
+                    backoff: ms(webhook_backoff_ms),
+                    backoff_max: ms(webhook_backoff_max_ms.max(webhook_backoff_ms)),
+                    max_attempts: webhook_attempts,
+                    timeout: ms(webhook_timeout_ms),
+                    poll: ms(webhook_poll_ms),
+                    sweep: ms(webhook_sweep_ms),
                 },
             };
             mdm_service::run(runtime, preview, options)?;

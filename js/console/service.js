@@ -1,6 +1,6 @@
 // The admin's side of `mdm serve`: when the console is served by the service (same
 // origin), the approval inbox, a user's devices with remove / deprovision / wipe, the
-// decision log and the shadow policy's report. Served as static files, the console has no
+// decision log, the shadow policy's report and the dead webhook deliveries to replay. Served as static files, the console has no
 // service and this panel stays hidden. Every decision is the service's; this only renders.
 const $ = (sel, root = document) => root.querySelector(sel);
 const panel = $("#service");
@@ -147,9 +147,46 @@ async function shadow() {
   div.append(p, table);
 }
 
+/// The webhook deliveries that ran out of attempts, each with a Replay button (built here:
+/// the panel's page predates webhooks).
+async function deadDeliveries() {
+  let div = $("#webhook-dead");
+  if (!div) {
+    div = Object.assign(document.createElement("div"), { id: "webhook-dead" });
+    $("#shadow-report").after(Object.assign(document.createElement("h3"), { textContent: "Dead webhook deliveries" }), div);
+  }
+  const { deliveries } = await api("GET", "/v1/webhooks/deliveries?state=dead&limit=50");
+  div.replaceChildren();
+  if (!deliveries.length) {
+    div.textContent = "None: every webhook was delivered or is still being tried.";
+    return;
+  }
+  const table = document.createElement("table");
+  table.createTHead().insertRow().append(...["Event", "Endpoint", "Attempts", "Last error", ""].map((h) => Object.assign(document.createElement("th"), { textContent: h })));
+  const tb = table.createTBody();
+  for (const d of deliveries) {
+    const tr = tb.insertRow();
+    tr.dataset.delivery = String(d.id);
+    cell(tr, `${d.event} (${d.event_id})`);
+    cell(tr, d.endpoint);
+    cell(tr, String(d.attempts));
+    cell(tr, `${d.last_error ?? ""}${d.last_status ? ` ${d.last_status}` : ""}`);
+    button(tr.insertCell(), "Replay", async () => {
+      try {
+        await api("POST", `/v1/webhooks/deliveries/${d.id}/replay`);
+        say(`replaying ${d.event} to ${d.endpoint}`);
+      } catch (e) {
+        say(`replay: ${e.message}`, true);
+      }
+      await refresh();
+    });
+  }
+  div.append(table);
+}
+
 async function refresh() {
   try {
-    await Promise.all([inbox(), log(), shadow()]);
+    await Promise.all([inbox(), log(), shadow(), deadDeliveries()]);
     panel.dataset.loaded = String(Number(panel.dataset.loaded ?? 0) + 1);
   } catch (e) {
     say(e.message, true);

@@ -17,6 +17,7 @@ mod log;
 mod metrics;
 mod policies;
 mod store;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,6 +33,7 @@ pub use auth::{Tokens, role_tokens};
 pub use error::ServiceError;
 pub use log::{DEFAULT_FILTER, LogFormat, subscriber};
 pub use store::StoreError;
+pub use webhooks::{DEFAULT_SOURCE, WebhookOptions};
 
 use crate::error::chain;
 use crate::metrics::Metrics;
@@ -66,6 +68,8 @@ pub struct Options {
     pub log: LogFormat,
     /// The limits on requests and connections.
     pub limits: Limits,
+    /// How webhooks are delivered.
+    pub webhooks: WebhookOptions,
 }
 
 /// The limits on requests and connections.
@@ -125,6 +129,10 @@ pub(crate) struct App {
     open: bool,
     /// Whether the poller failed to apply the newest stored version (health reports it).
     policy_behind: std::sync::atomic::AtomicBool,
+    /// How webhooks are delivered.
+    webhooks: WebhookOptions,
+    /// Wakes the dispatcher when a transaction of this replica wrote webhook events.
+    outbox: tokio::sync::Notify,
 }
 
 /// The service, its database open and its policies loaded, not yet listening.
@@ -167,8 +175,15 @@ impl Service {
         let store = Store::connect(&options.db, options.create)
             .await
             .map_err(|e| ServiceError::Start(format!("the database: {}", chain(&e))))?;
-        let (gateway, applied) =
-            policies::load(&runtime, &store, given, options.replace_policy, now_ms()).await?;
+        let (gateway, applied) = policies::load(
+            &runtime,
+            &store,
+            given,
+            options.replace_policy,
+            now_ms(),
+            &options.webhooks.source,
+        )
+        .await?;
         let app = Arc::new(App {
             runtime,
             admin,
@@ -182,6 +197,8 @@ impl Service {
             open: options.tokens.any_open(),
             policy_behind: std::sync::atomic::AtomicBool::new(false),
             limits,
+            webhooks: options.webhooks,
+            outbox: tokio::sync::Notify::new(),
         });
         for role in [("gateway", options.tokens.gateway_open()), ("admin", options.tokens.admin_open())] {
             if role.1 {
@@ -215,6 +232,11 @@ impl Service {
             .keep_alive(true);
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let poller = tokio::spawn(poll(self.app.clone(), self.poll));
+        let client = webhooks::client::Client::new(self.app.webhooks.timeout)
+            .map_err(|e| ServiceError::Start(format!("the webhooks' TLS client: {e}")))?;
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let dispatcher = tokio::spawn(webhooks::dispatch::run(self.app.clone(), client, stopping.clone()));
+        let sweeper = tokio::spawn(webhooks::dispatch::sweep(self.app.clone(), stopping));
         tracing::info!("listening on http://{local} ({} database)", self.app.store.kind().as_str());
         tokio::pin!(shutdown);
         loop {
@@ -242,6 +264,11 @@ impl Service {
         drop(listener);
         graceful.shutdown().await;
         poller.abort();
+        // The webhooks' attempts in flight finish (each within its timeout) and are
+        // recorded; what is left is delivered by the next start or another replica.
+        let _ = stop.send(true);
+        let _ = dispatcher.await;
+        let _ = sweeper.await;
         tracing::info!("stopped");
         Ok(())
     }

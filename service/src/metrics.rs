@@ -1,5 +1,5 @@
 //! `/metrics` in Prometheus's text format: decisions by outcome, their latency, sandbox
-//! faults and database errors. No user data.
+//! faults, database errors and webhook attempts. No user data.
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -17,6 +17,7 @@ pub(crate) struct Metrics {
     faults: Family<Labels, Counter>,
     database_errors: Counter,
     shadow_differences: Counter,
+    webhooks: Family<Labels, Counter>,
 }
 
 impl Metrics {
@@ -45,7 +46,13 @@ impl Metrics {
             "Logins the shadow policy would have answered otherwise",
             shadow_differences.clone(),
         );
-        Metrics { registry, decisions, latency, faults, database_errors, shadow_differences }
+        let webhooks = Family::<Labels, Counter>::default();
+        registry.register(
+            "webhook_attempts",
+            "Webhook attempts, by result (delivered, retry, dead)",
+            webhooks.clone(),
+        );
+        Metrics { registry, decisions, latency, faults, database_errors, shadow_differences, webhooks }
     }
 
     pub(crate) fn decided(&self, event: &'static str, outcome: &'static str, seconds: f64) {
@@ -63,6 +70,10 @@ impl Metrics {
 
     pub(crate) fn shadow_difference(&self) {
         self.shadow_differences.inc();
+    }
+
+    pub(crate) fn webhook(&self, result: &'static str) {
+        self.webhooks.get_or_create(&vec![("result", result)]).inc();
     }
 
     pub(crate) fn text(&self) -> String {

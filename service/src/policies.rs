@@ -37,6 +37,7 @@ pub(crate) async fn load(
     given: Option<Given>,
     replace: bool,
     now_ms: i64,
+    source: &str,
 ) -> Result<(Gateway, i64), ServiceError> {
     let stored = store.policy("live").await.map_err(|e| start("reading the stored policy", &e))?;
     let gateway = match (given, stored) {
@@ -59,8 +60,19 @@ pub(crate) async fn load(
                     runtime.gateway(&doc).map_err(|e| start("the stored policy", &e))?
                 }
                 (stored, _) => {
+                    let id = crate::webhooks::event_id()?;
+                    let changed = |v| {
+                        crate::webhooks::policy_changed(id.clone(), source, v, &digest, "startup", now_ms)
+                    };
                     let version = store
-                        .put_policy("live", Some(&given.document), Some(&digest), now_ms, "startup")
+                        .put_policy(
+                            "live",
+                            Some(&given.document),
+                            Some(&digest),
+                            now_ms,
+                            "startup",
+                            Some(&changed),
+                        )
                         .await
                         .map_err(|e| start("storing the policy", &e))?;
                     let why = if stored.is_some() { "replacing the stored one" } else { "the first one" };

@@ -1,5 +1,6 @@
 // The console served by `mdm serve`, in Debian's Chromium: the admin approves a pending
-// request in the inbox, and the user's next login is allowed.
+// request in the inbox, and the user's next login is allowed; a dead webhook delivery is
+// replayed with its button.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -7,7 +8,7 @@ import { join } from "node:path";
 // Chromium as the JS package's own browser tests launch it (playwright-core is its dev
 // dependency).
 import { executablePath, launch } from "../../js/chromium.mjs";
-import { databases, start, call, login, phone, repo, ADMIN } from "./harness.mjs";
+import { databases, start, call, login, phone, repo, ADMIN, startReceiver, until, WEBHOOK_SECRET } from "./harness.mjs";
 
 const POLICY = {
   schema: "mdm.policy/v1",
@@ -20,6 +21,7 @@ for (const db of databases()) {
     assert.ok(existsSync(executablePath), `${executablePath} is missing: make test installs Debian's chromium`);
     const server = await start({ db: db.fresh(), policy: POLICY, args: ["--console", join(repo, "js")] });
     const browser = await launch();
+    const receiver = await startReceiver();
     try {
       assert.equal((await login(server, "alice", phone("A1"))).json.outcome, "allow");
       assert.equal((await login(server, "alice", phone("B2", { model: "iPhone15,2" }))).json.outcome, "pending_approval");
@@ -53,10 +55,28 @@ for (const db of databases()) {
       page.once("dialog", (d) => d.accept());
       await page.locator('#user-devices tbody tr', { hasText: "A1" }).locator('button[data-action="wipe"]').click();
       await page.waitForFunction(() => /wipe: alice \/ A1 done; wipe sent to A1/.test(document.querySelector("#service-status").textContent));
+
+      // A webhook delivery that ran out of attempts, replayed from the console.
+      await receiver.behave({ down: true });
+      const hooks = await call(server, "PUT", "/v1/webhooks", {
+        token: "admin",
+        body: { endpoints: [{ id: "siem", url: `${receiver.url}/hook`, secret: WEBHOOK_SECRET, events: ["device.registered"], max_attempts: 1 }] },
+      });
+      assert.equal(hooks.status, 200, hooks.text);
+      await login(server, "zed", phone("Z1"));
+      await until("a dead delivery", async () => (await call(server, "GET", "/v1/webhooks/deliveries?state=dead", { token: "admin" })).json.deliveries.length === 1);
+      await page.click("#refresh");
+      const dead = page.locator("#webhook-dead tbody tr", { hasText: "device.registered" });
+      await dead.waitFor({ timeout: 10000 });
+      await receiver.behave({ down: false });
+      await dead.locator('button[data-action="replay"]').click();
+      await until("the replayed event", async () => (await receiver.received()).some((r) => r.status === 204));
+      await page.waitForFunction(() => document.querySelectorAll("#webhook-dead tbody tr").length === 0, null, { timeout: 10000 });
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
       await server.stop();
+      await receiver.stop();
     }
   });
 }

@@ -6,6 +6,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import net from "node:net";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 
 export const repo = fileURLToPath(new URL("../../", import.meta.url));
 export const mdm = process.env.MDM_BIN ?? join(repo, "target/release/mdm");
@@ -75,7 +77,7 @@ export function start({ db, policy, tokens = true, create = true, args = [], env
     proc.stderr.on("data", (chunk) => {
       err += chunk;
       // The whole line: stderr may arrive cut anywhere, in the address too.
-      const m = started ? null : /listening on (http:\/\/[^\s]+) \(/.exec(err);
+      const m = started ? null : /listening on (https?:\/\/[^\s]+) \(/.exec(err);
       if (m) {
         started = true;
         clearTimeout(timer);
@@ -162,5 +164,63 @@ export function hugePost(server, path, bytes, token) {
         if (!socket.write(chunk)) { socket.once("drain", pump); return; }
       }
     };
+  });
+}
+
+/// A Standard Webhooks secret for the tests' receivers.
+export const WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// Starts the webhook receiver (`receiver.mjs`, a process of its own); resolves once it
+/// listens. `received()` lists its attempts; `behave(b)` changes how it answers.
+export function startReceiver({ fail = 0, hang = 0, secret = WEBHOOK_SECRET, tls } = {}) {
+  const script = fileURLToPath(new URL("./receiver.mjs", import.meta.url));
+  const args = [script, "--secret", secret, "--fail", String(fail), "--hang", String(hang)];
+  if (tls) args.push("--tls-cert", tls.cert, "--tls-key", tls.key);
+  const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    proc.on("exit", (code) => reject(new Error(`the receiver exited with ${code}: ${out}`)));
+    proc.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = /listening on (https?:\/\/\S+)/.exec(out);
+      if (!m) return;
+      proc.removeAllListeners("exit");
+      const url = m[1];
+      resolve({
+        url,
+        received: () => control(url, "GET", "/received"),
+        behave: (b) => control(url, "PUT", "/behaviour", b),
+        stop: () => new Promise((r) => { if (proc.exitCode !== null) r(); else { proc.once("exit", r); proc.kill("SIGTERM"); } }),
+      });
+    });
+  });
+}
+
+/// Waits until `check()` returns something truthy (polled every 50 ms), and returns it;
+/// after `seconds`, fails with `what` and the last value seen. A wait, not a measure: how
+/// long it took is never asserted.
+export async function until(what, check, seconds = 60) {
+  const deadline = Date.now() + seconds * 1000;
+  let last;
+  for (;;) {
+    last = await check();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/// A request to the receiver's own routes, over HTTPS when it has a certificate (from the
+/// tests' CA, which this client does not check: it only talks to its own process).
+function control(url, method, path, body) {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith("https:") ? httpsRequest : httpRequest;
+    const req = get(`${url}${path}`, { method, rejectUnauthorized: false }, (res) => {
+      let text = "";
+      res.on("data", (c) => { text += c; });
+      res.on("end", () => resolve(text ? JSON.parse(text) : undefined));
+    });
+    req.on("error", reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::auth::Actor;
 use crate::store::{StoreError, Write};
-use crate::{App, ServiceError, now_ms};
+use crate::{App, ServiceError, now_ms, webhooks};
 
 /// Every member an admin event of some type takes (and `device`, so that a login sent
 /// here is told where it goes).
@@ -99,14 +99,42 @@ async fn event(
         let decided = match result {
             Ok(r) => r,
             Err(e) => {
-                // A refused event changes nothing, but who tried is logged.
-                app.store.log(&log).await.inspect_err(|_| app.metrics.database_error())?;
+                // A refused event changes nothing, but who tried is logged; an `approve`
+                // of an expired request also tells the admin's systems it expired.
+                let expired = match &e {
+                    mdm_host::HostError::Engine(err) => webhooks::of_refused_approval(
+                        &app.webhooks.source,
+                        &record,
+                        admin.action,
+                        err.code(),
+                        &state,
+                    )?,
+                    _ => None,
+                };
+                match expired {
+                    Some(event) => {
+                        app.store
+                            .log_with_events(&log, &[event])
+                            .await
+                            .inspect_err(|_| app.metrics.database_error())?;
+                        app.outbox.notify_one();
+                    }
+                    None => app.store.log(&log).await.inspect_err(|_| app.metrics.database_error())?,
+                }
                 if let Some(f) = record.fault.as_ref().filter(|f| f.code.starts_with("host.")) {
                     app.metrics.fault(f.code);
                 }
-                return Err(e.into());
+                // The refusal names its record too: the log has it.
+                return Ok(named(ServiceError::from(e).into_response(), &record));
             }
         };
+        let events = webhooks::of_decision(
+            &app.webhooks.source,
+            &record,
+            &state,
+            &decided.effects,
+            &decided.commands,
+        )?;
         let mut next = state;
         next.apply(&decided.effects);
         let state_text = json_text(&next)?;
@@ -119,7 +147,10 @@ async fn event(
             now_ms: now_ms(),
             pending: Some(pending_rows(&admin.user, &next)?),
         };
-        if app.store.commit(&write, &log).await.inspect_err(|_| app.metrics.database_error())? {
+        if app.store.commit(&write, &log, &events).await.inspect_err(|_| app.metrics.database_error())? {
+            if !events.is_empty() {
+                app.outbox.notify_one();
+            }
             app.metrics.decided(admin.action.as_str(), "done", started.elapsed().as_secs_f64());
             let decision = mdm_engine::Decision::Admin {
                 effects: decided.effects,

@@ -20,7 +20,7 @@ use super::{
 use crate::auth::Actor;
 use crate::error::host_message;
 use crate::store::{StoreError, Write};
-use crate::{App, ServiceError, now_ms};
+use crate::{App, ServiceError, now_ms, webhooks};
 
 /// The most groups a login may report.
 const MAX_GROUPS: usize = 10_000;
@@ -78,6 +78,7 @@ async fn login(
         let committed = if effects.is_empty() && row.as_ref().is_some_and(|r| r.groups == groups_text) {
             app.store.log(&log).await.map(|()| true)
         } else {
+            let events = webhooks::of_decision(&app.webhooks.source, &record, &state, effects, &[])?;
             let mut next = state;
             next.apply(effects);
             let state_text = json_text(&next)?;
@@ -89,7 +90,11 @@ async fn login(
                 now_ms: now_ms(),
                 pending: touches_pending(effects).then(|| pending_rows(&login.user, &next)).transpose()?,
             };
-            app.store.commit(&write, &log).await
+            let committed = app.store.commit(&write, &log, &events).await;
+            if !events.is_empty() && matches!(committed, Ok(true)) {
+                app.outbox.notify_one();
+            }
+            committed
         };
         match committed {
             Ok(true) => return Ok(app.answered(&verdict, &record, started)),

@@ -14,6 +14,7 @@ mod policy;
 mod preview;
 mod shadow;
 mod users;
+mod webhooks;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -67,6 +68,7 @@ pub(crate) fn router(app: Arc<App>, tokens: Arc<Tokens>, console: Option<&Path>)
         .merge(policy::router())
         .merge(shadow::router())
         .merge(preview::router())
+        .merge(webhooks::router())
         .route_layer(from_fn_with_state((tokens, Role::Admin), auth::require));
     let router = gateway.merge(admin).merge(health::router());
     // Only the console and the package it loads: not the rest of the directory (its

@@ -110,11 +110,15 @@ async fn put_policy(
 ) -> Result<Response, ServiceError> {
     let Checked { text, digest, warnings } = checked(&app, body.bytes).await?;
     let _changing = app.policy_changes.lock().await;
+    let (id, now) = (crate::webhooks::event_id()?, now_ms());
+    let changed =
+        |v| crate::webhooks::policy_changed(id.clone(), &app.webhooks.source, v, &digest, &actor.0, now);
     let version = app
         .store
-        .put_policy("live", Some(&text), Some(&digest), now_ms(), &actor.0)
+        .put_policy("live", Some(&text), Some(&digest), now, &actor.0, Some(&changed))
         .await
         .inspect_err(|_| app.metrics.database_error())?;
+    app.outbox.notify_one();
     applied(&app, version, app.gateway.set_policy(&text))?;
     tracing::info!(version, digest, actor = actor.0, "stored and applied a live policy");
     Ok(Json(json!({ "version": version, "digest": digest, "warnings": warnings })).into_response())

@@ -49,7 +49,7 @@ async fn put_shadow(
     let _changing = app.policy_changes.lock().await;
     let version = app
         .store
-        .put_policy("shadow", Some(&text), Some(&digest), now_ms(), &actor.0)
+        .put_policy("shadow", Some(&text), Some(&digest), now_ms(), &actor.0, None)
         .await
         .inspect_err(|_| app.metrics.database_error())?;
     applied(&app, version, app.gateway.set_shadow(Some(&text)))?;
@@ -65,7 +65,7 @@ async fn delete_shadow(
     let _changing = app.policy_changes.lock().await;
     let version = app
         .store
-        .put_policy("shadow", None, None, now_ms(), &actor.0)
+        .put_policy("shadow", None, None, now_ms(), &actor.0, None)
         .await
         .inspect_err(|_| app.metrics.database_error())?;
     applied(&app, version, app.gateway.set_shadow(None))?;

@@ -25,3 +25,4 @@ mod sets;
 mod shadow;
 mod start;
 mod users;
+mod webhooks;

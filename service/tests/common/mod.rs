@@ -12,7 +12,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use mdm_host::{Config, Runtime};
-use mdm_service::{Limits, LogFormat, Options, Service, Tokens};
+use mdm_service::{Limits, LogFormat, Options, Service, Tokens, WebhookOptions};
 use serde_json::{Value, json};
 use sqlx::Connection as _;
 use tower::ServiceExt as _;
@@ -67,6 +67,7 @@ pub fn options(db: &std::path::Path, policy: Option<&str>) -> Options {
         poll: Duration::from_secs(1),
         log: LogFormat::Text,
         limits: Limits::default(),
+        webhooks: WebhookOptions::default(),
     }
 }
 

@@ -20,6 +20,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use mdm_engine::UserState;
 
+use crate::webhooks::Outgoing;
+
+pub(crate) mod webhooks;
+
 /// What the store could not do. Its text is for the service's log (it names tables,
 /// paths and the driver's words); a client only learns `service.database`.
 #[derive(Debug, thiserror::Error)]
@@ -273,10 +277,11 @@ pub(crate) struct Write<'a> {
 
 /// The schema, written once in the SQL both databases read; only an auto-numbered key is
 /// spelt differently.
-const MIGRATIONS: [(i64, &str, &str); 3] = [
-    (1, "initial", include_str!("../migrations/0001_initial.sql")),
-    (2, "health", include_str!("../migrations/0002_health.sql")),
-    (3, "policy", include_str!("../migrations/0003_policy.sql")),
+const MIGRATIONS: [(i64, &str, &str); 4] = [
+    (1, "initial", include_str!("../../migrations/0001_initial.sql")),
+    (2, "health", include_str!("../../migrations/0002_health.sql")),
+    (3, "policy", include_str!("../../migrations/0003_policy.sql")),
+    (4, "webhooks", include_str!("../../migrations/0004_webhooks.sql")),
 ];
 
 fn migrator(kind: Kind) -> Migrator {
@@ -361,7 +366,17 @@ fn unreachable(e: &sqlx::Error) -> bool {
 }
 
 /// The tables the service reads and writes.
-const TABLES: [&str; 5] = ["users", "pending", "decisions", "policies", "health"];
+const TABLES: [&str; 9] = [
+    "users",
+    "pending",
+    "decisions",
+    "policies",
+    "health",
+    "webhook_endpoints",
+    "webhook_subscriptions",
+    "webhook_events",
+    "webhook_deliveries",
+];
 
 /// A database URL for the log and errors: a PostgreSQL password is masked.
 fn redacted(url: &str) -> String {
@@ -512,7 +527,13 @@ impl Store {
     /// Writes the user's row if it is still at `write.expected`, and the decision's log
     /// row, in one transaction; `false` (nothing written) when another request changed the
     /// row first.
-    pub(crate) async fn commit(&self, write: &Write<'_>, log: &LogRow<'_>) -> Result<bool, StoreError> {
+    /// `events` (the webhooks the change causes) are written in the same transaction.
+    pub(crate) async fn commit(
+        &self,
+        write: &Write<'_>,
+        log: &LogRow<'_>,
+        events: &[Outgoing],
+    ) -> Result<bool, StoreError> {
         let mut tx = self.write.begin().await?;
         let written = match write.expected {
             None => sqlx::query(
@@ -558,8 +579,23 @@ impl Store {
             }
         }
         insert_log(&mut tx, log).await?;
+        webhooks::insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Logs a decision that changed no state but caused `events` (an `approve` refused
+    /// because the request expired), both in one transaction.
+    pub(crate) async fn log_with_events(
+        &self,
+        log: &LogRow<'_>,
+        events: &[Outgoing],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        insert_log(&mut tx, log).await?;
+        webhooks::insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Logs a decision that changed nothing; returns once the row is committed.
@@ -659,6 +695,8 @@ impl Store {
         Ok(row.try_get("v")?)
     }
 
+    /// Stores a policy version; `changed` makes the webhook event of a new live policy,
+    /// given the version, and is written in the same transaction.
     pub(crate) async fn put_policy(
         &self,
         role: &str,
@@ -666,7 +704,9 @@ impl Store {
         digest: Option<&str>,
         now_ms: i64,
         actor: &str,
+        changed: Option<&(dyn Fn(i64) -> Outgoing + Sync)>,
     ) -> Result<i64, StoreError> {
+        let mut tx = self.write.begin().await?;
         let row = sqlx::query(
             "INSERT INTO policies (role, document, digest, created_ms, actor) VALUES ($1, $2, $3, $4, $5) \
              RETURNING version",
@@ -676,9 +716,14 @@ impl Store {
         .bind(digest)
         .bind(now_ms)
         .bind(actor)
-        .fetch_one(&self.write)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(row.try_get("version")?)
+        let version: i64 = row.try_get("version")?;
+        if let Some(changed) = changed {
+            webhooks::insert_events(&mut tx, &[changed(version)]).await?;
+        }
+        tx.commit().await?;
+        Ok(version)
     }
 
     /// Logins decided beside the shadow policy `digest`, by (live, shadow) outcome.
