@@ -2,8 +2,10 @@
 //! the `decide` fuzz target; and the checks of the fuzz targets, which the test suite
 //! also runs on their committed corpora (`tests/fuzz_corpus.rs`).
 
+mod json;
 mod sequence;
 
+pub use json::json_text;
 pub use sequence::decide_sequence;
 
 use mdm_engine::{
