@@ -224,6 +224,9 @@ fn edge_cases_read_as_serde_json_reads_them() {
         "{\"a\" 1}",
         "{1:2}",
         "{\"a\":1",
+        // Found by the `json` fuzz target: a comma, then the end, in an object.
+        "{\"a\":1,",
+        "{\"a\":1, \n",
         "[",
         "",
         "   ",
@@ -262,3 +265,4 @@ fn edge_cases_read_as_serde_json_reads_them() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
