@@ -6,7 +6,7 @@ mod json;
 mod sequence;
 
 pub use json::json_text;
-pub use sequence::decide_sequence;
+pub use sequence::{Reach, decide_sequence, decide_sequence_reach};
 
 use mdm_engine::{
     AdminAction, AppDoc, AppPlatform, AppStatus, AssignedSettings, Assignment, Decision, Effect,
@@ -219,9 +219,13 @@ pub fn check<G: AsRef<str>>(
             }
         }
         (Decision::Admin { .. }, Event::Admin(a)) => {
-            let replaces =
-                user_settings(policy, &placed).is_some_and(|(s, _)| s.on_approve == OnApprove::Replace);
-            if a.action == AdminAction::Approve && replaces && after.devices.len() > cap {
+            // An approval reads the `assigned` side: of a version 1 or 2 document whatever
+            // the user's scope now, of a set the user's policy now.
+            let over = user_settings(policy, &placed).is_some_and(|(s, _)| {
+                s.on_approve == OnApprove::Replace
+                    && after.devices.len() > state.devices.len().max(s.max_devices as usize)
+            });
+            if a.action == AdminAction::Approve && over {
                 return Err("a replacing approval never goes over max_devices");
             }
             if policy.is_set()

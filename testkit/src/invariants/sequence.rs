@@ -8,7 +8,7 @@
 //! effects, and an error changes nothing. Each sequence is one user's, `u`.
 
 use arbitrary::{Arbitrary, Unstructured};
-use mdm_engine::{Event, Policy, Timestamp, UserState, decide, evaluate};
+use mdm_engine::{Decision, Event, Policy, PolicyDocument, Reason, Timestamp, UserState, decide, evaluate};
 use serde_json::{Map, Value, json};
 
 /// `u` is the user whose sequence it is; `v` another user a policy may name.
@@ -168,14 +168,57 @@ struct Input {
     steps: Vec<Step>,
 }
 
+/// What sequences reached of what the target is for: the replay of its corpus checks
+/// that the corpus still reaches each (a generator that stopped making sets, say, would
+/// pass every invariant vacuously).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reach {
+    /// Decisions under a set that name the user's policy.
+    pub named: usize,
+    /// Decisions under a set that no policy of assigns the user.
+    pub unassigned_in_set: usize,
+    /// Decisions under a set with a disabled policy that would assign the user.
+    pub disabled_would_assign: usize,
+    /// Decisions under a set whose user an enabled policy excludes and a later one
+    /// assigns.
+    pub excluded_then_assigned: usize,
+    /// Assigned users' logins with something of version 2: apps, an enrollment, a grace
+    /// period or a configuration.
+    pub managed: usize,
+    /// Steps that were an error (nothing to check but that nothing changed).
+    pub errors: usize,
+}
+
+impl std::ops::Add for Reach {
+    type Output = Reach;
+
+    fn add(self, o: Reach) -> Reach {
+        Reach {
+            named: self.named + o.named,
+            unassigned_in_set: self.unassigned_in_set + o.unassigned_in_set,
+            disabled_would_assign: self.disabled_would_assign + o.disabled_would_assign,
+            excluded_then_assigned: self.excluded_then_assigned + o.excluded_then_assigned,
+            managed: self.managed + o.managed,
+            errors: self.errors + o.errors,
+        }
+    }
+}
+
 /// Runs the sequence `data` encodes (as the fuzz target's `arbitrary` input). Returns
 /// what does not hold; bytes too short to build an input from are no sequence.
 pub fn decide_sequence(data: &[u8]) -> Result<(), String> {
-    let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else { return Ok(()) };
-    run(&input)
+    decide_sequence_reach(data).map(drop)
 }
 
-fn run(input: &Input) -> Result<(), String> {
+/// [`decide_sequence`], saying what the sequence reached.
+pub fn decide_sequence_reach(data: &[u8]) -> Result<Reach, String> {
+    let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) else { return Ok(Reach::default()) };
+    let mut reach = Reach::default();
+    run(&input, &mut reach)?;
+    Ok(reach)
+}
+
+fn run(input: &Input, reach: &mut Reach) -> Result<(), String> {
     let mut policy = compile(&input.policy)?;
     let mut groups = groups(input.groups);
     let doc = json!({
@@ -194,7 +237,7 @@ fn run(input: &Input) -> Result<(), String> {
             Step::Login { minutes, device: d } => {
                 let event =
                     json!({ "type": "login", "user": "u", "at": time(*minutes), "device": login_device(d) });
-                step(&policy, &groups, &mut state, &event)?;
+                step(&policy, &groups, &mut state, &event, reach)?;
             }
             Step::Admin { action, minutes, device, by_self, from, method } => {
                 let mut event = Map::new();
@@ -207,7 +250,7 @@ fn run(input: &Input) -> Result<(), String> {
                     event.insert("by".into(), json!("self"));
                     event.insert("from_device".into(), json!(pick(&DEVICES, *from)));
                 }
-                step(&policy, &groups, &mut state, &Value::Object(event))?;
+                step(&policy, &groups, &mut state, &Value::Object(event), reach)?;
             }
             Step::SetPolicy(d) => policy = compile(d)?,
             Step::SetGroups(mask) => groups = self::groups(*mask),
@@ -216,7 +259,13 @@ fn run(input: &Input) -> Result<(), String> {
     Ok(())
 }
 
-fn step(policy: &Policy, groups: &[&str], state: &mut UserState, event: &Value) -> Result<(), String> {
+fn step(
+    policy: &Policy,
+    groups: &[&str],
+    state: &mut UserState,
+    event: &Value,
+    reach: &mut Reach,
+) -> Result<(), String> {
     let Ok(event) = Event::from_value(event) else { return Ok(()) };
     let first = decide(policy, groups, state, &event);
     if first != decide(policy, groups, state, &event) {
@@ -224,18 +273,54 @@ fn step(policy: &Policy, groups: &[&str], state: &mut UserState, event: &Value) 
     }
     match (first, evaluate(policy, groups, state, &event)) {
         (Ok(decision), Ok(evaluation)) => {
-            super::check(policy, groups, state, &event, &decision)
-                .map_err(|broken| format!("{broken}: {decision:?} for {event:?} in {state:?}"))?;
+            super::check(policy, groups, state, &event, &decision).map_err(|broken| {
+                let doc = serde_json::to_string(policy.doc()).unwrap_or_default();
+                format!("{broken}: {decision:?} for {event:?} of a user in {groups:?} in {state:?} under {doc}")
+            })?;
             let mut after = state.clone();
             after.apply(decision.effects());
             if evaluation.decision != decision || evaluation.state != after {
                 return Err(format!("evaluate is not decide and its effects: {evaluation:?} / {decision:?}"));
             }
             *state = after;
+            count(policy, groups, &decision, reach);
             Ok(())
         }
-        (Err(a), Err(b)) if a == b => Ok(()),
+        (Err(a), Err(b)) if a == b => {
+            reach.errors += 1;
+            Ok(())
+        }
         (a, b) => Err(format!("decide and evaluate disagree: {a:?} / {b:?}")),
+    }
+}
+
+/// Notes what one decision of `u` reached.
+fn count(policy: &Policy, groups: &[&str], decision: &Decision, reach: &mut Reach) {
+    if let Decision::Login(d) = decision
+        && d.assigned
+        && (d.apps.is_some() || d.enroll.is_some() || d.grace_until.is_some() || d.configuration.is_some())
+    {
+        reach.managed += 1;
+    }
+    let PolicyDocument::Set(set) = policy.doc() else { return };
+    let mine = decision.policy().name().map(|n| n.index() as usize);
+    match mine {
+        Some(_) => reach.named += 1,
+        None => reach.unassigned_in_set += 1,
+    }
+    let assigns = |r: Reason| matches!(r, Reason::ScopeUser | Reason::ScopeGroup | Reason::ScopeOrganization);
+    let mut excluded = false;
+    let mut disabled = false;
+    for (i, e) in set.policies.iter().enumerate() {
+        let scope = super::scope_in(&e.assignment, "u", groups);
+        disabled |= !e.enabled && assigns(scope);
+        if e.enabled && Some(i) == mine && excluded {
+            reach.excluded_then_assigned += 1;
+        }
+        excluded |= e.enabled && matches!(scope, Reason::ScopeExcludedUser | Reason::ScopeExcludedGroup);
+    }
+    if disabled && set.enabled {
+        reach.disabled_would_assign += 1;
     }
 }
 
