@@ -136,6 +136,13 @@ pub(crate) struct LogRow<'a> {
     pub(crate) outcome: Option<&'a str>,
     pub(crate) shadow_digest: Option<&'a str>,
     pub(crate) shadow_outcome: Option<&'a str>,
+    /// Under a policy set, the user's policy (`None` when unassigned or not a set).
+    pub(crate) policy: Option<&'a str>,
+    /// The shadow policy's counterpart of [`LogRow::policy`].
+    pub(crate) shadow_policy: Option<&'a str>,
+    /// When the live and the shadow policy are both sets: whether they placed the user
+    /// under policies of different names.
+    pub(crate) shadow_policy_differs: Option<bool>,
     pub(crate) actor: Option<&'a str>,
     pub(crate) record: &'a str,
 }
@@ -153,6 +160,9 @@ struct OwnedLog {
     outcome: Option<String>,
     shadow_digest: Option<String>,
     shadow_outcome: Option<String>,
+    policy: Option<String>,
+    shadow_policy: Option<String>,
+    shadow_policy_differs: Option<bool>,
     actor: Option<String>,
     record: String,
 }
@@ -167,6 +177,9 @@ impl OwnedLog {
             outcome: r.outcome.map(Into::into),
             shadow_digest: r.shadow_digest.map(Into::into),
             shadow_outcome: r.shadow_outcome.map(Into::into),
+            policy: r.policy.map(Into::into),
+            shadow_policy: r.shadow_policy.map(Into::into),
+            shadow_policy_differs: r.shadow_policy_differs,
             actor: r.actor.map(Into::into),
             record: r.record.into(),
         }
@@ -189,17 +202,38 @@ async fn log_writer(pool: AnyPool, mut jobs: mpsc::Receiver<LogJob>) {
     }
 }
 
-/// Rows per `INSERT`: 64 rows of 9 values stay far below SQLite's and PostgreSQL's limits
-/// on bound parameters.
+/// Rows per `INSERT`: 64 rows of 12 values stay far below SQLite's and PostgreSQL's
+/// limits on bound parameters.
 const ROWS_PER_INSERT: usize = 64;
-const LOG_COLUMNS: usize = 9;
+const LOG_COLUMNS: usize = 12;
+/// The log's columns, in the order [`bind_log`] binds them.
+const LOG_INSERT: &str = "INSERT INTO decisions (id, time_ms, user_id, event, outcome, shadow_digest, \
+                          shadow_outcome, policy, shadow_policy, shadow_policy_differs, actor, record) VALUES ";
 
-/// `INSERT INTO decisions ... VALUES ($1, ..., $9), ...` for `rows` rows.
+/// Binds a log row's values, in [`LOG_INSERT`]'s order.
+fn bind_log<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    log: &'q OwnedLog,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    query
+        .bind(log.id.as_str())
+        .bind(log.time_ms)
+        .bind(log.user.as_str())
+        .bind(log.event.as_str())
+        .bind(log.outcome.as_deref())
+        .bind(log.shadow_digest.as_deref())
+        .bind(log.shadow_outcome.as_deref())
+        .bind(log.policy.as_deref())
+        .bind(log.shadow_policy.as_deref())
+        .bind(log.shadow_policy_differs.map(i64::from))
+        .bind(log.actor.as_deref())
+        .bind(log.record.as_str())
+}
+
+/// `INSERT INTO decisions ... VALUES ($1, ..., $12), ...` for `rows` rows.
 fn insert_logs_sql(rows: usize) -> String {
     use std::fmt::Write as _;
-    let mut sql = String::from(
-        "INSERT INTO decisions (id, time_ms, user_id, event, outcome, shadow_digest, shadow_outcome, actor, record) VALUES ",
-    );
+    let mut sql = String::from(LOG_INSERT);
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ",(" });
         for c in 0..LOG_COLUMNS {
@@ -218,16 +252,7 @@ async fn write_logs(pool: &AnyPool, batch: &[LogJob]) -> Result<(), sqlx::Error>
     for chunk in batch.chunks(ROWS_PER_INSERT) {
         let mut insert = sqlx::query(AssertSqlSafe(insert_logs_sql(chunk.len())));
         for (log, _) in chunk {
-            insert = insert
-                .bind(log.id.as_str())
-                .bind(log.time_ms)
-                .bind(log.user.as_str())
-                .bind(log.event.as_str())
-                .bind(log.outcome.as_deref())
-                .bind(log.shadow_digest.as_deref())
-                .bind(log.shadow_outcome.as_deref())
-                .bind(log.actor.as_deref())
-                .bind(log.record.as_str());
+            insert = bind_log(insert, log);
         }
         insert.execute(&mut *tx).await?;
     }
@@ -248,9 +273,10 @@ pub(crate) struct Write<'a> {
 
 /// The schema, written once in the SQL both databases read; only an auto-numbered key is
 /// spelt differently.
-const MIGRATIONS: [(i64, &str, &str); 2] = [
+const MIGRATIONS: [(i64, &str, &str); 3] = [
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "health", include_str!("../migrations/0002_health.sql")),
+    (3, "policy", include_str!("../migrations/0003_policy.sql")),
 ];
 
 fn migrator(kind: Kind) -> Migrator {
@@ -669,15 +695,35 @@ impl Store {
             .collect()
     }
 
-    /// The latest logins the shadow policy `digest` would have answered otherwise.
+    /// Logins decided beside the shadow policy `digest` when both it and the live policy
+    /// were sets, by (live policy, shadow policy): `None` for an unassigned user.
+    pub(crate) async fn shadow_policy_counts(
+        &self,
+        digest: &str,
+    ) -> Result<Vec<(Option<String>, Option<String>, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT policy, shadow_policy, COUNT(*) AS n FROM decisions \
+             WHERE shadow_digest = $1 AND shadow_policy_differs IS NOT NULL \
+             GROUP BY policy, shadow_policy ORDER BY policy, shadow_policy",
+        )
+        .bind(digest)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("policy")?, r.try_get("shadow_policy")?, r.try_get("n")?)))
+            .collect()
+    }
+
+    /// The latest logins the shadow policy `digest` would have answered otherwise, or
+    /// placed under another policy of a set.
     pub(crate) async fn shadow_differences(
         &self,
         digest: &str,
         limit: i64,
     ) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
-            "SELECT record FROM decisions WHERE shadow_digest = $1 AND shadow_outcome <> outcome \
-             ORDER BY seq DESC LIMIT $2",
+            "SELECT record FROM decisions WHERE shadow_digest = $1 \
+             AND (shadow_outcome <> outcome OR shadow_policy_differs = 1) ORDER BY seq DESC LIMIT $2",
         )
         .bind(digest)
         .bind(limit)
@@ -730,21 +776,8 @@ impl Store {
 }
 
 async fn insert_log(conn: &mut sqlx::AnyConnection, log: &LogRow<'_>) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO decisions (id, time_ms, user_id, event, outcome, shadow_digest, shadow_outcome, actor, record) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(log.id)
-    .bind(log.time_ms)
-    .bind(log.user)
-    .bind(log.event)
-    .bind(log.outcome)
-    .bind(log.shadow_digest)
-    .bind(log.shadow_outcome)
-    .bind(log.actor)
-    .bind(log.record)
-    .execute(conn)
-    .await?;
+    let owned = OwnedLog::of(log);
+    bind_log(sqlx::query(AssertSqlSafe(insert_logs_sql(1))), &owned).execute(conn).await?;
     Ok(())
 }
 
@@ -785,9 +818,10 @@ mod tests {
 
     #[test]
     fn a_multi_row_insert_numbers_every_value() {
-        assert!(insert_logs_sql(1).ends_with("VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"));
+        assert!(insert_logs_sql(1).ends_with("VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"));
         let two = insert_logs_sql(2);
-        assert!(two.ends_with("($1,$2,$3,$4,$5,$6,$7,$8,$9),($10,$11,$12,$13,$14,$15,$16,$17,$18)"), "{two}");
+        assert!(two.ends_with("$11,$12),($13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)"), "{two}");
+        assert_eq!(LOG_INSERT.matches(',').count() + 1, LOG_COLUMNS);
         assert_eq!(insert_logs_sql(ROWS_PER_INSERT).matches('$').count(), ROWS_PER_INSERT * LOG_COLUMNS);
     }
 }

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
-use mdm_engine::{Event, Outcome};
+use mdm_engine::{Event, Outcome, PolicyKey};
 use mdm_host::{DecisionRecord, Verdict};
 use serde_json::{Value, json};
 
@@ -62,12 +62,15 @@ async fn login(
     within_window(&app, login.at, now)?;
     let groups_text = json_text(&groups)?;
 
+    // The key of the latest decision made: a deny after it says `"policy": null` under a set.
+    let mut decided_under = PolicyKey::Absent;
     for _ in 0..MAX_ATTEMPTS {
         let (row, state) = match app.store.user_state(&login.user).await {
             Ok(r) => r,
-            Err(e) => return Ok(app.denied(&e.into(), started)),
+            Err(e) => return Ok(app.denied(&e.into(), started, &decided_under)),
         };
         let (verdict, record) = app.gateway.decide_login_recorded(&login, &groups, &state);
+        decided_under = record.policy.clone();
         in_span(&record);
         let stored = json_text(&Stored { record: &record, actor: &actor.0 })?;
         let log = log_row(&record, &stored, Some(&actor.0));
@@ -91,11 +94,11 @@ async fn login(
         match committed {
             Ok(true) => return Ok(app.answered(&verdict, &record, started)),
             Ok(false) => continue,
-            Err(e) => return Ok(app.denied(&e.into(), started)),
+            Err(e) => return Ok(app.denied(&e.into(), started, &record.policy)),
         }
     }
     let e = StoreError::Contention(login.user.clone(), MAX_ATTEMPTS);
-    Ok(app.denied(&e.into(), started))
+    Ok(app.denied(&e.into(), started, &decided_under))
 }
 
 impl App {
@@ -110,34 +113,43 @@ impl App {
         }
         let body = match verdict {
             Verdict::Decided(d) => {
-                serde_json::to_value(d).unwrap_or_else(|_| deny_body("service.encoding", ""))
+                serde_json::to_value(d).unwrap_or_else(|_| deny_body("service.encoding", "", &record.policy))
             }
             Verdict::FailedClosed(e) => {
                 tracing::error!(code = e.code(), cause = %e, "the sandbox failed: denied");
-                deny_body(e.code(), &host_message(e))
+                deny_body(e.code(), &host_message(e), &record.policy)
             }
         };
         named(Json(body).into_response(), record)
     }
 
-    /// The answer when nothing could be decided or stored: deny, with why.
-    fn denied(&self, e: &ServiceError, started: Instant) -> Response {
+    /// The answer when nothing could be decided or stored: deny, with why. `decided_under`
+    /// is the key of the decision that could not be stored (absent when none was made):
+    /// under a policy set the deny says `"policy": null`, as the host's fault does.
+    fn denied(&self, e: &ServiceError, started: Instant, decided_under: &PolicyKey) -> Response {
         if matches!(e, ServiceError::Database(_)) {
             self.metrics.database_error();
         }
         e.log();
         self.metrics.decided("login", Outcome::Deny.as_str(), started.elapsed().as_secs_f64());
-        Json(deny_body(e.code(), &e.to_string())).into_response()
+        Json(deny_body(e.code(), &e.to_string(), decided_under)).into_response()
     }
 }
 
-fn deny_body(code: &str, message: &str) -> Value {
-    json!({
+/// A deny without a decision: no access, no effects, the fault. Under a policy set
+/// (`policy` not absent) it carries `"policy": null`, as a decision of a set always has
+/// the key and the user's policy is not known without a decision.
+fn deny_body(code: &str, message: &str, policy: &PolicyKey) -> Value {
+    let mut body = json!({
         "outcome": "deny",
         "assigned": false,
         "access": mdm_engine::Access::default(),
         "reasons": [],
         "effects": [],
         "fault": { "code": code, "message": message },
-    })
+    });
+    if let (false, Some(fields)) = (policy.is_absent(), body.as_object_mut()) {
+        fields.insert("policy".into(), Value::Null);
+    }
+    body
 }

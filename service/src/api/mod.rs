@@ -219,6 +219,13 @@ fn log_row<'a>(record: &'a DecisionRecord, stored: &'a str, actor: Option<&'a st
         outcome: record.outcome.map(Outcome::as_str),
         shadow_digest: record.shadow.as_ref().map(|s| &*s.policy_digest),
         shadow_outcome: record.shadow.as_ref().map(|s| s.outcome.as_str()),
+        policy: record.policy.name().map(|n| n.name()),
+        shadow_policy: record.shadow.as_ref().and_then(|s| s.policy.name()).map(|n| n.name()),
+        shadow_policy_differs: record
+            .shadow
+            .as_ref()
+            .filter(|s| !s.policy.is_absent() && !record.policy.is_absent())
+            .map(|s| s.policy_differs_from(&record.policy)),
         actor,
         record: stored,
     }

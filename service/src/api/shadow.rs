@@ -73,20 +73,28 @@ async fn delete_shadow(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `GET /v1/shadow/report`: the current shadow's agreements and differences.
+/// `GET /v1/shadow/report`: the current shadow's agreements and differences: logins by
+/// (live outcome, shadow outcome) and, when both policies are sets, by (live policy,
+/// shadow policy); the latest logins that differ in either.
 async fn shadow_report(
     State(app): Shared,
     q: Result<Query<NoQuery>, QueryRejection>,
 ) -> Result<Response, ServiceError> {
     no_query(q)?;
     let Some(p) = app.store.policy("shadow").await?.filter(|p| p.document.is_some()) else {
-        return Ok(
-            Json(json!({ "shadow": null, "counts": [], "differences": 0, "latest": [] })).into_response()
-        );
+        return Ok(Json(json!({
+            "shadow": null, "counts": [], "differences": 0, "policies": [], "policy_differences": 0, "latest": [],
+        }))
+        .into_response());
     };
     let digest = p.digest.clone().unwrap_or_default();
     let counts = app.store.shadow_counts(&digest).await?;
     let differences: i64 = counts.iter().filter(|(l, s, _)| l != s).map(|(_, _, n)| n).sum();
+    // Both sides sets: by (live policy, shadow policy), unassigned (`None`) first on either
+    // database (they sort NULL differently).
+    let mut policies = app.store.shadow_policy_counts(&digest).await?;
+    policies.sort();
+    let policy_differences: i64 = policies.iter().filter(|(l, s, _)| l != s).map(|(_, _, n)| n).sum();
     let latest = app
         .store
         .shadow_differences(&digest, REPORT_LATEST)
@@ -98,10 +106,16 @@ async fn shadow_report(
         .into_iter()
         .map(|(live, shadow, count)| json!({ "live": live, "shadow": shadow, "count": count }))
         .collect();
+    let policies: Vec<Value> = policies
+        .into_iter()
+        .map(|(live, shadow, count)| json!({ "live": live, "shadow": shadow, "count": count }))
+        .collect();
     Ok(Json(json!({
         "shadow": { "version": p.version, "digest": digest, "created_at": rfc3339(p.created_ms) },
         "counts": counts,
         "differences": differences,
+        "policies": policies,
+        "policy_differences": policy_differences,
         "latest": latest,
     }))
     .into_response())

@@ -21,6 +21,7 @@ mod login;
 mod policy;
 mod preview;
 mod routes;
+mod sets;
 mod shadow;
 mod start;
 mod users;

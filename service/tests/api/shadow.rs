@@ -17,7 +17,12 @@ async fn a_shadow_policy_reports_what_it_would_change_and_changes_nothing() {
     api.get("/v1/policy/shadow").await.assert_error(404, "service.not_found", "");
     let empty = api.get("/v1/shadow/report").await;
     assert_eq!(empty.status, 200);
-    assert_eq!(empty.json, json!({ "shadow": null, "counts": [], "differences": 0, "latest": [] }));
+    assert_eq!(
+        empty.json,
+        json!({
+            "shadow": null, "counts": [], "differences": 0, "policies": [], "policy_differences": 0, "latest": [],
+        })
+    );
 
     let put = api.call(Method::PUT, "/v1/policy/shadow", Token::Admin, Some(strict())).await;
     assert_eq!(put.status, 200, "{}", put.text);
