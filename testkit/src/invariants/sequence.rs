@@ -275,7 +275,9 @@ fn step(
         (Ok(decision), Ok(evaluation)) => {
             super::check(policy, groups, state, &event, &decision).map_err(|broken| {
                 let doc = serde_json::to_string(policy.doc()).unwrap_or_default();
-                format!("{broken}: {decision:?} for {event:?} of a user in {groups:?} in {state:?} under {doc}")
+                format!(
+                    "{broken}: {decision:?} for {event:?} of a user in {groups:?} in {state:?} under {doc}"
+                )
             })?;
             let mut after = state.clone();
             after.apply(decision.effects());
