@@ -224,6 +224,9 @@ fn edge_cases_read_as_serde_json_reads_them() {
         "{\"a\" 1}",
         "{1:2}",
         "{\"a\":1",
+        // Found by the `json` fuzz target: a comma, then the end, in an object.
+        "{\"a\":1,",
+        "{\"a\":1, \n",
         "[",
         "",
         "   ",
@@ -261,4 +264,19 @@ fn edge_cases_read_as_serde_json_reads_them() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// Found by the `json` fuzz target: a name given twice, then a value nested past the
+/// limit. serde_json refuses the text for its nesting (it keeps the last of a repeated
+/// name), so the engine must too: the text's syntax error comes before its repeated name,
+/// wherever each is.
+#[test]
+fn nesting_past_the_limit_is_the_error_after_a_repeated_name() {
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    for text in [format!(r#"{{"a": 1, "a": {deep}}}"#), format!(r#"{{"a": 1, "a": 2, "b": {deep}}}"#)] {
+        let theirs = serde_json::from_str::<Value>(&text).unwrap_err().to_string();
+        assert!(theirs.starts_with("recursion limit exceeded"), "{theirs}");
+        let e = DocumentKind::Event.value(&text).unwrap_err();
+        assert_eq!((e.pointer(), e.message()), ("", theirs), "{text}");
+    }
 }

@@ -7,7 +7,7 @@
 //! not grow with the policies that do not name the user.
 
 // Bench code: a panic is a failed setup.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
 
 use std::hint::black_box;
 
@@ -78,6 +78,32 @@ fn bench(c: &mut Criterion) {
     }
 }
 
+/// The seeds' first login once the phone is registered (a known device under a one-group
+/// v1 policy): the login `python/bench.py` times through the Python package and over HTTP.
+fn story_login(c: &mut Criterion) {
+    let story: serde_json::Value =
+        serde_json::from_str(include_str!("../../examples/seeds-story.json")).unwrap();
+    let policy = story["policy"].to_string();
+    let event = mdm_engine::Event::from_value(&story["steps"][0]["event"]).unwrap();
+    let mdm_engine::Event::Login(login) = event else { panic!("the story starts with a login") };
+    let groups = ["sales"];
+    let native = Policy::from_json(&policy).unwrap();
+    let mut state = mdm_engine::UserState::default();
+    state.apply(&native.decide_login(&login, &groups, &state).effects);
+    let gateway = Runtime::new(Config::default()).unwrap().gateway(&policy).unwrap();
+    let expected = native.decide_login(&login, &groups, &state);
+    assert_eq!(expected, gateway.decide_login(&login, &groups, &state).into_result().unwrap());
+    assert!(expected.reasons.contains(mdm_engine::Reason::DeviceKnown));
+    let mut g = c.benchmark_group("story_login");
+    g.bench_function("native", |b| {
+        b.iter(|| black_box(native.decide_login(black_box(&login), &groups, &state)))
+    });
+    g.bench_function("wasmtime_warm", |b| {
+        b.iter(|| black_box(gateway.decide_login(black_box(&login), &groups, &state)))
+    });
+    g.finish();
+}
+
 /// Cold start: a `Runtime` compiling the component, or loading it from the cache.
 fn startup(c: &mut Criterion) {
     // Under target/, like everything the project's tests and benches write.
@@ -94,5 +120,5 @@ fn startup(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-criterion_group!(benches, bench, policy_sets, startup);
+criterion_group!(benches, bench, policy_sets, story_login, startup);
 criterion_main!(benches);

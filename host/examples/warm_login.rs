@@ -5,10 +5,11 @@
 //! ```sh
 //! cargo build --release -p mdm-host --example warm_login
 //! valgrind --tool=callgrind --toggle-collect='*warm_login*logins*' \
-//!     target/release/examples/warm_login [CALLS] [apps]
+//!     target/release/examples/warm_login [CALLS] [apps] [native]
 //! callgrind_annotate --inclusive=yes callgrind.out.*
 //! ```
 //!
+//! (`--toggle-collect='*native_logins*'` with `native`: the same logins natively.)
 //! Only `logins` is counted: the setup (compiling the component, parsing the policy) and
 //! the warm-up are not. Divide the total by CALLS for one login.
 
@@ -22,6 +23,14 @@ use mdm_host::{Config, Gateway, Runtime};
 #[path = "../benches/common/mod.rs"]
 mod common;
 
+/// The same logins natively, for the engine's own share.
+#[inline(never)]
+fn native_logins(policy: &mdm_engine::Policy, w: &common::Workload, calls: usize) {
+    for _ in 0..calls {
+        black_box(policy.decide_login(black_box(&w.login), black_box(&w.groups), &w.state));
+    }
+}
+
 #[inline(never)]
 fn logins(gateway: &Gateway, w: &common::Workload, calls: usize) {
     for _ in 0..calls {
@@ -31,13 +40,18 @@ fn logins(gateway: &Gateway, w: &common::Workload, calls: usize) {
 
 fn main() {
     let calls: usize = std::env::args().nth(1).map_or(10_000, |n| n.parse().unwrap());
-    let apps = std::env::args().nth(2).as_deref() == Some("apps");
+    let apps = std::env::args().any(|a| a == "apps");
+    let native = std::env::args().any(|a| a == "native");
     let w = if apps { common::workload_with_apps() } else { common::workload() };
     let gateway = Runtime::new(Config::default()).unwrap().gateway(&w.policy).unwrap();
     assert!(gateway.decide_login(&w.login, &w.groups, &w.state).is_allowed());
     for _ in 0..1_000 {
         black_box(gateway.decide_login(&w.login, &w.groups, &w.state));
     }
-    logins(&gateway, &w, calls);
+    if native {
+        native_logins(&mdm_engine::Policy::from_json(&w.policy).unwrap(), &w, calls);
+    } else {
+        logins(&gateway, &w, calls);
+    }
     println!("{calls} warm logins{}", if apps { " with apps" } else { "" });
 }

@@ -1,9 +1,17 @@
 //! The contract's invariants, checked on any decided event by the differential test and
-//! the `decide` fuzz target.
+//! the `decide` fuzz target; and the checks of the fuzz targets, which the test suite
+//! also runs on their committed corpora (`tests/fuzz_corpus.rs`).
+
+mod json;
+mod sequence;
+
+pub use json::json_text;
+pub use sequence::{Reach, decide_sequence, decide_sequence_reach};
 
 use mdm_engine::{
-    AdminAction, AssignedSettings, Decision, EnrollmentSettings, Event, OnApprove, Policy, PolicyDocument,
-    Reason, UnassignedAccess, UnassignedSettings, UserPlacement, UserState,
+    AdminAction, AppDoc, AppPlatform, AppStatus, AssignedSettings, Assignment, Decision, Effect,
+    EnrollmentSettings, Event, OnApprove, OsType, Policy, PolicyDocument, Reason, UnassignedAccess,
+    UnassignedSettings, UserPlacement, UserState,
 };
 
 /// The settings the user's policy gives: its assigned side and its enrollment (version
@@ -31,6 +39,98 @@ fn unassigned(policy: &Policy) -> Option<&UnassignedSettings> {
     }
 }
 
+/// Where the contract's words place a user, read from the document alone: a second
+/// opinion beside the engine's index of principals, which finds the same answer another
+/// way (one pass over the policies that name the user's principals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Scope {
+    /// The scope's reason.
+    reason: Reason,
+    /// Under a set, the index of the user's policy in its list.
+    policy: Option<usize>,
+}
+
+impl Scope {
+    fn assigned(self) -> bool {
+        matches!(self.reason, Reason::ScopeUser | Reason::ScopeGroup | Reason::ScopeOrganization)
+    }
+}
+
+/// Version 1's scope rules inside one assignment: exclusions first, then the user, their
+/// groups, the organisation.
+fn scope_in<G: AsRef<str>>(a: &Assignment, user: &str, groups: &[G]) -> Reason {
+    let any_group = |list: &[String]| groups.iter().any(|g| list.iter().any(|x| x == g.as_ref()));
+    if a.exclude_users.iter().any(|x| x == user) {
+        Reason::ScopeExcludedUser
+    } else if any_group(&a.exclude_groups) {
+        Reason::ScopeExcludedGroup
+    } else if a.users.iter().any(|x| x == user) {
+        Reason::ScopeUser
+    } else if any_group(&a.groups) {
+        Reason::ScopeGroup
+    } else if a.organization {
+        Reason::ScopeOrganization
+    } else {
+        Reason::ScopeNone
+    }
+}
+
+/// The scope of `user` in `groups` (contract v1 section 3, v3 section 2); `None` for a
+/// document of a kind this check does not know.
+fn scope_of<G: AsRef<str>>(policy: &Policy, user: &str, groups: &[G]) -> Option<Scope> {
+    let disabled = Scope { reason: Reason::ScopeDisabled, policy: None };
+    match policy.doc() {
+        PolicyDocument::Single(doc) if !doc.enabled => Some(disabled),
+        PolicyDocument::Single(doc) => {
+            Some(Scope { reason: scope_in(&doc.assignment, user, groups), policy: None })
+        }
+        PolicyDocument::Set(set) if !set.enabled => Some(disabled),
+        PolicyDocument::Set(set) => {
+            let mut excluded = None;
+            for (i, entry) in set.policies.iter().enumerate().filter(|(_, e)| e.enabled) {
+                let reason = scope_in(&entry.assignment, user, groups);
+                let scope = Scope { reason, policy: Some(i) };
+                if scope.assigned() {
+                    return Some(scope);
+                }
+                if matches!(reason, Reason::ScopeExcludedUser | Reason::ScopeExcludedGroup) {
+                    excluded.get_or_insert(reason);
+                }
+            }
+            Some(Scope { reason: excluded.unwrap_or(Reason::ScopeNone), policy: None })
+        }
+        _ => None,
+    }
+}
+
+/// The app store of the document (a set's, or a version 2 policy's).
+fn store(policy: &Policy) -> &[AppDoc] {
+    match policy.doc() {
+        PolicyDocument::Set(set) => &set.apps,
+        PolicyDocument::Single(doc) => doc.apps.as_deref().unwrap_or_default(),
+        _ => &[],
+    }
+}
+
+/// The apps of the store an assigned user's login on an `os` device is offered, in the
+/// store's order (contract v2 section 3).
+fn offered<'p, G: AsRef<str>>(policy: &'p Policy, user: &str, groups: &[G], os: OsType) -> Vec<&'p AppDoc> {
+    let platform = match os {
+        OsType::Ios => AppPlatform::Ios,
+        OsType::Android => AppPlatform::Android,
+        OsType::Other => return Vec::new(),
+    };
+    store(policy)
+        .iter()
+        .filter(|a| a.platform == platform)
+        .filter(|a| {
+            (a.users.is_empty() && a.groups.is_empty())
+                || a.users.iter().any(|u| u == user)
+                || groups.iter().any(|g| a.groups.iter().any(|x| x == g.as_ref()))
+        })
+        .collect()
+}
+
 /// Checks the contract's invariants on one decided event of a user in `groups`: `state`
 /// is the user's state before it. Returns the invariant that does not hold. Determinism
 /// is the caller's to check (decide twice), and so is "an error leaves the state
@@ -54,15 +154,34 @@ pub fn check<G: AsRef<str>>(
     if *decision.policy() != placed.policy() {
         return Err("a decision names the policy that places its user now");
     }
+    let scope = scope_of(policy, event.user(), groups);
+    if let Some(scope) = scope {
+        if placed.scope() != scope.reason || placed.assigned() != scope.assigned() {
+            return Err("the engine places a user where the contract's scope rules do not");
+        }
+        if decision.policy().name().map(|n| n.index() as usize) != scope.policy {
+            return Err(
+                "a user of a set is assigned under the first enabled policy that assigns them, and no other",
+            );
+        }
+    }
     match (policy.doc(), decision.policy().name()) {
         (PolicyDocument::Set(set), Some(name)) => {
-            let entry = set.policies.get(name.index() as usize);
-            if !entry.is_some_and(|e| e.enabled && e.name.as_deref() == Some(name.name())) {
-                return Err("a user is assigned only under an enabled policy of the set, by its own name");
+            let Some(entry) = set.policies.get(name.index() as usize) else {
+                return Err("a decision names a policy of the set");
+            };
+            if !entry.enabled {
+                return Err("a disabled policy never assigns");
+            }
+            if entry.name.as_deref() != Some(name.name()) {
+                return Err("a decision names the user's policy by its own name");
             }
         }
         (PolicyDocument::Set(_), None) if placed.assigned() => {
             return Err("an assigned user of a set has a policy");
+        }
+        (PolicyDocument::Set(_), None) if decision.policy().is_absent() => {
+            return Err("a decision of a set has a policy key");
         }
         (PolicyDocument::Set(_), None) => {}
         (_, Some(_)) => return Err("only a policy set names a policy"),
@@ -76,6 +195,11 @@ pub fn check<G: AsRef<str>>(
     match (decision, event) {
         (Decision::Login(d), Event::Login(login)) => {
             let allowed = d.outcome.is_allowed();
+            if d.reasons.iter().next() != Some(placed.scope())
+                || d.reasons.iter().filter(|r| r.as_str().starts_with("scope.")).count() != 1
+            {
+                return Err("a login's first reason is its scope's, and the only one of its kind");
+            }
             if state.is_rejected(&login.device.device_id) && allowed {
                 return Err("a rejected device is never allowed");
             }
@@ -85,50 +209,23 @@ pub fn check<G: AsRef<str>>(
             if d.assigned != placed.assigned() {
                 return Err("a login is assigned exactly when the policy places its user so");
             }
-            if d.assigned {
-                if after.devices.len() > cap {
-                    return Err("an assigned login never goes over max_devices");
-                }
-                if allowed
-                    && placed.posture(&login.device).has_posture_failure()
-                    && !d.reasons.contains(Reason::PostureGrace)
-                {
-                    return Err(
-                        "a device failing posture is never allowed for an assigned user, but in its grace period",
-                    );
-                }
-                if allowed && d.reasons.contains(Reason::PostureGraceExpired) {
-                    return Err("a device in expired grace is never allowed for an assigned user");
-                }
-                let enrollment = user_settings(policy, &placed).and_then(|(_, e)| e).filter(|e| e.required);
-                let enrolled = state
-                    .device(&login.device.device_id)
-                    .and_then(|r| r.enrollment)
-                    .is_some_and(|e| enrollment.is_some_and(|x| x.methods.contains(&e.method)));
-                if enrollment.is_some() && !enrolled && (d.access.sso || d.access.push_mfa) {
-                    return Err("an unenrolled device never gets SSO or push MFA under enrollment.required");
-                }
-            } else {
-                if d.apps.is_some() || d.enroll.is_some() || d.configuration.is_some() {
-                    return Err("an unassigned user never gets apps, an enrollment or a configuration");
-                }
-                if d.reasons.has_posture_failure() || d.reasons.contains(Reason::EnrollmentRequired) {
-                    return Err("an unassigned user is never held to a policy's requirements or enrollment");
-                }
-                let u = unassigned(policy);
-                if d.access.sso && u.is_none_or(|u| u.access != UnassignedAccess::Full) {
-                    return Err("no SSO for an unassigned user unless the policy grants it");
-                }
-                if d.access.push_mfa && u.is_none_or(|u| !u.push_mfa) {
-                    return Err("no push MFA for an unassigned user unless the policy grants it");
-                }
+            if d.apps.is_some() && d.outcome != mdm_engine::Outcome::Allow {
+                return Err("only an allowed login gets the app store");
             }
-            Ok(())
+            if d.assigned {
+                assigned_login(policy, groups, &placed, state, login, d, after.devices.len() > cap)
+            } else {
+                unassigned_login(policy, d)
+            }
         }
         (Decision::Admin { .. }, Event::Admin(a)) => {
-            let replaces =
-                user_settings(policy, &placed).is_some_and(|(s, _)| s.on_approve == OnApprove::Replace);
-            if a.action == AdminAction::Approve && replaces && after.devices.len() > cap {
+            // An approval reads the `assigned` side: of a version 1 or 2 document whatever
+            // the user's scope now, of a set the user's policy now.
+            let over = user_settings(policy, &placed).is_some_and(|(s, _)| {
+                s.on_approve == OnApprove::Replace
+                    && after.devices.len() > state.devices.len().max(s.max_devices as usize)
+            });
+            if a.action == AdminAction::Approve && over {
                 return Err("a replacing approval never goes over max_devices");
             }
             if policy.is_set()
@@ -143,6 +240,129 @@ pub fn check<G: AsRef<str>>(
         }
         _ => Err("a decision of the wrong kind for its event"),
     }
+}
+
+/// The invariants of an assigned user's login: their own policy's rules, enrollment,
+/// configuration and apps.
+fn assigned_login<G: AsRef<str>>(
+    policy: &Policy,
+    groups: &[G],
+    placed: &UserPlacement<'_>,
+    state: &UserState,
+    login: &mdm_engine::Login,
+    d: &mdm_engine::LoginDecision,
+    over_cap: bool,
+) -> Result<(), &'static str> {
+    let allowed = d.outcome.is_allowed();
+    if over_cap {
+        return Err("an assigned login never goes over max_devices");
+    }
+    if allowed
+        && placed.posture(&login.device).has_posture_failure()
+        && !d.reasons.contains(Reason::PostureGrace)
+    {
+        return Err(
+            "a device failing posture is never allowed for an assigned user, but in its grace period",
+        );
+    }
+    if allowed && d.reasons.contains(Reason::PostureGraceExpired) {
+        return Err("a device in expired grace is never allowed for an assigned user");
+    }
+    let settings = user_settings(policy, placed);
+    let enrollment = settings.and_then(|(_, e)| e);
+    let required = enrollment.filter(|e| e.required);
+    let enrolled = state
+        .device(&login.device.device_id)
+        .and_then(|r| r.enrollment)
+        .is_some_and(|e| required.is_some_and(|x| x.methods.contains(&e.method)));
+    if required.is_some() && !enrolled && (d.access.sso || d.access.push_mfa) {
+        return Err("an unenrolled device never gets SSO or push MFA under enrollment.required");
+    }
+    if d.enroll.is_some_and(|e| required.is_none_or(|x| !x.methods.contains(&e.method))) {
+        return Err(
+            "a login is told to enroll only under its policy's enrollment.required, by an allowed method",
+        );
+    }
+    if let Some(c) = d.configuration {
+        let own = match policy.doc() {
+            PolicyDocument::Set(set) => placed
+                .policy()
+                .name()
+                .and_then(|n| set.policies.get(n.index() as usize))
+                .map(|e| (&e.requirements, e.configuration.data_separation)),
+            PolicyDocument::Single(doc) => {
+                Some((&doc.requirements, doc.configuration.as_ref().is_some_and(|c| c.data_separation)))
+            }
+            _ => None,
+        };
+        if own.is_some_and(|(r, separation)| {
+            (c.min_pin_length, c.require_encryption, c.data_separation)
+                != (r.min_pin_length, r.require_encryption, separation)
+        }) {
+            return Err("a login's configuration is its user's policy's");
+        }
+    }
+    if let Some(apps) = &d.apps {
+        let due = offered(policy, &login.user, groups, login.device.os_type);
+        if apps.len() != due.len() || apps.iter().zip(&due).any(|(a, b)| *a.id != b.id || *a.name != b.name) {
+            return Err(
+                "the app store is the store's apps for the device's platform assigned to the user, in order",
+            );
+        }
+        let status = |id: &str| {
+            let mut installed = login.apps.iter().filter(|i| i.id == id);
+            match (installed.next(), installed.next()) {
+                (None, _) => Some(AppStatus::Available),
+                (Some(i), None) => Some(if i.managed { AppStatus::Managed } else { AppStatus::Unmanaged }),
+                // Reported twice: either report may be the one read.
+                (Some(_), Some(_)) => None,
+            }
+        };
+        if apps.iter().any(|a| status(&a.id).is_some_and(|s| s != a.status)) {
+            return Err("an app's status is what the login reports of it");
+        }
+        let unmanaged = apps.iter().any(|a| a.status == AppStatus::Unmanaged);
+        if unmanaged != d.reasons.contains(Reason::AppsUnmanaged) {
+            return Err("apps.unmanaged exactly when an offered app is installed unmanaged");
+        }
+    }
+    Ok(())
+}
+
+/// The invariants of an unassigned user's login: nothing of any policy applies to them.
+fn unassigned_login(policy: &Policy, d: &mdm_engine::LoginDecision) -> Result<(), &'static str> {
+    if d.apps.is_some() || d.enroll.is_some() || d.configuration.is_some() {
+        return Err("an unassigned user never gets apps, an enrollment or a configuration");
+    }
+    let managed = [
+        Reason::EnrollmentRequired,
+        Reason::EnrollmentUnsupported,
+        Reason::PostureGrace,
+        Reason::PostureGraceExpired,
+        Reason::AppsUnmanaged,
+    ];
+    if d.reasons.has_posture_failure() || managed.iter().any(|r| d.reasons.contains(*r)) {
+        return Err("an unassigned user is never held to a policy's requirements or enrollment");
+    }
+    if d.grace_until.is_some() || !d.remediation.is_empty() {
+        return Err("an unassigned user has no grace period and nothing to remedy");
+    }
+    if d.effects.iter().any(|e| {
+        matches!(
+            e,
+            Effect::SetNoncompliant { .. } | Effect::ClearNoncompliant { .. } | Effect::SetEnrollment { .. }
+        )
+    }) {
+        return Err("an unassigned user's login leaves a device's compliance and enrollment as they are");
+    }
+    let u = unassigned(policy);
+    if d.access.sso && u.is_none_or(|u| u.access != UnassignedAccess::Full) {
+        return Err("no SSO for an unassigned user unless the policy grants it");
+    }
+    if d.access.push_mfa && u.is_none_or(|u| !u.push_mfa) {
+        return Err("no push MFA for an unassigned user unless the policy grants it");
+    }
+    Ok(())
 }
 
 /// A policy document as arbitrary bytes (the `policy` fuzz target's, and the replay of its

@@ -77,11 +77,13 @@ fn members<'de, 's>(
         seen |= bit;
         field(index, r).map_err(|e| object.failed_value(e))?;
     }
+    // The first required member not given, as serde's derive reports it.
     let absent = shape.required & !seen;
-    match shape.names.get(absent.trailing_zeros() as usize) {
-        Some(name) if absent != 0 => Err(ReadError::missing_field(name)),
-        _ => Ok(()),
+    if absent == 0 {
+        return Ok(());
     }
+    let name = shape.names.get(absent.trailing_zeros() as usize).copied().unwrap_or_default();
+    Err(ReadError::missing_field(name))
 }
 
 /// A member index that names no field: [`members`] only passes indexes of the names, so

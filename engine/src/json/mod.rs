@@ -273,9 +273,19 @@ pub(crate) fn collect<T: for<'de> Decode<'de>>(text: &str) -> (Option<T>, Vec<Fa
 /// objects keep their names' order, and a repeated name is refused at the name, as
 /// everywhere else, where `serde_json::Value` would keep the last one.
 pub(crate) fn value(text: &str) -> Result<Value, Failure> {
-    let mut reader = Reader::unique(text);
-    let read = reader.value().and_then(|v| reader.end().map(|()| v));
-    read.map_err(|e| failure(&e, text))
+    let read = |mut reader: Reader<'_, '_>| reader.value().and_then(|v| reader.end().map(|()| v));
+    read(Reader::unique(text)).map_err(|e| {
+        if e.is_syntax() {
+            return Failure::syntax(&e);
+        }
+        // A syntax error anywhere comes first, as in `failure`; but the whole text is
+        // read here, so the nesting limit counts everywhere, as serde_json counts it
+        // (`Reader::check` skips values, at any depth).
+        match read(Reader::new(text)) {
+            Err(syntax) if syntax.is_syntax() => Failure::syntax(&syntax),
+            _ => Failure::of(&e),
+        }
+    })
 }
 
 /// How many elements an array holds (each only checked, not decoded).

@@ -669,8 +669,11 @@ impl<'de, 's> Reader<'de, 's> {
 
     /// A member's name and its colon, the reader at the name's opening quote.
     fn name_colon(&mut self) -> Result<Option<&'de str>, ReadError> {
-        if self.byte() != Some(b'"') {
-            return Err(self.error("key must be a string"));
+        match self.byte() {
+            Some(b'"') => {}
+            // Only after a comma: serde_json wants a value there, and says so.
+            None => return Err(self.eof("a value")),
+            Some(_) => return Err(self.error("key must be a string")),
         }
         let name = self.string()?;
         match self.peek() {
@@ -728,8 +731,10 @@ impl<'de, 's> Reader<'de, 's> {
     }
 
     fn skip_name(&mut self) -> Result<(), ReadError> {
-        if self.peek() != Some(b'"') {
-            return Err(self.error("key must be a string"));
+        match self.peek() {
+            Some(b'"') => {}
+            None => return Err(self.eof("a value")),
+            Some(_) => return Err(self.error("key must be a string")),
         }
         self.skip_string()?;
         match self.peek() {
@@ -1137,6 +1142,8 @@ mod tests {
         assert_eq!(syntax("[1 2]"), "expected `,` or `]` at line 1 column 4");
         assert_eq!(syntax("{\"a\" 1}"), "expected `:` at line 1 column 6");
         assert_eq!(syntax("{1:2}"), "key must be a string at line 1 column 2");
+        assert_eq!(syntax("{\"a\":1,"), "EOF while parsing a value at line 1 column 7");
+        assert_eq!(syntax("{\"a\":1,\n "), "EOF while parsing a value at line 2 column 1");
         assert_eq!(syntax("{\n\"a\":tru}"), "expected ident at line 2 column 8");
         assert_eq!(
             syntax("\"a\u{1}\""),

@@ -48,6 +48,13 @@ pub struct Policy {
     /// The enabled policies that assign the whole organisation, in order.
     organization: Vec<u32>,
     apps: Vec<App>,
+    /// The apps assigned to every assigned user (both lists empty), by index.
+    apps_for_everyone: Box<[u32]>,
+    /// Each (principal, app) pair of an app's audience, packed principal-high into a
+    /// `u64` and sorted: a user's store is found from their own few principals, not by
+    /// searching every app's audience (a sorted list, not a map: no other hash table
+    /// type is compiled into the modules).
+    apps_by_principal: Box<[u64]>,
     /// The distinct app ids of `apps`, interned: a login's installed apps are looked up
     /// here, and cross the wasm boundary as these indices.
     app_ids: IdTable,
@@ -62,10 +69,6 @@ struct App {
     name: Arc<str>,
     /// The index of `id` in the policy's app ids.
     id_index: u32,
-    /// Both lists empty: every assigned user.
-    everyone: bool,
-    /// The principals (users and groups, in one index space) it is assigned to, sorted.
-    audience: Box<[u32]>,
 }
 
 /// The name of a user's policy in a set, with its index in the set's list.
@@ -309,28 +312,34 @@ impl Policy {
         naming.seal();
         let organization = assignments.iter().filter(|(_, a)| a.organization).map(|&(p, _)| p).collect();
         let mut app_ids = IdTable::default();
+        let mut apps_for_everyone = Vec::new();
+        let mut by_principal: Vec<u64> = Vec::new();
         let apps = app_docs
             .iter()
-            .map(|app| {
-                let id_index = app_ids.add(&app.id);
-                let mut audience: Vec<u32> = app
+            .enumerate()
+            .map(|(index, app)| {
+                let index = index as u32;
+                if app.users.is_empty() && app.groups.is_empty() {
+                    apps_for_everyone.push(index);
+                }
+                let audience = app
                     .users
                     .iter()
                     .filter_map(|u| users.lookup(u))
-                    .chain(app.groups.iter().filter_map(|g| groups.lookup(g)).map(|g| g + user_count))
-                    .collect();
-                crate::sort::sort(&mut audience);
-                audience.dedup();
+                    .chain(app.groups.iter().filter_map(|g| groups.lookup(g)).map(|g| g + user_count));
+                by_principal.extend(audience.map(|principal| u64::from(principal) << 32 | u64::from(index)));
                 App {
                     platform: app.platform,
                     id: app.id.as_str().into(),
                     name: app.name.as_str().into(),
-                    id_index,
-                    everyone: app.users.is_empty() && app.groups.is_empty(),
-                    audience: audience.into(),
+                    id_index: app_ids.add(&app.id),
                 }
             })
             .collect();
+        crate::sort::sort(&mut by_principal);
+        // An id listed twice in one app names it once.
+        by_principal.dedup();
+        let apps_by_principal = by_principal.into_boxed_slice();
         Policy {
             doc: PolicyDocument::Single(Box::default()),
             enabled: true,
@@ -342,6 +351,8 @@ impl Policy {
             naming,
             organization,
             apps,
+            apps_for_everyone: apps_for_everyone.into(),
+            apps_by_principal,
             app_ids,
             warnings,
         }
@@ -540,18 +551,39 @@ impl Policy {
                 }
             })
         };
-        self.apps
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| os.is_none_or(|os| a.platform.os() == os))
-            .filter(|(_, a)| a.everyone || principals.iter().any(|p| a.audience.binary_search(p).is_ok()))
-            .map(|(i, a)| OfferedApp {
-                index: i as u32,
-                id: a.id.clone(),
-                name: a.name.clone(),
-                status: status(a.id_index),
-            })
-            .collect()
+        // The user's apps as a bit set over the store's indices: those for everyone, and
+        // those naming one of the user's principals; then the store in document order.
+        let mut chosen: Vec<u64> = vec![0; self.apps.len().div_ceil(64)];
+        let mut mark = |i: u32| {
+            if let Some(word) = chosen.get_mut(i as usize / 64) {
+                *word |= 1 << (i % 64);
+            }
+        };
+        self.apps_for_everyone.iter().for_each(|&i| mark(i));
+        for &p in principals {
+            let from = self.apps_by_principal.partition_point(|pair| pair >> 32 < u64::from(p));
+            let pairs = self.apps_by_principal.get(from..).unwrap_or_default();
+            pairs.iter().take_while(|pair| *pair >> 32 == u64::from(p)).for_each(|pair| mark(*pair as u32));
+        }
+        let mut store = Vec::with_capacity(chosen.iter().map(|w| w.count_ones() as usize).sum());
+        for (w, &word) in chosen.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                let index = (w * 64) as u32 + bits.trailing_zeros();
+                bits &= bits - 1;
+                if let Some(a) = self.apps.get(index as usize)
+                    && os.is_none_or(|os| a.platform.os() == os)
+                {
+                    store.push(OfferedApp {
+                        index,
+                        id: a.id.clone(),
+                        name: a.name.clone(),
+                        status: status(a.id_index),
+                    });
+                }
+            }
+        }
+        store
     }
 
     /// The platform of the store's app at `index`.
