@@ -42,6 +42,7 @@ demo: build
 ## fails when the committed ones are stale.
 schemas: build
 	@for d in policy state event population scenario; do $(MDM) schema $$d > schemas/$$d.schema.json; done
+	MDM_BLESS=1 $(CARGO) test --release -p mdm-service --test api openapi
 
 ## The npm package in js/pkg (wasm-bindgen of the crate's version from tools/, wasm-opt).
 js: toolchain

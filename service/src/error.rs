@@ -203,12 +203,19 @@ impl From<HostError> for ServiceError {
 }
 
 /// The body of every error answer.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorBody)]
 pub(crate) struct ErrorBody<'a> {
+    /// A stable code: the contract's (`invalid_event`...), `service.*` or `host.*`.
     code: &'a str,
+    /// Where in the request, as a JSON Pointer (or the parameter's name); empty for the
+    /// whole of it.
     pointer: &'a str,
+    /// For a person; a failure on the service's side says only what failed.
     message: String,
+    /// With `invalid_policy`: every error and warning.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::api::schema::Issue>>)]
     issues: Option<&'a [Issue]>,
 }
 

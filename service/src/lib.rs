@@ -29,6 +29,7 @@ use axum::Router;
 use mdm_host::{Gateway, Runtime};
 use tokio::net::TcpListener;
 
+pub use api::openapi::openapi_document;
 pub use auth::{Tokens, role_tokens};
 pub use error::ServiceError;
 pub use log::{DEFAULT_FILTER, LogFormat, subscriber};

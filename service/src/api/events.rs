@@ -51,7 +51,21 @@ fn kind(members: &[(String, &RawValue)]) -> Option<String> {
 }
 
 /// `POST /v1/events`: an admin event of the contract, decided and stored.
-async fn event(
+#[utoipa::path(
+    post,
+    path = "/v1/events",
+    tag = "admin",
+    security(("admin" = [])),
+    request_body(content = super::schema::Event, content_type = "application/json",
+                 description = "An admin event of the contract (`approve`, `reject`, `unblock`, `remove_device`, `enrolled`, `deprovision`, `wipe`); not a login"),
+    responses(
+        (status = 200, description = "Decided and stored", body = super::schema::AdminDecision,
+         headers(("mdm-decision-id" = String, description = "The id of the decision's record"))),
+        (status = 409, description = "The contract's `no_pending_request`, `request_expired` or `unknown_device`", body = crate::error::ErrorBody,
+         headers(("mdm-decision-id" = String, description = "The id of the refusal's record"))),
+    ),
+)]
+pub(super) async fn event(
     State(app): Shared,
     Extension(actor): Extension<Actor>,
     body: JsonBody,

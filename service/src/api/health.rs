@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::Shared;
 use crate::error::chain;
@@ -18,15 +18,66 @@ use crate::store::Unready;
 use crate::{App, now_ms};
 
 pub(super) fn router() -> Router<Arc<App>> {
-    Router::new().route("/healthz", get(health)).route("/readyz", get(health)).route("/metrics", get(metrics))
+    Router::new().route("/healthz", get(health)).route("/readyz", get(ready)).route("/metrics", get(metrics))
 }
 
 /// `GET /healthz`, `GET /readyz`: whether a login could be decided and stored now. The
 /// check goes the way a login goes: every table read, a write taken and committed
 /// through the writer's connection, within [`crate::Limits::health_timeout`]. 503 with
 /// every problem (a stable code and fixed words; the cause goes to the log) otherwise.
-async fn health(State(app): Shared) -> Response {
-    let mut problems: Vec<Value> = Vec::new();
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "open",
+    responses(
+        (status = 200, description = "A login could be decided and stored now", body = Health),
+        (status = 503, description = "Not now: every problem", body = Health),
+    ),
+)]
+pub(super) async fn health(State(app): Shared) -> Response {
+    check(&app).await
+}
+
+/// `GET /readyz`: as `/healthz`, for a readiness probe.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "open",
+    responses(
+        (status = 200, description = "Ready: the database takes a write and the policy is applied", body = Health),
+        (status = 503, description = "Not ready: every problem", body = Health),
+    ),
+)]
+pub(super) async fn ready(State(app): Shared) -> Response {
+    check(&app).await
+}
+
+/// Whether a login could be decided and stored now.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct Health {
+    /// `ok` or `unavailable`.
+    status: &'static str,
+    /// `mdm`.
+    service: &'static str,
+    /// `sqlite` or `postgres`.
+    database: &'static str,
+    /// The live policy's digest.
+    policy_digest: String,
+    problems: Vec<Problem>,
+}
+
+/// Why the service is not ready.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct Problem {
+    /// `database.unreachable`, `database.schema`, `database.read_only`, `database.write`,
+    /// `database.timeout`, `database.log_writer` or `policy.not_applied`.
+    code: &'static str,
+    /// Fixed words for the code.
+    message: &'static str,
+}
+
+async fn check(app: &App) -> Response {
+    let mut problems: Vec<Problem> = Vec::new();
     let timeout = app.limits.health_timeout;
     let database = match tokio::time::timeout(timeout, app.store.readiness(now_ms())).await {
         Ok(result) => result,
@@ -35,28 +86,34 @@ async fn health(State(app): Shared) -> Response {
     if let Err((why, cause)) = database {
         let cause = cause.as_ref().map(|e| chain(e)).unwrap_or_default();
         tracing::warn!(code = why.code(), cause, "health: the database is not ready");
-        problems.push(json!({ "code": why.code(), "message": why.message() }));
+        problems.push(Problem { code: why.code(), message: why.message() });
     }
     if app.policy_behind.load(Ordering::Acquire) {
-        problems.push(json!({
-            "code": "policy.not_applied",
-            "message": "a policy version another replica stored could not be applied here",
-        }));
+        problems.push(Problem {
+            code: "policy.not_applied",
+            message: "a policy version another replica stored could not be applied here",
+        });
     }
     let ok = problems.is_empty();
-    let body = json!({
-        "status": if ok { "ok" } else { "unavailable" },
-        "service": "mdm",
-        "database": app.store.kind().as_str(),
-        "policy_digest": &*app.gateway.policy_digest(),
-        "problems": problems,
-    });
+    let body = Health {
+        status: if ok { "ok" } else { "unavailable" },
+        service: "mdm",
+        database: app.store.kind().as_str(),
+        policy_digest: app.gateway.policy_digest().to_string(),
+        problems,
+    };
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
 }
 
 /// `GET /metrics`: Prometheus text.
-async fn metrics(State(app): Shared) -> Response {
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "open",
+    responses((status = 200, description = "Counters and a histogram, no user data", content_type = "application/openmetrics-text", body = String)),
+)]
+pub(super) async fn metrics(State(app): Shared) -> Response {
     (
         [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
         app.metrics.text(),

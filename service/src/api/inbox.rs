@@ -5,11 +5,9 @@ use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
-use serde_json::json;
 use serde_json::value::RawValue;
 
 use super::{Shared, UserListQuery, limit, query, raw, rfc3339};
@@ -19,20 +17,40 @@ pub(super) fn router() -> Router<Arc<App>> {
     Router::new().route("/v1/pending", get(pending))
 }
 
-#[derive(Serialize)]
-struct PendingItem {
+/// A pending approval request.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct PendingItem {
     user: String,
     device_id: String,
+    /// The device as its login reported it.
+    #[schema(value_type = Object)]
     device: Box<RawValue>,
     requested_at: String,
     age_seconds: i64,
 }
 
+/// The inbox.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct PendingList {
+    pending: Vec<PendingItem>,
+}
+
 /// `GET /v1/pending`: the inbox, oldest first.
-async fn pending(
+#[utoipa::path(
+    get,
+    path = "/v1/pending",
+    tag = "admin",
+    security(("admin" = [])),
+    params(
+        ("user" = Option<String>, Query, description = "Only this user's"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "How many (100 without it)"),
+    ),
+    responses((status = 200, description = "Every pending request (or one user's), oldest first", body = PendingList)),
+)]
+pub(super) async fn pending(
     State(app): Shared,
     q: Result<Query<UserListQuery>, QueryRejection>,
-) -> Result<Response, ServiceError> {
+) -> Result<Json<PendingList>, ServiceError> {
     let q = query(q)?;
     let now = now_ms();
     let rows = app.store.pending(q.user()?, limit(q.limit)?).await?;
@@ -48,5 +66,5 @@ async fn pending(
             })
         })
         .collect::<Result<Vec<_>, ServiceError>>()?;
-    Ok(Json(json!({ "pending": items })).into_response())
+    Ok(Json(PendingList { pending: items }))
 }

@@ -33,7 +33,19 @@ pub(super) fn router() -> Router<Arc<App>> {
 }
 
 /// `POST /v1/login`: decide, store the state and the record in one transaction, answer.
-async fn login(
+#[utoipa::path(
+    post,
+    path = "/v1/login",
+    tag = "gateway",
+    security(("gateway" = [])),
+    request_body(content = super::schema::LoginRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The engine's decision (a deny with a `fault` when the sandbox or the database failed: the service fails closed)",
+         body = super::schema::LoginDecision,
+         headers(("mdm-decision-id" = String, description = "The id of the decision's record"))),
+    ),
+)]
+pub(super) async fn login(
     State(app): Shared,
     Extension(actor): Extension<Actor>,
     body: JsonBody,

@@ -10,8 +10,10 @@ mod health;
 mod inbox;
 mod layers;
 mod login;
+pub(crate) mod openapi;
 mod policy;
 mod preview;
+pub(crate) mod schema;
 mod shadow;
 mod users;
 mod webhooks;
@@ -70,7 +72,8 @@ pub(crate) fn router(app: Arc<App>, tokens: Arc<Tokens>, console: Option<&Path>)
         .merge(preview::router())
         .merge(webhooks::router())
         .route_layer(from_fn_with_state((tokens, Role::Admin), auth::require));
-    let router = gateway.merge(admin).merge(health::router());
+    let router =
+        gateway.merge(admin).merge(health::router()).route("/v1/openapi.json", get(openapi::document));
     // Only the console and the package it loads: not the rest of the directory (its
     // node_modules, say).
     let router = match console {

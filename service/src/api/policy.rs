@@ -6,13 +6,11 @@ use std::sync::atomic::Ordering;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use mdm_engine::{DocumentKind, Issue};
 use mdm_host::HostError;
 use serde::Serialize;
-use serde_json::json;
 use serde_json::value::RawValue;
 
 use super::body::JsonBody;
@@ -29,15 +27,36 @@ pub(super) fn router() -> Router<Arc<App>> {
 }
 
 /// A policy version as the API answers it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct PolicyBody {
     version: i64,
+    /// `live` or `shadow`.
     role: String,
+    /// `sha256:` and the document's digest; `null` for a removed shadow.
     digest: Option<String>,
     created_at: String,
+    /// Who stored it: `token:` and 12 hex digits of the token's digest, or `startup`.
     actor: Option<String>,
+    /// The document (not in the list of versions).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::schema::Policy>)]
     document: Option<Box<RawValue>>,
+}
+
+/// A policy stored and applied.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct Stored {
+    pub(super) version: i64,
+    pub(super) digest: String,
+    /// The validation's warnings.
+    #[schema(value_type = Vec<super::schema::Issue>)]
+    pub(super) warnings: Vec<Issue>,
+}
+
+/// Every version.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct Versions {
+    versions: Vec<PolicyBody>,
 }
 
 pub(super) fn policy_body(p: PolicyRow) -> Result<PolicyBody, ServiceError> {
@@ -80,7 +99,17 @@ pub(super) async fn checked(app: &Arc<App>, bytes: Vec<u8>) -> Result<Checked, S
 }
 
 /// `GET /v1/policy`: the live policy.
-async fn policy(
+#[utoipa::path(
+    get,
+    path = "/v1/policy",
+    tag = "admin",
+    security(("admin" = [])),
+    responses(
+        (status = 200, description = "The live policy", body = PolicyBody),
+        (status = 404, description = "`service.not_found`: no policy stored", body = crate::error::ErrorBody),
+    ),
+)]
+pub(super) async fn policy(
     State(app): Shared,
     q: Result<Query<NoQuery>, QueryRejection>,
 ) -> Result<Json<PolicyBody>, ServiceError> {
@@ -90,24 +119,43 @@ async fn policy(
 }
 
 /// `GET /v1/policy/versions`: every version, newest first.
-async fn policy_versions(
+#[utoipa::path(
+    get,
+    path = "/v1/policy/versions",
+    tag = "admin",
+    security(("admin" = [])),
+    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "How many (100 without it)")),
+    responses((status = 200, description = "Every version, live and shadow, newest first, without documents", body = Versions)),
+)]
+pub(super) async fn policy_versions(
     State(app): Shared,
     q: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Response, ServiceError> {
+) -> Result<Json<Versions>, ServiceError> {
     let q = query(q)?;
     let rows = app.store.policies(limit(q.limit)?).await?;
     let rows = rows.into_iter().map(policy_body).collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(json!({ "versions": rows })).into_response())
+    Ok(Json(Versions { versions: rows }))
 }
 
 /// `PUT /v1/policy`: checked, stored as a new version, then applied. Stored first: a
 /// policy the database did not take is never in force, not even while the database is
 /// being waited for.
-async fn put_policy(
+#[utoipa::path(
+    put,
+    path = "/v1/policy",
+    tag = "admin",
+    security(("admin" = [])),
+    request_body(content = super::schema::Policy, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Stored as a new version and applied", body = Stored),
+        (status = 400, description = "`invalid_policy` with every issue, or `service.bad_request`", body = crate::error::ErrorBody),
+    ),
+)]
+pub(super) async fn put_policy(
     State(app): Shared,
     Extension(actor): Extension<Actor>,
     body: JsonBody,
-) -> Result<Response, ServiceError> {
+) -> Result<Json<Stored>, ServiceError> {
     let Checked { text, digest, warnings } = checked(&app, body.bytes).await?;
     let _changing = app.policy_changes.lock().await;
     let (id, now) = (crate::webhooks::event_id()?, now_ms());
@@ -121,7 +169,7 @@ async fn put_policy(
     app.outbox.notify_one();
     applied(&app, version, app.gateway.set_policy(&text))?;
     tracing::info!(version, digest, actor = actor.0, "stored and applied a live policy");
-    Ok(Json(json!({ "version": version, "digest": digest, "warnings": warnings })).into_response())
+    Ok(Json(Stored { version, digest, warnings }))
 }
 
 /// After a version was stored: counts it as applied, or (a sandbox fault while applying

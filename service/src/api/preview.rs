@@ -20,7 +20,18 @@ pub(super) fn router() -> Router<Arc<App>> {
 }
 
 /// `POST /v1/preview`: the report of the proposed policy against the live one.
-async fn preview(State(app): Shared, body: JsonBody) -> Result<Response, ServiceError> {
+#[utoipa::path(
+    post,
+    path = "/v1/preview",
+    tag = "admin",
+    security(("admin" = [])),
+    request_body(content = super::schema::PreviewRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The what-if report over every stored user", body = super::schema::PreviewReport),
+        (status = 404, description = "`service.not_found`: no live policy", body = crate::error::ErrorBody),
+    ),
+)]
+pub(super) async fn preview(State(app): Shared, body: JsonBody) -> Result<Response, ServiceError> {
     let (proposed, at) = {
         let members = members(text(&body.bytes)?, &["proposed", "at"])?;
         let member = |name: &str| members.iter().find(|(n, _)| n == name).map(|(_, v)| *v);

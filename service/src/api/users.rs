@@ -20,14 +20,19 @@ pub(super) fn router() -> Router<Arc<App>> {
     Router::new().route("/v1/users/{user}", get(user))
 }
 
-#[derive(Serialize)]
-struct UserBody {
+/// A user as stored.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct UserBody {
     user: String,
+    /// The user's groups as last seen.
+    #[schema(value_type = Vec<String>)]
     groups: Box<RawValue>,
+    #[schema(value_type = super::schema::UserState)]
     state: Box<RawValue>,
     /// Under a policy set (version 3), the user's policy now: its name, or `null` when no
     /// policy assigns them; no key under versions 1 and 2.
     #[serde(skip_serializing_if = "PolicyKey::is_absent")]
+    #[schema(value_type = Option<String>, nullable = true)]
     policy: PolicyKey,
     version: i64,
     updated_at: String,
@@ -39,7 +44,18 @@ struct UserBody {
 const PROBE_DEVICE: &str = "mdm-service.policy-probe";
 
 /// `GET /v1/users/{user}`.
-async fn user(
+#[utoipa::path(
+    get,
+    path = "/v1/users/{user}",
+    tag = "admin",
+    security(("admin" = [])),
+    params(("user" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user's groups, state and, under a policy set, policy now", body = UserBody),
+        (status = 404, description = "`service.not_found`: no such user", body = crate::error::ErrorBody),
+    ),
+)]
+pub(super) async fn user(
     State(app): Shared,
     Path(user): Path<String>,
     q: Result<Query<NoQuery>, QueryRejection>,

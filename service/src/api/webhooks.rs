@@ -25,13 +25,20 @@ pub(super) fn router() -> Router<Arc<App>> {
 }
 
 /// The configured endpoints, secrets masked.
-#[derive(Serialize)]
-struct EndpointsBody {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct EndpointsBody {
     endpoints: Vec<EndpointView>,
 }
 
 /// `GET /v1/webhooks`.
-async fn endpoints(
+#[utoipa::path(
+    get,
+    path = "/v1/webhooks",
+    tag = "admin",
+    security(("admin" = [])),
+    responses((status = 200, description = "The endpoints, secrets masked", body = EndpointsBody)),
+)]
+pub(super) async fn endpoints(
     State(app): Shared,
     q: Result<Query<NoQuery>, QueryRejection>,
 ) -> Result<Json<EndpointsBody>, ServiceError> {
@@ -42,7 +49,15 @@ async fn endpoints(
 
 /// `PUT /v1/webhooks` `{ "endpoints": [ { "id", "url", "secret", "events"?, "max_attempts"? } ] }`:
 /// replaces the list.
-async fn put_endpoints(
+#[utoipa::path(
+    put,
+    path = "/v1/webhooks",
+    tag = "admin",
+    security(("admin" = [])),
+    request_body(content = EndpointsInput, content_type = "application/json"),
+    responses((status = 200, description = "The endpoints now, secrets masked", body = EndpointsBody)),
+)]
+pub(super) async fn put_endpoints(
     State(app): Shared,
     Extension(actor): Extension<Actor>,
     q: Result<Query<NoQuery>, QueryRejection>,
@@ -60,8 +75,8 @@ async fn put_endpoints(
 }
 
 /// A delivery as the API shows it.
-#[derive(Serialize)]
-struct Delivery {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct Delivery {
     id: i64,
     event_id: String,
     /// The event's name (`approval.requested`...).
@@ -106,19 +121,32 @@ impl From<DeliveryRow> for Delivery {
 /// The query of `GET /v1/webhooks/deliveries`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DeliveriesQuery {
+pub(super) struct DeliveriesQuery {
     state: Option<String>,
     endpoint: Option<String>,
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
-struct DeliveriesBody {
+/// Deliveries, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct DeliveriesBody {
     deliveries: Vec<Delivery>,
 }
 
 /// `GET /v1/webhooks/deliveries?state=&endpoint=&limit=`: newest first.
-async fn deliveries(
+#[utoipa::path(
+    get,
+    path = "/v1/webhooks/deliveries",
+    tag = "admin",
+    security(("admin" = [])),
+    params(
+        ("state" = Option<String>, Query, description = "`pending`, `delivered` or `dead`"),
+        ("endpoint" = Option<String>, Query, description = "Only this endpoint's"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "How many (100 without it)"),
+    ),
+    responses((status = 200, description = "Deliveries, newest first", body = DeliveriesBody)),
+)]
+pub(super) async fn deliveries(
     State(app): Shared,
     q: Result<Query<DeliveriesQuery>, QueryRejection>,
 ) -> Result<Json<DeliveriesBody>, ServiceError> {
@@ -141,7 +169,18 @@ async fn deliveries(
 /// `POST /v1/webhooks/deliveries/{id}/replay`: a dead (or delivered) delivery is pending
 /// again, due now, with its attempts counted afresh; a pending one is left as it is.
 /// The event keeps its id, so a receiver that already has it can tell.
-async fn replay(
+#[utoipa::path(
+    post,
+    path = "/v1/webhooks/deliveries/{id}/replay",
+    tag = "admin",
+    security(("admin" = [])),
+    params(("id" = i64, Path, description = "The delivery's id")),
+    responses(
+        (status = 200, description = "The delivery, pending again (or as it was, when it was pending)", body = Delivery),
+        (status = 404, description = "`service.not_found`: no such delivery", body = crate::error::ErrorBody),
+    ),
+)]
+pub(super) async fn replay(
     State(app): Shared,
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,

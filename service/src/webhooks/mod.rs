@@ -345,18 +345,25 @@ pub(crate) const MAX_ENDPOINTS: usize = 32;
 pub(crate) const MAX_ATTEMPTS: u32 = 100;
 
 /// An endpoint as `PUT /v1/webhooks` takes it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EndpointInput {
+    /// 1 to 64 letters, digits, `-`, `_`, `.`; unique.
     pub(crate) id: String,
+    /// `https://`, or `http://` to a loopback host.
     pub(crate) url: String,
+    /// `whsec_` and the base64 of 24 to 64 random bytes.
     pub(crate) secret: String,
+    /// The events it takes (`approval.requested`, `approval.expired`, `device.registered`,
+    /// `device.wiped`, `device.deprovisioned`, `policy.changed`); all without it.
     pub(crate) events: Option<Vec<String>>,
+    /// 1 to 100; the service's `--webhook-attempts` without it.
+    #[schema(minimum = 1, maximum = 100)]
     pub(crate) max_attempts: Option<u32>,
 }
 
 /// `PUT /v1/webhooks`'s body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EndpointsInput {
     pub(crate) endpoints: Vec<EndpointInput>,
@@ -373,7 +380,7 @@ pub(crate) struct Endpoint {
 }
 
 /// An endpoint as `GET /v1/webhooks` shows it: the secret masked.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct EndpointView {
     pub(crate) id: String,
     pub(crate) url: String,

@@ -18,6 +18,7 @@ mod http;
 mod inbox;
 mod limits;
 mod login;
+mod openapi;
 mod policy;
 mod preview;
 mod routes;
