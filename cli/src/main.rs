@@ -173,6 +173,13 @@ enum Command {
         /// The address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
+        /// Serve HTTPS with this certificate chain (PEM, the service's own certificate
+        /// first); read again, with the key, on SIGHUP.
+        #[arg(long, value_name = "PEM", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of `--tls-cert` (PEM: PKCS#8, PKCS#1 or SEC1).
+        #[arg(long, value_name = "PEM", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         /// A file of the gateway's bearer tokens, one per line (`#` starts a comment line).
         #[arg(long, value_name = "FILE")]
         gateway_token_file: Option<PathBuf>,
@@ -439,6 +446,8 @@ fn run(command: Command, format: Format, limits: &Limits) -> Result<Outcome, Cli
             webhook_timeout_ms,
             webhook_poll_ms,
             webhook_sweep_ms,
+            tls_cert,
+            tls_key,
         } => {
             let preview = runtime(limits)?;
             let runtime =
@@ -483,6 +492,7 @@ fn run(command: Command, format: Format, limits: &Limits) -> Result<Outcome, Cli
                     poll: ms(webhook_poll_ms),
                     sweep: ms(webhook_sweep_ms),
                 },
+                tls: tls_cert.zip(tls_key).map(|(cert, key)| mdm_service::TlsFiles { cert, key }),
             };
             mdm_service::run(runtime, preview, options)?;
             Ok(Outcome::Ok)

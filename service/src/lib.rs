@@ -17,6 +17,7 @@ mod log;
 mod metrics;
 mod policies;
 mod store;
+mod tls;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -34,6 +35,7 @@ pub use auth::{Tokens, role_tokens};
 pub use error::ServiceError;
 pub use log::{DEFAULT_FILTER, LogFormat, subscriber};
 pub use store::StoreError;
+pub use tls::TlsFiles;
 pub use webhooks::{DEFAULT_SOURCE, WebhookOptions};
 
 use crate::error::chain;
@@ -71,6 +73,8 @@ pub struct Options {
     pub limits: Limits,
     /// How webhooks are delivered.
     pub webhooks: WebhookOptions,
+    /// HTTPS with this certificate and key (PEM), read again on SIGHUP; plain HTTP without.
+    pub tls: Option<TlsFiles>,
 }
 
 /// The limits on requests and connections.
@@ -142,6 +146,8 @@ pub struct Service {
     tokens: Arc<Tokens>,
     console: Option<PathBuf>,
     poll: Duration,
+    /// HTTPS, when `--tls-cert` and `--tls-key` name a pair.
+    tls: Option<Arc<tls::Tls>>,
 }
 
 impl Service {
@@ -168,6 +174,13 @@ impl Service {
         if limits.max_concurrent == 0 {
             return Err(ServiceError::Start("the limit of concurrent requests must be at least 1".into()));
         }
+        // Before the database: a pair that does not load leaves nothing behind.
+        let tls = match options.tls.clone() {
+            Some(files) => Some(Arc::new(
+                tls::Tls::new(files).map_err(|e| ServiceError::Start(format!("the TLS certificate: {e}")))?,
+            )),
+            None => None,
+        };
         if options.replace_policy && options.policy.is_none() {
             return Err(ServiceError::Start("`--replace-policy` needs `--policy`".into()));
         }
@@ -206,7 +219,13 @@ impl Service {
                 tracing::warn!("the {} role has no token: every caller on this machine may use it", role.0);
             }
         }
-        Ok(Service { app, tokens: Arc::new(options.tokens), console: options.console, poll: options.poll })
+        Ok(Service {
+            app,
+            tokens: Arc::new(options.tokens),
+            console: options.console,
+            poll: options.poll,
+            tls,
+        })
     }
 
     /// The API: every route, behind the token checks and the body limit.
@@ -238,20 +257,52 @@ impl Service {
         let (stop, stopping) = tokio::sync::watch::channel(false);
         let dispatcher = tokio::spawn(webhooks::dispatch::run(self.app.clone(), client, stopping.clone()));
         let sweeper = tokio::spawn(webhooks::dispatch::sweep(self.app.clone(), stopping));
-        tracing::info!("listening on http://{local} ({} database)", self.app.store.kind().as_str());
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let reloader = self.tls.clone().map(|tls| tokio::spawn(reload_on_hangup(tls)));
+        tracing::info!("listening on {scheme}://{local} ({} database)", self.app.store.kind().as_str());
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
                         let _ = stream.set_nodelay(true);
-                        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service.clone());
-                        let connection = graceful.watch(connection);
-                        tokio::spawn(async move {
-                            if let Err(e) = connection.await {
-                                tracing::debug!(cause = %e, "a connection ended in error");
+                        match &self.tls {
+                            None => {
+                                let connection =
+                                    http.serve_connection(hyper_util::rt::TokioIo::new(stream), service.clone());
+                                let connection = graceful.watch(connection);
+                                tokio::spawn(async move {
+                                    if let Err(e) = connection.await {
+                                        tracing::debug!(cause = %e, "a connection ended in error");
+                                    }
+                                });
                             }
-                        });
+                            Some(tls) => {
+                                // The handshake in the connection's own task, within the
+                                // header timeout: a client that stalls it holds nothing else.
+                                let (acceptor, watcher) = (tls.acceptor(), graceful.watcher());
+                                let (http, service) = (http.clone(), service.clone());
+                                let handshake = self.app.limits.header_timeout;
+                                tokio::spawn(async move {
+                                    let stream = match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
+                                        Ok(Ok(stream)) => stream,
+                                        Ok(Err(e)) => {
+                                            tracing::debug!(cause = %e, "a TLS handshake failed");
+                                            return;
+                                        }
+                                        Err(_) => {
+                                            tracing::debug!("a TLS handshake did not finish in time");
+                                            return;
+                                        }
+                                    };
+                                    let connection =
+                                        http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                                    if let Err(e) = watcher.watch(connection).await {
+                                        tracing::debug!(cause = %e, "a connection ended in error");
+                                    }
+                                });
+                            }
+                        }
                     }
                     Err(e) => {
                         // Out of file descriptors, say: wait instead of spinning.
@@ -265,6 +316,9 @@ impl Service {
         drop(listener);
         graceful.shutdown().await;
         poller.abort();
+        if let Some(reloader) = reloader {
+            reloader.abort();
+        }
         // The webhooks' attempts in flight finish (each within its timeout) and are
         // recorded; what is left is delivered by the next start or another replica.
         let _ = stop.send(true);
@@ -332,6 +386,33 @@ async fn poll(app: Arc<App>, every: Duration) {
             }
         }
     }
+}
+
+/// Reads the TLS certificate and key again at each SIGHUP; a pair that does not load is
+/// refused (and said so), and the one in use stays.
+async fn reload_on_hangup(tls: Arc<tls::Tls>) {
+    #[cfg(unix)]
+    {
+        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(cause = %e, "no SIGHUP handler: the TLS certificate is read at start only");
+                return;
+            }
+        };
+        while hangup.recv().await.is_some() {
+            match tls.reload() {
+                Ok(()) => tracing::info!("SIGHUP: reloaded the TLS certificate and key"),
+                Err(e) => tracing::error!(
+                    code = "service.tls",
+                    cause = e,
+                    "SIGHUP: cannot reload the TLS certificate and key; the ones in use stay"
+                ),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tls;
 }
 
 async fn shutdown() {

@@ -68,6 +68,7 @@ pub fn options(db: &std::path::Path, policy: Option<&str>) -> Options {
         log: LogFormat::Text,
         limits: Limits::default(),
         webhooks: WebhookOptions::default(),
+        tls: None,
     }
 }
 
