@@ -40,6 +40,15 @@ struct Cli {
     limits: Limits,
 }
 
+/// `mdm serve --log-format`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormatArg {
+    /// A line of text per event.
+    Text,
+    /// JSON lines.
+    Json,
+}
+
 /// The sandbox's limits. The CLI is an admin's tool over whole populations, so its
 /// defaults are roomier than a gateway's per-login ones (`mdm_host::Config::default()`);
 /// still finite.
@@ -180,6 +189,10 @@ enum Command {
         /// The private key of `--tls-cert` (PEM: PKCS#8, PKCS#1 or SEC1).
         #[arg(long, value_name = "PEM", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// The log's format on stderr: `text` (a line per event) or `json` (JSON lines, each
+        /// with the request's id and decision's id); `--format json` chooses `json` too.
+        #[arg(long, value_enum, env = "MDM_LOG_FORMAT", value_name = "FORMAT")]
+        log_format: Option<LogFormatArg>,
         /// A file of the gateway's bearer tokens, one per line (`#` starts a comment line).
         #[arg(long, value_name = "FILE")]
         gateway_token_file: Option<PathBuf>,
@@ -448,6 +461,7 @@ fn run(command: Command, format: Format, limits: &Limits) -> Result<Outcome, Cli
             webhook_sweep_ms,
             tls_cert,
             tls_key,
+            log_format,
         } => {
             let preview = runtime(limits)?;
             let runtime =
@@ -471,8 +485,8 @@ fn run(command: Command, format: Format, limits: &Limits) -> Result<Outcome, Cli
                 console,
                 poll: ms(poll_ms.max(10)),
                 // `--format json` (or `MDM_FORMAT=json`): the log in JSON lines.
-                log: match format {
-                    Format::Json => mdm_service::LogFormat::Json,
+                log: match (log_format, format) {
+                    (Some(LogFormatArg::Json), _) | (None, Format::Json) => mdm_service::LogFormat::Json,
                     _ => mdm_service::LogFormat::Text,
                 },
                 limits: mdm_service::Limits {

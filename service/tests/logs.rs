@@ -91,5 +91,9 @@ async fn a_login_whose_log_row_cannot_be_stored_is_denied_and_the_cause_is_logge
     assert_eq!(failure["span"]["path"], "/v1/login");
     let id = failure["span"]["decision_id"].as_str().unwrap_or_else(|| panic!("no decision id: {failure}"));
     assert!(!id.is_empty());
+    // The request id the answer names is the span's.
+    let request_id = r.headers["x-request-id"].to_str().unwrap();
+    assert!(request_id.starts_with("req_"), "{request_id}");
+    assert_eq!(failure["span"]["request_id"], request_id, "{failure}");
     assert_eq!(api.get("/v1/users/alice").await.status, 404, "nothing was stored");
 }

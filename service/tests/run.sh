@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the service's tests (API, concurrency, durability, bad input, webhooks against a
-# receiver process, the OpenAPI document and a client generated from it, TLS, the console
-# in Chromium) against real
+# receiver process, the OpenAPI document and a client generated from it, TLS, SIGTERM,
+# JSON logs, the console in Chromium) against real
 # `mdm serve` processes, on SQLite and on a real PostgreSQL started here (postgres.sh).
 # Usage: service/tests/run.sh [test files...]
 set -euo pipefail

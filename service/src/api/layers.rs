@@ -51,24 +51,55 @@ pub(super) async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// The request header that names a request, and the answer's that echoes it.
+const REQUEST_ID: &str = "x-request-id";
+/// The longest request id taken from a client.
+const MAX_REQUEST_ID: usize = 128;
+
+/// The request's id: the client's `x-request-id` when it sends one (once) of 1 to 128
+/// letters, digits and `-._:/+=`, so that a proxy's id follows the request into the log;
+/// otherwise one made here, `req_` and 64 random bits in hex.
+fn request_id(request: &Request) -> String {
+    let mut given = request.headers().get_all(REQUEST_ID).iter();
+    if let (Some(id), None) = (given.next(), given.next())
+        && let Ok(id) = id.to_str()
+        && (1..=MAX_REQUEST_ID).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._:/+=".contains(&b))
+    {
+        return id.to_string();
+    }
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Without random bytes, ids still differ within the process.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        bytes = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_be_bytes();
+    }
+    format!("req_{:016x}", u64::from_be_bytes(bytes))
+}
+
 /// Runs the request in a span of its own, so that every line the service logs while
-/// answering it names it (and, once decided, the decision's id); logs its answer at
-/// debug level.
+/// answering it names it (its request id and, once decided, the decision's id); answers
+/// with the request id in `x-request-id`; logs its answer at debug level.
 pub(super) async fn traced(request: Request, next: Next) -> Response {
+    let id = request_id(&request);
     let span = tracing::info_span!(
         "request",
+        request_id = id.as_str(),
         method = %request.method(),
         path = request.uri().path(),
         decision_id = tracing::field::Empty,
     );
     let started = Instant::now();
     async move {
-        let response = next.run(request).await;
+        let mut response = next.run(request).await;
         tracing::debug!(
             status = response.status().as_u16(),
             elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
             "answered"
         );
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert(REQUEST_ID, value);
+        }
         response
     }
     .instrument(span)

@@ -21,6 +21,7 @@ mod login;
 mod openapi;
 mod policy;
 mod preview;
+mod requests;
 mod routes;
 mod sets;
 mod shadow;
