@@ -194,20 +194,14 @@ impl Patches {
         let mut out = String::new();
         for token in pointer.split('/').skip(1) {
             let index = token.parse::<usize>().ok().filter(|_| token == "0" || !token.starts_with('0'));
-            let left_out = |i: usize| self.removed.iter().any(|(array, r)| *r == i && *array == out);
+            // The n-th element that was kept: n plus the elements left out before it,
+            // counted in ascending order (linear in what was left out, which is at most
+            // `MAX_ISSUES`, whatever the index: a long list is no slower to point into).
             let mapped = index.map(|n| {
-                // The n-th element that was kept.
-                let mut original = 0;
-                let mut kept = 0;
-                loop {
-                    if !left_out(original) {
-                        if kept == n {
-                            return original;
-                        }
-                        kept += 1;
-                    }
-                    original += 1;
-                }
+                let mut gone: Vec<usize> =
+                    self.removed.iter().filter(|(array, _)| *array == out).map(|(_, r)| *r).collect();
+                gone.sort_unstable();
+                gone.into_iter().fold(n, |original, r| if r <= original { original + 1 } else { original })
             });
             out.push('/');
             match mapped {
@@ -300,5 +294,23 @@ impl<'de> Decode<'de> for Count {
             n += 1;
         }
         Ok(Count(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Patches;
+
+    #[test]
+    fn a_pointer_into_what_was_decoded_points_into_the_original() {
+        let patches =
+            Patches { removed: vec![("/apps".into(), 3), ("/apps".into(), 1), ("/apps/5/users".into(), 0)] };
+        assert_eq!(patches.original("/apps/0"), "/apps/0");
+        assert_eq!(patches.original("/apps/1"), "/apps/2");
+        assert_eq!(patches.original("/apps/2/id"), "/apps/4/id");
+        assert_eq!(patches.original("/apps/3/users/0"), "/apps/5/users/1");
+        assert_eq!(patches.original("/apps/1000"), "/apps/1002");
+        assert_eq!(patches.original("/users/1"), "/users/1");
+        assert_eq!(patches.original("/apps/01"), "/apps/01");
     }
 }
