@@ -194,14 +194,19 @@ impl Patches {
         let mut out = String::new();
         for token in pointer.split('/').skip(1) {
             let index = token.parse::<usize>().ok().filter(|_| token == "0" || !token.starts_with('0'));
-            // The n-th element that was kept: n plus the elements left out before it,
-            // counted in ascending order (linear in what was left out, which is at most
-            // `MAX_ISSUES`, whatever the index: a long list is no slower to point into).
+            // The n-th element that was kept: the least `o` with `o = n + (elements left
+            // out at or before o)`, reached from `n` upwards; at most one step per element
+            // left out (at most `MAX_ISSUES`), whatever the index, and nothing allocated.
             let mapped = index.map(|n| {
-                let mut gone: Vec<usize> =
-                    self.removed.iter().filter(|(array, _)| *array == out).map(|(_, r)| *r).collect();
-                gone.sort_unstable();
-                gone.into_iter().fold(n, |original, r| if r <= original { original + 1 } else { original })
+                let before = |o: usize| self.removed.iter().filter(|(a, r)| *r <= o && *a == out).count();
+                let mut original = n;
+                loop {
+                    let next = n + before(original);
+                    if next == original {
+                        return original;
+                    }
+                    original = next;
+                }
             });
             out.push('/');
             match mapped {
