@@ -134,13 +134,15 @@ hostile: build
 ## Fuzzing (cargo-fuzz on stable Rust; fuzz/README.md): every target briefly, or one for
 ## long. libFuzzer's coverage flags are stable; sanitizers are not, and the engine has no
 ## unsafe code for one to watch, so none (`--sanitizer none`); `-a` keeps overflow checks
-## and debug assertions in the optimised build. cargo-fuzz is installed when missing.
+## and debug assertions in the optimised build. cargo-fuzz is installed when missing. The
+## slowest input takes well under a second; the 30 s timeout leaves room for a machine whose
+## cores a build shares (at 5 s, a starved run reported a timeout that was not one).
 ## New inputs go to fuzz/target/corpus/<target>; the committed corpus only seeds the run.
 TARGET ?= decide
 FUZZ_SECONDS ?= 1800
 FUZZ_TOOL = @command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
 FUZZ_RUN = cd fuzz && mkdir -p target/corpus/$(1) && $(CARGO) fuzz run -O -a --sanitizer none $(1) \
-	target/corpus/$(1) corpus/$(1) -- -timeout=5 -rss_limit_mb=2048 -max_total_time=$(2) \
+	target/corpus/$(1) corpus/$(1) -- -timeout=30 -rss_limit_mb=2048 -max_total_time=$(2) \
 	$(if $(wildcard fuzz/$(1).dict),-dict=$(1).dict)
 fuzz-smoke:
 	$(FUZZ_TOOL)

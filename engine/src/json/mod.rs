@@ -194,19 +194,18 @@ impl Patches {
         let mut out = String::new();
         for token in pointer.split('/').skip(1) {
             let index = token.parse::<usize>().ok().filter(|_| token == "0" || !token.starts_with('0'));
-            let left_out = |i: usize| self.removed.iter().any(|(array, r)| *r == i && *array == out);
+            // The n-th element that was kept: the least `o` with `o = n + (elements left
+            // out at or before o)`, reached from `n` upwards; at most one step per element
+            // left out (at most `MAX_ISSUES`), whatever the index, and nothing allocated.
             let mapped = index.map(|n| {
-                // The n-th element that was kept.
-                let mut original = 0;
-                let mut kept = 0;
+                let before = |o: usize| self.removed.iter().filter(|(a, r)| *r <= o && *a == out).count();
+                let mut original = n;
                 loop {
-                    if !left_out(original) {
-                        if kept == n {
-                            return original;
-                        }
-                        kept += 1;
+                    let next = n + before(original);
+                    if next == original {
+                        return original;
                     }
-                    original += 1;
+                    original = next;
                 }
             });
             out.push('/');
@@ -300,5 +299,23 @@ impl<'de> Decode<'de> for Count {
             n += 1;
         }
         Ok(Count(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Patches;
+
+    #[test]
+    fn a_pointer_into_what_was_decoded_points_into_the_original() {
+        let patches =
+            Patches { removed: vec![("/apps".into(), 3), ("/apps".into(), 1), ("/apps/5/users".into(), 0)] };
+        assert_eq!(patches.original("/apps/0"), "/apps/0");
+        assert_eq!(patches.original("/apps/1"), "/apps/2");
+        assert_eq!(patches.original("/apps/2/id"), "/apps/4/id");
+        assert_eq!(patches.original("/apps/3/users/0"), "/apps/5/users/1");
+        assert_eq!(patches.original("/apps/1000"), "/apps/1002");
+        assert_eq!(patches.original("/users/1"), "/users/1");
+        assert_eq!(patches.original("/apps/01"), "/apps/01");
     }
 }

@@ -179,12 +179,17 @@ fn validate_as<T: for<'de> json::Decode<'de>>(text: &str, rules: fn(&T) -> Valid
     let Some(doc) = doc else { return v };
     let checked = rules(&doc);
     // A rule broken by what stood in for a removed value is no news.
-    let reported: Vec<String> = v.errors.iter().map(|i| i.pointer.clone()).collect();
-    let news =
-        |i: &Issue| !reported.iter().any(|r| i.pointer == *r || i.pointer.starts_with(&format!("{r}/")));
+    let reported: Vec<&str> = v.errors.iter().map(|i| i.pointer.as_str()).collect();
+    let news = |i: &Issue| {
+        !reported
+            .iter()
+            .any(|r| i.pointer.strip_prefix(r).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+    };
     let original = |i: Issue| Issue { pointer: patches.original(&i.pointer), ..i };
-    v.errors.extend(checked.errors.into_iter().map(original).filter(news));
-    v.warnings.extend(checked.warnings.into_iter().map(original).filter(news));
+    let errors: Vec<Issue> = checked.errors.into_iter().map(original).filter(news).collect();
+    let warnings: Vec<Issue> = checked.warnings.into_iter().map(original).filter(news).collect();
+    v.errors.extend(errors);
+    v.warnings.extend(warnings);
     v
 }
 
