@@ -121,7 +121,8 @@ pub(crate) struct PendingRow {
     pub(crate) device: String,
 }
 
-/// A policy version.
+/// A policy version, as its row reads (`sqlx::FromRow`: columns by field name).
+#[derive(sqlx::FromRow)]
 pub(crate) struct PolicyRow {
     pub(crate) version: i64,
     pub(crate) role: String,
@@ -666,26 +667,26 @@ impl Store {
 
     /// The latest version of `role` (`live` or `shadow`).
     pub(crate) async fn policy(&self, role: &str) -> Result<Option<PolicyRow>, StoreError> {
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, PolicyRow>(
             "SELECT version, role, document, digest, created_ms, actor FROM policies \
              WHERE role = $1 ORDER BY version DESC LIMIT 1",
         )
         .bind(role)
         .fetch_optional(&self.read)
         .await?;
-        row.as_ref().map(policy_row).transpose()
+        Ok(row)
     }
 
     /// Every policy version, newest first (without documents).
     pub(crate) async fn policies(&self, limit: i64) -> Result<Vec<PolicyRow>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, PolicyRow>(
             "SELECT version, role, NULL AS document, digest, created_ms, actor FROM policies \
              ORDER BY version DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(policy_row).collect()
+        Ok(rows)
     }
 
     /// The newest policy version of either role: what a replica polls.
@@ -828,17 +829,6 @@ async fn insert_log(conn: &mut sqlx::AnyConnection, log: &LogRow<'_>) -> Result<
 
 fn records(rows: &[AnyRow]) -> Result<Vec<String>, StoreError> {
     rows.iter().map(|r| Ok(r.try_get("record")?)).collect()
-}
-
-fn policy_row(r: &AnyRow) -> Result<PolicyRow, StoreError> {
-    Ok(PolicyRow {
-        version: r.try_get("version")?,
-        role: r.try_get("role")?,
-        document: r.try_get("document")?,
-        digest: r.try_get("digest")?,
-        created_ms: r.try_get("created_ms")?,
-        actor: r.try_get("actor")?,
-    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 //! lease), with `FOR UPDATE SKIP LOCKED` on PostgreSQL so that replicas claiming at the
 //! same moment take different rows instead of waiting for each other.
 
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row as _};
 
 use super::{Kind, Store, StoreError};
@@ -42,10 +41,13 @@ pub(crate) struct ClaimedEndpoint {
     pub(crate) max_attempts: Option<i64>,
 }
 
-/// A delivery as `GET /v1/webhooks/deliveries` lists it.
+/// A delivery as `GET /v1/webhooks/deliveries` lists it, as its row reads
+/// (`sqlx::FromRow`: columns by field name).
+#[derive(sqlx::FromRow)]
 pub(crate) struct DeliveryRow {
     pub(crate) id: i64,
     pub(crate) event_id: String,
+    #[sqlx(rename = "type")]
     pub(crate) event_type: String,
     pub(crate) endpoint_id: String,
     pub(crate) state: String,
@@ -92,23 +94,6 @@ pub(crate) async fn insert_events(conn: &mut AnyConnection, events: &[Outgoing])
         }
     }
     Ok(any)
-}
-
-fn delivery_row(r: &AnyRow) -> Result<DeliveryRow, StoreError> {
-    Ok(DeliveryRow {
-        id: r.try_get("id")?,
-        event_id: r.try_get("event_id")?,
-        event_type: r.try_get("type")?,
-        endpoint_id: r.try_get("endpoint_id")?,
-        state: r.try_get("state")?,
-        attempts: r.try_get("attempts")?,
-        next_ms: r.try_get("next_ms")?,
-        last_status: r.try_get("last_status")?,
-        last_error: r.try_get("last_error")?,
-        created_ms: r.try_get("created_ms")?,
-        updated_ms: r.try_get("updated_ms")?,
-        delivered_ms: r.try_get("delivered_ms")?,
-    })
 }
 
 const DELIVERY_COLUMNS: &str = "d.id AS id, d.event_id AS event_id, e.type AS type, d.endpoint_id AS endpoint_id, \
@@ -301,13 +286,12 @@ impl Store {
              WHERE ($1 IS NULL OR d.state = $1) AND ($2 IS NULL OR d.endpoint_id = $2) \
              ORDER BY d.id DESC LIMIT $3"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
+        Ok(sqlx::query_as::<_, DeliveryRow>(AssertSqlSafe(sql))
             .bind(state)
             .bind(endpoint)
             .bind(limit)
             .fetch_all(&self.read)
-            .await?;
-        rows.iter().map(delivery_row).collect()
+            .await?)
     }
 
     /// One delivery.
@@ -316,8 +300,7 @@ impl Store {
             "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id \
              WHERE d.id = $1"
         );
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.write).await?;
-        row.as_ref().map(delivery_row).transpose()
+        Ok(sqlx::query_as::<_, DeliveryRow>(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.write).await?)
     }
 
     /// Makes a delivered or dead delivery pending again, due now, with its attempts
