@@ -60,8 +60,9 @@ export async function everyRoute(
   note("get", "/v1/pending", await admin.GET("/v1/pending", { params: { query: { user: "alice", limit: 10 } } }));
   note("post", "/v1/events", await admin.POST("/v1/events", { body: { type: "approve", at, user: "alice", device_id: "A2" } }));
   note("post", "/v1/events", await admin.POST("/v1/events", { body: { type: "wipe", at, user: "alice", device_id: "A1" } }));
-  // Refused by the engine: nothing pending.
-  note("post", "/v1/events", await admin.POST("/v1/events", { body: { type: "reject", at, user: "alice", device_id: "A9" } }));
+  // Refused by the engine: nothing pending. Without `at`, which the document lets out
+  // (the server's clock stands for it).
+  note("post", "/v1/events", await admin.POST("/v1/events", { body: { type: "reject", user: "alice", device_id: "A9" } }));
   note("get", "/v1/users/{user}", await admin.GET("/v1/users/{user}", { params: { path: { user: "alice" } } }));
   note("get", "/v1/users/{user}", await admin.GET("/v1/users/{user}", { params: { path: { user: "nobody" } } }));
   note("get", "/v1/decisions", await admin.GET("/v1/decisions", { params: { query: { limit: 5 } } }));

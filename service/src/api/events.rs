@@ -56,7 +56,7 @@ fn kind(members: &[(String, &RawValue)]) -> Option<String> {
     path = "/v1/events",
     tag = "admin",
     security(("admin" = [])),
-    request_body(content = super::schema::Event, content_type = "application/json",
+    request_body(content = super::schema::AdminEvent, content_type = "application/json",
                  description = "An admin event of the contract (`approve`, `reject`, `unblock`, `remove_device`, `enrolled`, `deprovision`, `wipe`); not a login"),
     responses(
         (status = 200, description = "Decided and stored", body = super::schema::AdminDecision,

@@ -1,5 +1,6 @@
-//! The open routes: `GET /healthz` and `GET /readyz` for a load balancer (and the
-//! console, which finds the service at `/healthz`), `GET /metrics` for Prometheus. None
+//! The open routes: `GET /healthz` (liveness: the process, not the database; the
+//! console finds the service there) and `GET /readyz` (readiness: the database takes a
+//! write, the policy is applied) for an orchestrator or a load balancer, `GET /metrics` for Prometheus. None
 //! needs a token; none reveals a user.
 
 use std::sync::Arc;
@@ -21,24 +22,35 @@ pub(super) fn router() -> Router<Arc<App>> {
     Router::new().route("/healthz", get(health)).route("/readyz", get(ready)).route("/metrics", get(metrics))
 }
 
-/// `GET /healthz`, `GET /readyz`: whether a login could be decided and stored now. The
-/// check goes the way a login goes: every table read, a write taken and committed
-/// through the writer's connection, within [`crate::Limits::health_timeout`]. 503 with
-/// every problem (a stable code and fixed words; the cause goes to the log) otherwise.
+/// `GET /healthz`: liveness. Whether this process answers and can do its work once its
+/// database does: it touches no database, so a database outage does not make an
+/// orchestrator restart every replica (which would not mend it). 503 only when the
+/// decision log's writer stopped, which a restart does mend.
 #[utoipa::path(
     get,
     path = "/healthz",
     tag = "open",
     responses(
-        (status = 200, description = "A login could be decided and stored now", body = Health),
-        (status = 503, description = "Not now: every problem", body = Health),
+        (status = 200, description = "Alive: the process answers; the database is not asked", body = Health),
+        (status = 503, description = "Not alive: restart it", body = Health),
     ),
 )]
 pub(super) async fn health(State(app): Shared) -> Response {
-    check(&app).await
+    let problems = match app.store.liveness() {
+        Ok(()) => Vec::new(),
+        Err(why) => {
+            tracing::error!(code = why.code(), "health: the process cannot do its work");
+            vec![Problem { code: why.code(), message: why.message() }]
+        }
+    };
+    answer(&app, problems)
 }
 
-/// `GET /readyz`: as `/healthz`, for a readiness probe.
+/// `GET /readyz`: readiness. Whether a login could be decided and stored now. The check
+/// goes the way a login goes: every table read, a write taken and committed through the
+/// writer's connection, within [`crate::Limits::health_timeout`]; and the policy the
+/// replicas stored is the one applied here. 503 with every problem (a stable code and
+/// fixed words; the cause goes to the log) otherwise.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -94,6 +106,10 @@ async fn check(app: &App) -> Response {
             message: "a policy version another replica stored could not be applied here",
         });
     }
+    answer(app, problems)
+}
+
+fn answer(app: &App, problems: Vec<Problem>) -> Response {
     let ok = problems.is_empty();
     let body = Health {
         status: if ok { "ok" } else { "unavailable" },

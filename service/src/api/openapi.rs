@@ -159,6 +159,65 @@ fn rebase(value: &mut Value, name: &str) {
     }
 }
 
+/// `AdminEvent`: the event schema without its login, and with `at` optional, since
+/// `POST /v1/events` takes the server's clock for a missing `at`. Only what changes is
+/// copied (as `AdminEvent.X`); the rest stays a reference to `Event.X`.
+fn admin_event(schemas: &mut Map<String, Value>) {
+    const PREFIX: &str = "#/components/schemas/Event.";
+    let changed: Vec<String> = schemas
+        .iter()
+        .filter_map(|(name, body)| Some((name.strip_prefix("Event.")?, body)))
+        .filter(|(_, body)| requires_at(body))
+        .map(|(def, _)| def.to_string())
+        .collect();
+    let adapt = |mut body: Value| {
+        drop_at(&mut body, &changed, PREFIX);
+        body
+    };
+    let copies: Vec<(String, Value)> =
+        changed.iter().filter_map(|def| Some((format!("AdminEvent.{def}"), adapt(schemas.get(&format!("Event.{def}"))?.clone())))).collect();
+    schemas.extend(copies);
+    let mut root = schemas.get("Event").cloned().unwrap_or(Value::Null);
+    if let Some(Value::Array(variants)) = root.get_mut("oneOf") {
+        variants.retain(|v| v.pointer("/properties/type/const") != Some(&json!("login")));
+    }
+    if let Value::Object(map) = &mut root {
+        map.insert(
+            "description".into(),
+            json!("An admin event of the contract; `at` may be left out (the server's clock stands for it)."),
+        );
+    }
+    schemas.insert("AdminEvent".into(), adapt(root));
+}
+
+fn requires_at(body: &Value) -> bool {
+    body.get("required").and_then(Value::as_array).is_some_and(|r| r.iter().any(|f| f == "at"))
+}
+
+/// Drops `at` from every `required`, and points references to a changed `Event.X` at
+/// its copy.
+fn drop_at(value: &mut Value, changed: &[String], prefix: &str) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match (key.as_str(), v) {
+                    ("required", Value::Array(fields)) => fields.retain(|f| f != "at"),
+                    ("$ref", Value::String(target)) => {
+                        if let Some(def) = target.strip_prefix(prefix)
+                            && changed.iter().any(|c| c == def)
+                        {
+                            *target = format!("#/components/schemas/AdminEvent.{def}");
+                        }
+                    }
+                    (_, v) => drop_at(v, changed, prefix),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| drop_at(v, changed, prefix)),
+        _ => {}
+    }
+}
+
 /// The document as JSON text (pretty, keys in a stable order, a newline at the end).
 fn build() -> Result<String, serde_json::Error> {
     let mut document = serde_json::to_value(ApiDoc::openapi())?;
@@ -168,6 +227,7 @@ fn build() -> Result<String, serde_json::Error> {
         }
         // A login's device is the event schema's.
         schemas.insert("LoginDevice".into(), json!({ "$ref": "#/components/schemas/Event.LoginDevice" }));
+        admin_event(schemas);
     }
     let mut text = serde_json::to_string_pretty(&document)?;
     text.push('\n');

@@ -3,7 +3,7 @@
 //!
 //! The engine's documents (a policy, a user's state, an event, a device) are the engine's
 //! own JSON Schemas, generated from its types (`mdm_engine::schema`); the types here that
-//! name them ([`Policy`], [`UserState`], [`Event`], [`LoginDevice`]) are placeholders the
+//! name them ([`Policy`], [`UserState`], [`AdminEvent`], [`LoginDevice`]) are placeholders the
 //! document replaces with those schemas. The engine's answers (a login's decision, an
 //! admin event's, a record of the log, a preview's report) are serialised from the
 //! engine's and the host's types, which have no schema of their own: their shapes are
@@ -57,9 +57,10 @@ engine_schema!(
     "UserState"
 );
 engine_schema!(
-    /// An event of the contract: a login, or an admin's action.
-    Event,
-    "Event"
+    /// An admin event of the contract as `POST /v1/events` takes it: `at` may be left
+    /// out (the server's clock then stands for it).
+    AdminEvent,
+    "AdminEvent"
 );
 engine_schema!(
     /// A device as a login reports it.

@@ -786,13 +786,17 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("groups")?, r.try_get("state")?))).collect()
     }
 
+    /// Whether this process can still do its work once the database answers: the decision
+    /// log's writer runs. A restart mends what fails here; it does not mend a database.
+    pub(crate) fn liveness(&self) -> Result<(), Unready> {
+        if self.logs.is_closed() { Err(Unready::LogWriter) } else { Ok(()) }
+    }
+
     /// Whether a login could be decided and stored now: every table the service uses can
     /// be read, and a write is taken and committed through the connections a login's
     /// state and log go through. The cause of a failure is returned for the log.
     pub(crate) async fn readiness(&self, now_ms: i64) -> Result<(), (Unready, Option<sqlx::Error>)> {
-        if self.logs.is_closed() {
-            return Err((Unready::LogWriter, None));
-        }
+        self.liveness().map_err(|why| (why, None))?;
         for table in TABLES {
             let sql = AssertSqlSafe(format!("SELECT 1 AS one FROM {table} LIMIT 1"));
             sqlx::query(sql).fetch_optional(&self.read).await.map_err(|e| {

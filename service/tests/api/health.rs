@@ -1,4 +1,4 @@
-//! `GET /healthz` and `GET /metrics`: open, and without user data.
+//! `GET /healthz`, `GET /readyz` and `GET /metrics`: open, and without user data.
 
 use axum::http::Method;
 
@@ -43,6 +43,17 @@ async fn quick_health() -> Api {
     Api::open(options).await
 }
 
+/// Issue 27: liveness is the process, not the database. A database that is locked,
+/// broken or read-only makes the replica unready (taken out of the balancer), not dead
+/// (restarted by its orchestrator, which mends nothing): `/healthz` still answers 200.
+async fn assert_alive(api: &Api) {
+    let r = api.call(Method::GET, "/healthz", Token::None, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["status"], "ok");
+    assert_eq!(r.json["problems"], serde_json::json!([]));
+    assert!(r.json["policy_digest"].as_str().unwrap().starts_with("sha256:"));
+}
+
 fn problems(r: &crate::common::Answer) -> Vec<String> {
     r.json["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_string()).collect()
 }
@@ -58,19 +69,18 @@ async fn health_takes_a_write_and_reports_a_lock() {
     assert_eq!(r.json["problems"], serde_json::json!([]));
     let mut lock = api.sqlite().await;
     lock.execute("BEGIN EXCLUSIVE").await.unwrap();
-    for path in ["/healthz", "/readyz"] {
-        let r = api.call(Method::GET, path, Token::None, None).await;
-        assert_eq!(r.status, 503, "{path}: {}", r.text);
-        assert_eq!(r.json["status"], "unavailable");
-        assert_eq!(problems(&r), ["database.timeout"], "{}", r.text);
-        assert!(r.json["policy_digest"].as_str().unwrap().starts_with("sha256:"));
-    }
+    let r = api.call(Method::GET, "/readyz", Token::None, None).await;
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert_eq!(r.json["status"], "unavailable");
+    assert_eq!(problems(&r), ["database.timeout"], "{}", r.text);
+    assert!(r.json["policy_digest"].as_str().unwrap().starts_with("sha256:"));
+    assert_alive(&api).await;
     lock.execute("ROLLBACK").await.unwrap();
     drop(lock);
     // The writer may still be in the busy wait the timed-out check started.
     let mut status = 0;
     for _ in 0..100 {
-        status = api.call(Method::GET, "/healthz", Token::None, None).await.status.as_u16();
+        status = api.call(Method::GET, "/readyz", Token::None, None).await.status.as_u16();
         if status == 200 {
             break;
         }
@@ -83,10 +93,11 @@ async fn health_takes_a_write_and_reports_a_lock() {
 async fn health_reports_a_missing_table() {
     let api = quick_health().await;
     api.execute("DROP TABLE decisions").await;
-    let r = api.call(Method::GET, "/healthz", Token::None, None).await;
+    let r = api.call(Method::GET, "/readyz", Token::None, None).await;
     assert_eq!(r.status, 503, "{}", r.text);
     assert_eq!(problems(&r), ["database.schema"]);
     assert!(!r.text.contains("decisions"), "no table name to an anonymous caller: {}", r.text);
+    assert_alive(&api).await;
 }
 
 /// Issue 28, 1: a read-only database (`?mode=ro`) looked healthy while every login failed.
@@ -99,9 +110,10 @@ async fn health_reports_a_read_only_database() {
     options.db = format!("sqlite://{}?mode=ro", db.display());
     options.create = false;
     let api = Api::open(options).await;
-    let r = api.call(Method::GET, "/healthz", Token::None, None).await;
+    let r = api.call(Method::GET, "/readyz", Token::None, None).await;
     assert_eq!(r.status, 503, "{}", r.text);
     assert_eq!(problems(&r), ["database.read_only"]);
+    assert_alive(&api).await;
     let login = api.login("alice", phone("A1")).await;
     assert_eq!(login.json["outcome"], "deny", "and indeed a login cannot be stored: {}", login.text);
 }
