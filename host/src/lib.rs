@@ -44,7 +44,7 @@ use wasmtime::{ResourceLimiter, Store, Trap};
 pub use cache::default_dir as default_cache_dir;
 pub use error::HostError;
 pub use gateway::{Gateway, Verdict};
-pub use record::{DecisionRecord, Fault, ShadowDecision};
+pub use record::{DecisionRecord, Fault, ShadowDecision, masked_serial};
 
 use mdm_engine::DocumentKind;
 

@@ -167,11 +167,17 @@ pub(crate) fn logged_effects(effects: &[Effect], reveal: bool) -> Vec<Effect> {
 /// device in hand, not enough to enroll a cloned one.
 fn mask(device: &mut Device) {
     if let Some(serial) = &device.serial_number {
-        let chars: Vec<char> = serial.as_str().chars().collect();
-        let kept = if chars.len() > 8 { chars.len() - 4 } else { chars.len() };
-        let masked: String = std::iter::repeat_n('*', 4).chain(chars.into_iter().skip(kept)).collect();
-        device.serial_number = Text::new(&masked).ok();
+        device.serial_number = Text::new(&masked_serial(serial.as_str())).ok();
     }
+}
+
+/// A serial number as the log and the service's inventory show it unless
+/// [`crate::Config::reveal_serial_numbers`] is set: `****` and, of a serial longer than
+/// eight characters, its last four.
+pub fn masked_serial(serial: &str) -> String {
+    let chars: Vec<char> = serial.chars().collect();
+    let kept = if chars.len() > 8 { chars.len() - 4 } else { chars.len() };
+    std::iter::repeat_n('*', 4).chain(chars.into_iter().skip(kept)).collect()
 }
 
 #[cfg(test)]

@@ -66,6 +66,12 @@ export async function everyRoute(
   note("get", "/v1/users/{user}", await admin.GET("/v1/users/{user}", { params: { path: { user: "alice" } } }));
   note("get", "/v1/users/{user}", await admin.GET("/v1/users/{user}", { params: { path: { user: "nobody" } } }));
   note("get", "/v1/decisions", await admin.GET("/v1/decisions", { params: { query: { limit: 5 } } }));
+  note("get", "/v1/users", await admin.GET("/v1/users", { params: { query: { q: "al", limit: 10 } } }));
+  note("get", "/v1/devices", await admin.GET("/v1/devices", {
+    params: { query: { os_type: "ios", enrolled: false, registered_after: "2020-01-01T00:00:00Z", sort: "user", limit: 1 } },
+  }));
+  note("get", "/v1/devices", await admin.GET("/v1/devices", { params: { query: { os_type: "windows" } } }));
+  note("get", "/v1/devices", await admin.GET("/v1/devices", { params: { query: { q: "A" } }, headers: { accept: "text/csv" }, parseAs: "text" }));
 
   note("get", "/v1/policy", await admin.GET("/v1/policy"));
   note("put", "/v1/policy", await admin.PUT("/v1/policy", { body: policy }));

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 
 use super::body::{JsonBody, event_text, members, text};
 use super::{
-    MAX_ATTEMPTS, Shared, Stored, in_span, json_text, log_row, named, pending_rows, rfc3339, within_window,
+    MAX_ATTEMPTS, Shared, changed_devices, Stored, in_span, json_text, log_row, named, pending_rows, rfc3339, within_window,
 };
 use crate::auth::Actor;
 use crate::store::{StoreError, Write};
@@ -160,6 +160,7 @@ pub(super) async fn event(
             state: &state_text,
             now_ms: now_ms(),
             pending: Some(pending_rows(&admin.user, &next)?),
+            devices: changed_devices(&admin.user, &decided.effects, &next)?,
         };
         if app.store.commit(&write, &log, &events).await.inspect_err(|_| app.metrics.database_error())? {
             if !events.is_empty() {

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::body::{JsonBody, event_text, ids, members, text};
 use super::{
-    MAX_ATTEMPTS, Shared, Stored, id, in_span, json_text, log_row, named, pending_rows, rfc3339,
+    MAX_ATTEMPTS, Shared, Stored, id, in_span, json_text, log_row, named, pending_rows, rfc3339, changed_devices,
     touches_pending, within_window,
 };
 use crate::auth::Actor;
@@ -101,6 +101,7 @@ pub(super) async fn login(
                 state: &state_text,
                 now_ms: now_ms(),
                 pending: touches_pending(effects).then(|| pending_rows(&login.user, &next)).transpose()?,
+                devices: changed_devices(&login.user, effects, &next)?,
             };
             let committed = app.store.commit(&write, &log, &events).await;
             if !events.is_empty() && matches!(committed, Ok(true)) {

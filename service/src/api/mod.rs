@@ -5,6 +5,7 @@
 
 mod body;
 mod decisions;
+mod devices;
 mod events;
 mod health;
 mod inbox;
@@ -39,6 +40,7 @@ use tower::load_shed::LoadShedLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::auth::{self, Role, Tokens};
+use crate::store::inventory::{self, DeviceRow};
 use crate::store::{LogRow, PendingRow, StoreError};
 use crate::{App, ServiceError};
 
@@ -65,6 +67,7 @@ pub(crate) fn router(app: Arc<App>, tokens: Arc<Tokens>, console: Option<&Path>)
     let admin = Router::new()
         .merge(events::router())
         .merge(users::router())
+        .merge(devices::router())
         .merge(inbox::router())
         .merge(decisions::router())
         .merge(policy::router())
@@ -240,6 +243,29 @@ fn touches_pending(effects: &[Effect]) -> bool {
     effects.iter().any(|e| {
         matches!(e, Effect::AddPending { .. } | Effect::RemovePending { .. } | Effect::AddDevice { .. })
     })
+}
+
+/// Whether `effects` change what the inventory keeps of the user's devices.
+fn touches_devices(effects: &[Effect]) -> bool {
+    effects.iter().any(|e| {
+        matches!(
+            e,
+            Effect::AddDevice { .. }
+                | Effect::RemoveDevice { .. }
+                | Effect::SetEnrollment { .. }
+                | Effect::SetNoncompliant { .. }
+                | Effect::ClearNoncompliant { .. }
+        )
+    })
+}
+
+/// The user's inventory rows after `effects`, when they changed them.
+fn changed_devices(
+    user: &str,
+    effects: &[Effect],
+    next: &UserState,
+) -> Result<Option<Vec<DeviceRow>>, ServiceError> {
+    Ok(touches_devices(effects).then(|| inventory::device_rows(user, next)).transpose()?)
 }
 
 fn pending_rows(user: &str, state: &UserState) -> Result<Vec<PendingRow>, ServiceError> {

@@ -17,7 +17,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::schema::ENGINE_SCHEMAS;
-use super::{decisions, events, health, inbox, login, policy, preview, shadow, users, webhooks};
+use super::{decisions, devices, events, health, inbox, login, policy, preview, shadow, users, webhooks};
 use crate::ServiceError;
 
 #[derive(OpenApi)]
@@ -32,6 +32,8 @@ use crate::ServiceError;
         login::login,
         events::event,
         users::user,
+        users::users,
+        devices::devices,
         inbox::pending,
         decisions::decisions,
         policy::policy,

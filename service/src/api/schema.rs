@@ -204,6 +204,39 @@ pub(crate) struct ShadowDecision {
     fault: Option<Fault>,
 }
 
+/// A registered device as the inventory (`GET /v1/devices`) shows it: its user and the
+/// device as the user's state stores it, serial number masked unless the service reveals
+/// them.
+#[derive(ToSchema, Serialize)]
+pub(crate) struct InventoryDevice {
+    user: String,
+    device_id: String,
+    /// `ios`, `android` or `other`.
+    os_type: String,
+    os_version: Option<String>,
+    /// Masked to `****` and, of a serial longer than eight characters, its last four.
+    serial_number: Option<String>,
+    model: Option<String>,
+    name: Option<String>,
+    manufacturer: Option<String>,
+    pin_length: Option<u32>,
+    encrypted: Option<bool>,
+    compromised: Option<bool>,
+    work_profile: Option<bool>,
+    registered_at: String,
+    /// That it finished enrolling, and how.
+    enrollment: Option<InventoryEnrollment>,
+    /// When it was first seen failing a rule that has grace.
+    noncompliant_since: Option<String>,
+}
+
+/// How and when a device finished enrolling.
+#[derive(ToSchema, Serialize)]
+pub(crate) struct InventoryEnrollment {
+    method: String,
+    at: String,
+}
+
 /// One decision as the log keeps it.
 #[derive(ToSchema, Serialize)]
 pub(crate) struct DecisionRecord {

@@ -1,5 +1,6 @@
 //! `GET /v1/users/{user}`: a user's groups as last seen, stored state and, under a policy
-//! set, the policy they are under now.
+//! set, the policy they are under now; `GET /v1/users`: every stored user, a page at a
+//! time, with how many devices and pending requests each has.
 
 use std::sync::Arc;
 
@@ -12,12 +13,103 @@ use mdm_host::Verdict;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::{NoQuery, Shared, id, no_query, raw, rfc3339};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::{NoQuery, Shared, id, limit, no_query, query, raw, rfc3339};
 use crate::store::StoreError;
 use crate::{App, ServiceError, now_ms};
 
 pub(super) fn router() -> Router<Arc<App>> {
-    Router::new().route("/v1/users/{user}", get(user))
+    Router::new().route("/v1/users/{user}", get(user)).route("/v1/users", get(users))
+}
+
+/// The query of `GET /v1/users`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UsersQuery {
+    q: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// A page of users.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct UserList {
+    /// In id order (byte by byte).
+    users: Vec<ListedUserBody>,
+    /// Gives the next page (with the same `q`); `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+/// A stored user in the list.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct ListedUserBody {
+    user: String,
+    /// The user's groups as last seen.
+    #[schema(value_type = Vec<String>)]
+    groups: Box<RawValue>,
+    /// How many registered devices.
+    devices: i64,
+    /// How many pending approval requests.
+    pending: i64,
+    updated_at: String,
+}
+
+/// `GET /v1/users?q=&limit=&cursor=`.
+#[utoipa::path(
+    get,
+    path = "/v1/users",
+    tag = "admin",
+    security(("admin" = [])),
+    params(
+        ("q" = Option<String>, Query, description = "Users whose id starts with this"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "How many (100 without it)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of users, in id order", body = UserList),
+        (status = 400, description = "`service.bad_request`: `q`, the cursor or the limit is not one the list takes", body = crate::error::ErrorBody),
+    ),
+)]
+pub(super) async fn users(
+    State(app): Shared,
+    q: Result<Query<UsersQuery>, QueryRejection>,
+) -> Result<Json<UserList>, ServiceError> {
+    let q = query(q)?;
+    if let Some(prefix) = &q.q {
+        id("q", prefix)?;
+    }
+    let limit = limit(q.limit)?;
+    let after = q
+        .cursor
+        .as_deref()
+        .map(|c| {
+            URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| ServiceError::bad("cursor", "is not a cursor this list gave"))
+        })
+        .transpose()?;
+    let mut rows = app.store.users(q.q.as_deref(), after.as_deref(), limit + 1).await?;
+    let page = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > page;
+    rows.truncate(page);
+    let next_cursor = rows.last().filter(|_| more).map(|u| URL_SAFE_NO_PAD.encode(&u.user));
+    let users = rows
+        .into_iter()
+        .map(|u| {
+            Ok(ListedUserBody {
+                groups: raw(&format!("groups of `{}`", u.user), u.groups)?,
+                devices: u.devices,
+                pending: u.pending,
+                updated_at: rfc3339(u.updated_ms),
+                user: u.user,
+            })
+        })
+        .collect::<Result<Vec<_>, ServiceError>>()?;
+    Ok(Json(UserList { users, next_cursor }))
 }
 
 /// A user as stored.

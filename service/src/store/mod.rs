@@ -22,6 +22,7 @@ use mdm_engine::UserState;
 
 use crate::webhooks::Outgoing;
 
+pub(crate) mod inventory;
 pub(crate) mod webhooks;
 
 /// What the store could not do. Its text is for the service's log (it names tables,
@@ -274,15 +275,18 @@ pub(crate) struct Write<'a> {
     pub(crate) now_ms: i64,
     /// The user's pending requests after the change, when they changed.
     pub(crate) pending: Option<Vec<PendingRow>>,
+    /// The user's registered devices after the change, when they changed.
+    pub(crate) devices: Option<Vec<inventory::DeviceRow>>,
 }
 
 /// The schema, written once in the SQL both databases read; only an auto-numbered key is
 /// spelt differently.
-const MIGRATIONS: [(i64, &str, &str); 4] = [
+const MIGRATIONS: [(i64, &str, &str); 5] = [
     (1, "initial", include_str!("../../migrations/0001_initial.sql")),
     (2, "health", include_str!("../../migrations/0002_health.sql")),
     (3, "policy", include_str!("../../migrations/0003_policy.sql")),
     (4, "webhooks", include_str!("../../migrations/0004_webhooks.sql")),
+    (5, "devices", include_str!("../../migrations/0005_devices.sql")),
 ];
 
 fn migrator(kind: Kind) -> Migrator {
@@ -291,10 +295,11 @@ fn migrator(kind: Kind) -> Migrator {
         .map(|(version, name, sql)| {
             let sql = match kind {
                 Kind::Sqlite => sql.into_sql_str(),
-                Kind::Postgres => {
-                    AssertSqlSafe(sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"))
-                        .into_sql_str()
-                }
+                Kind::Postgres => AssertSqlSafe(
+                    sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+                        .replace("COLLATE BINARY", "COLLATE \"C\""),
+                )
+                .into_sql_str(),
             };
             Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sql, false)
         })
@@ -367,9 +372,10 @@ fn unreachable(e: &sqlx::Error) -> bool {
 }
 
 /// The tables the service reads and writes.
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 10] = [
     "users",
     "pending",
+    "devices",
     "decisions",
     "policies",
     "health",
@@ -490,7 +496,12 @@ impl Store {
         migrator(kind).run(&write).await?;
         let (logs, jobs) = mpsc::channel(4 * LOG_BATCH);
         tokio::spawn(log_writer(write.clone(), jobs));
-        Ok(Store { logs, read, write, kind })
+        let store = Store { logs, read, write, kind };
+        let filled = store.backfill_devices().await?;
+        if filled > 0 {
+            tracing::info!(devices = filled, "the device inventory was filled from the stored users");
+        }
+        Ok(store)
     }
 
     pub(crate) fn kind(&self) -> Kind {
@@ -578,6 +589,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+        }
+        if let Some(devices) = &write.devices {
+            inventory::replace_devices(&mut tx, write.user, devices).await?;
         }
         insert_log(&mut tx, log).await?;
         webhooks::insert_events(&mut tx, events).await?;

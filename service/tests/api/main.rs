@@ -11,6 +11,7 @@ mod common;
 
 mod connections;
 mod decisions;
+mod devices;
 mod events;
 mod failures;
 mod health;

@@ -43,6 +43,8 @@ async fn every_route_is_described() {
         ("post", "/v1/login", Some("gateway")),
         ("post", "/v1/events", Some("admin")),
         ("get", "/v1/users/{user}", Some("admin")),
+        ("get", "/v1/users", Some("admin")),
+        ("get", "/v1/devices", Some("admin")),
         ("get", "/v1/pending", Some("admin")),
         ("get", "/v1/decisions", Some("admin")),
         ("get", "/v1/policy", Some("admin")),
