@@ -5,7 +5,7 @@ CONFORMANCE ?= ../shared/conformance
 CONFORMANCE_V2 ?= ../shared/conformance-v2
 CONFORMANCE_V3 ?= ../shared/conformance-v3
 
-.PHONY: demo test service-test python-test load build toolchain binaryen js js-deps chromium console budgets bench differential hostile fuzz fuzz-smoke schemas
+.PHONY: demo test service-test python-test load inventory build toolchain binaryen js js-deps chromium console budgets bench differential hostile fuzz fuzz-smoke schemas
 
 ## The wasm32 target the guest and the JS package are built for. rustup installs the
 ## targets of rust-toolchain.toml only with the toolchain itself, so a machine that already
@@ -113,6 +113,12 @@ python-test: build
 ## mix with registrations, on SQLite and on PostgreSQL; decisions per second, p50 and p99.
 load: build
 	bench/load.sh
+
+## The device inventory at a million devices (not a test): the backfill of an older
+## database, pages of GET /v1/devices and the CSV export with the service's memory, on
+## SQLite and on PostgreSQL.
+inventory: build
+	bench/inventory.sh
 
 ## Benchmarks: mdm-policy against Cedar and Rego on the same logins (checked equal first),
 ## one login natively / warm / fresh instance / cold start, then the table with ratios.

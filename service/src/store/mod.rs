@@ -210,7 +210,7 @@ async fn log_writer(pool: AnyPool, mut jobs: mpsc::Receiver<LogJob>) {
 
 /// Rows per `INSERT`: 64 rows of 12 values stay far below SQLite's and PostgreSQL's
 /// limits on bound parameters.
-const ROWS_PER_INSERT: usize = 64;
+pub(crate) const ROWS_PER_INSERT: usize = 64;
 const LOG_COLUMNS: usize = 12;
 /// The log's columns, in the order [`bind_log`] binds them.
 const LOG_INSERT: &str = "INSERT INTO decisions (id, time_ms, user_id, event, outcome, shadow_digest, \
@@ -238,13 +238,18 @@ fn bind_log<'q>(
 
 /// `INSERT INTO decisions ... VALUES ($1, ..., $12), ...` for `rows` rows.
 fn insert_logs_sql(rows: usize) -> String {
+    values_sql(LOG_INSERT, LOG_COLUMNS, rows)
+}
+
+/// `head` (an `INSERT ... VALUES `) and `rows` tuples of `columns` numbered values.
+pub(crate) fn values_sql(head: &str, columns: usize, rows: usize) -> String {
     use std::fmt::Write as _;
-    let mut sql = String::from(LOG_INSERT);
+    let mut sql = String::from(head);
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ",(" });
-        for c in 0..LOG_COLUMNS {
+        for c in 0..columns {
             let sep = if c == 0 { "" } else { "," };
-            let _ = write!(sql, "{sep}${}", r * LOG_COLUMNS + c + 1);
+            let _ = write!(sql, "{sep}${}", r * columns + c + 1);
         }
         sql.push(')');
     }
