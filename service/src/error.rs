@@ -53,6 +53,9 @@ pub enum ServiceError {
     /// Nothing stored under this id.
     #[error("`{0}` is not stored")]
     NotFound(String),
+    /// The route exists, not with this method.
+    #[error("`{0}` is not a method of this route")]
+    MethodNotAllowed(String),
     /// The body is over the document limit.
     #[error("the request body is over the limit of {0} bytes")]
     TooLarge(usize),
@@ -95,6 +98,7 @@ impl ServiceError {
             ServiceError::Unauthorized => "service.unauthorized",
             ServiceError::Forbidden { .. } | ServiceError::NotLoopback(_) => "service.forbidden",
             ServiceError::NotFound(_) => "service.not_found",
+            ServiceError::MethodNotAllowed(_) => "service.method_not_allowed",
             ServiceError::TooLarge(_) => "service.too_large",
             ServiceError::UnsupportedMediaType => "service.unsupported_media_type",
             ServiceError::Overloaded(_) => "service.overloaded",
@@ -134,6 +138,7 @@ impl ServiceError {
             ServiceError::Unauthorized => StatusCode::UNAUTHORIZED,
             ServiceError::Forbidden { .. } | ServiceError::NotLoopback(_) => StatusCode::FORBIDDEN,
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServiceError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ServiceError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ServiceError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ServiceError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,

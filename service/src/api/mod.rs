@@ -88,7 +88,12 @@ pub(crate) fn router(app: Arc<App>, tokens: Arc<Tokens>, console: Option<&Path>)
             .route_service("/errors.mjs", ServeFile::new(dir.join("errors.mjs"))),
         None => router,
     };
-    let router = router.fallback(|| async { ServiceError::NotFound("this route".into()) });
+    let router = router
+        .fallback(|| async { ServiceError::NotFound("this route".into()) })
+        // Every answer of the API is JSON, a wrong method's too (axum's own is empty).
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            ServiceError::MethodNotAllowed(method.to_string())
+        });
     router
         .with_state(app)
         .layer(middleware::from_fn(move |r: Request, next: Next| layers::declared_size(limit, r, next)))

@@ -12,6 +12,17 @@ async fn an_unknown_route_is_a_404() {
     r.assert_error(404, "service.not_found", "");
 }
 
+/// Issue 26: `GET /v1/login` answered 405 with an empty body.
+#[tokio::test]
+async fn a_wrong_method_is_a_405_in_json() {
+    let api = Api::new(POLICY).await;
+    let r = api.call(Method::GET, "/v1/login", Token::Gateway, None).await;
+    r.assert_error(405, "service.method_not_allowed", "");
+    assert!(r.json["message"].as_str().unwrap().contains("`GET`"), "{}", r.text);
+    assert_eq!(r.headers["allow"], "POST", "the methods the route takes");
+    api.call(Method::DELETE, "/v1/devices", Token::Admin, None).await.assert_error(405, "service.method_not_allowed", "");
+}
+
 #[tokio::test]
 async fn the_console_and_only_its_files_are_served() {
     let dir = fresh_db().with_extension("console");
