@@ -8,7 +8,7 @@ import {
   V1, V2, V3, appRow, baseSchema, defaults, dragToReorder, freshName, markIssues, policyCard, readForm, refreshPolicies,
   renderForm, toSet, whereIs,
 } from "./form.js";
-import { ISSUE, METHOD, NEW_DEVICE, OUTCOME, REASON, SCHEMA, esc, word, worded } from "./words.js";
+import { ISSUE, METHOD, NEW_DEVICE, OUTCOME, REASON, SCHEMA, SUMMARY, esc, word, worded } from "./words.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const form = $("#policy-form");
@@ -34,25 +34,6 @@ let moves = [];
 let timer;
 let settle = null;
 
-const SUMMARY = [
-  ["users", "users"],
-  ["assigned_before", "assigned now"],
-  ["assigned_after", "assigned after"],
-  ["became_assigned", "become assigned", "up"],
-  ["became_unassigned", "become unassigned", "down"],
-  ["policy_changed", "change policy"],
-  ["push_mfa_gained", "gain push MFA", "up"],
-  ["push_mfa_lost", "lose push MFA", "down"],
-  ["sso_gained", "gain SSO apps", "up"],
-  ["sso_lost", "lose SSO apps", "down"],
-  ["devices_blocked", "devices blocked", "down"],
-  ["devices_unblocked", "devices unblocked", "up"],
-  ["new_device_changed", "next phone handled differently"],
-  ["devices_need_enrollment", "devices must enroll", "down"],
-  ["devices_in_grace", "devices in a grace period", "down"],
-  ["apps_gained", "apps gained", "up"],
-  ["apps_lost", "apps lost", "down"],
-];
 
 function status(text) {
   $("#status").textContent = text;
@@ -469,7 +450,8 @@ async function main() {
   const sample = await (await fetch("sample.json")).json();
   await load(sample.policy, sample.population, sample.at);
   const firstRender = performance.now() - t0;
-  window.__mdm = { firstRender, readForm: () => readForm(form).doc, world, settled };
+  // `loadPolicy`: the service panel (service.js) puts the live policy in the form.
+  window.__mdm = { firstRender, readForm: () => readForm(form).doc, world, settled, loadPolicy: (doc) => load(doc, world.populationDoc) };
   document.body.dataset.ready = "1";
   form.addEventListener("submit", (e) => e.preventDefault());
   form.addEventListener("input", later);

@@ -70,6 +70,27 @@ export const ISSUE = {
   included_and_excluded: "both included and excluded",
 };
 
+/** A preview's summary counts: the key, what it counts, and which way is good news. */
+export const SUMMARY = [
+  ["users", "users"],
+  ["assigned_before", "assigned now"],
+  ["assigned_after", "assigned after"],
+  ["became_assigned", "become assigned", "up"],
+  ["became_unassigned", "become unassigned", "down"],
+  ["policy_changed", "change policy"],
+  ["push_mfa_gained", "gain push MFA", "up"],
+  ["push_mfa_lost", "lose push MFA", "down"],
+  ["sso_gained", "gain SSO apps", "up"],
+  ["sso_lost", "lose SSO apps", "down"],
+  ["devices_blocked", "devices blocked", "down"],
+  ["devices_unblocked", "devices unblocked", "up"],
+  ["new_device_changed", "next phone handled differently"],
+  ["devices_need_enrollment", "devices must enroll", "down"],
+  ["devices_in_grace", "devices in a grace period", "down"],
+  ["apps_gained", "apps gained", "up"],
+  ["apps_lost", "apps lost", "down"],
+];
+
 export const SCHEMA = {
   "mdm.policy/v1": "One policy, version 1",
   "mdm.policy/v2": "One policy, version 2",
