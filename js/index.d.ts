@@ -6,3 +6,23 @@ import type { MdmError } from "./pkg/mdm_js.js";
 
 /** Whether `value` is an error the engine threw (`code` and `pointer` set). */
 export function isMdmError(value: unknown): value is MdmError;
+
+/** Words for codes, by code; a code missing is shown as itself. */
+export type Words = Readonly<Record<string, string>>;
+
+/**
+ * What mdm-policy says for its codes, in words (`schemas/messages.json`, which the CLI
+ * reads too): a login's `outcome`, its `reason`s, enrollment `method`s, what a further
+ * device gets (`new_device`), validation `issue`s, policy `schema`s, admin `action`s and
+ * the contract's `error` codes.
+ */
+export declare const messages: {
+  readonly outcome: Words;
+  readonly reason: Words;
+  readonly method: Words;
+  readonly new_device: Words;
+  readonly issue: Words;
+  readonly schema: Words;
+  readonly action: Words;
+  readonly error: Words;
+};

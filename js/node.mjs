@@ -6,6 +6,7 @@ initSync({ module: readFileSync(new URL("./pkg/mdm_js_bg.wasm", import.meta.url)
 
 export * from "./pkg/mdm_js.js";
 export { isMdmError } from "./errors.mjs";
+export { messages } from "./pkg/messages.mjs";
 
 /**
  * Node instantiates the module on import, so there is nothing to wait for; `init` is here

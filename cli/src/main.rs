@@ -8,6 +8,7 @@
 mod fmt;
 mod output;
 mod test;
+mod words;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -683,11 +684,12 @@ fn describe_policy(policy: &PolicyKey) -> String {
 fn describe_result(result: &StepResult) -> String {
     match result {
         StepResult::Decision(Decision::Login(d)) => {
-            let reasons: Vec<&str> = d.reasons.iter().map(|r| r.as_str()).collect();
+            let reasons: Vec<String> = d.reasons.iter().map(|r| words::worded("reason", r.as_str())).collect();
             let a = d.access;
+            let outcome = d.outcome.as_str();
             let mut line = format!(
-                "{} (app {}, sso {}, push {}) because {}",
-                d.outcome.as_str(),
+                "{} ({outcome}; app {}, sso {}, push {}) because {}",
+                words::word("outcome", outcome).unwrap_or(outcome),
                 a.app,
                 a.sso,
                 a.push_mfa,
@@ -695,7 +697,7 @@ fn describe_result(result: &StepResult) -> String {
             );
             line.push_str(&describe_policy(&d.policy));
             if let Some(e) = d.enroll {
-                line.push_str(&format!("; enroll with {}", e.method.as_str()));
+                line.push_str(&format!("; enroll with {}", words::worded("method", e.method.as_str())));
             }
             if let Some(until) = d.grace_until {
                 line.push_str(&format!("; grace until {until}"));

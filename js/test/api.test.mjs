@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Policy, Population, isMdmError, parseState, preview, validate, version } from "../node.mjs";
+import { Policy, Population, isMdmError, messages, parseState, preview, validate, version } from "../node.mjs";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const example = (name) => readFileSync(`${repo}examples/${name}`, "utf8");
@@ -113,6 +113,13 @@ test("a population is read from text or bytes alike", () => {
   const text = example("population.json");
   assert.equal(new Population(text).users, new Population(new TextEncoder().encode(text)).users);
   assert.ok(new Population(text).users > 0);
+});
+
+test("messages: the catalogue the CLI reads, with words for the codes the engine answers", () => {
+  const catalogue = JSON.parse(readFileSync(new URL("../../schemas/messages.json", import.meta.url), "utf8"));
+  assert.deepEqual(messages, catalogue);
+  assert.equal(messages.outcome.pending_approval, "waiting for approval");
+  assert.equal(messages.reason["device.approval_requested"], "approval requested");
 });
 
 test("isMdmError tells the engine's errors from anything else", () => {
