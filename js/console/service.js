@@ -4,6 +4,7 @@
 // report and the dead webhook deliveries to replay. Served as static files, the console
 // has no service and this panel stays hidden. Every decision is the service's; this only
 // renders it, in words (words.js), with the codes on hover.
+import { Policy } from "../index.mjs";
 import { METHOD, OUTCOME, REASON, SUMMARY, word as worded } from "./words.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -410,10 +411,62 @@ function formPolicy() {
   return doc ?? null;
 }
 
+/// What `after` changes in `before`, setting by setting: `[pointer, before, after]`, a
+/// missing side `undefined`. Lists are compared whole (a reordered list is a change).
+function diff(before, after, pointer = "", out = []) {
+  const object = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+  if (object(before) && object(after)) {
+    for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+      diff(before[key], after[key], `${pointer}/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`, out);
+    }
+  } else if (JSON.stringify(before) !== JSON.stringify(after)) {
+    out.push([pointer || "/", before, after]);
+  }
+  return out;
+}
+
+function shown(v) {
+  return v === undefined ? "(not set)" : JSON.stringify(v);
+}
+
+/// A document with every default filled in, as the engine reads it (console.js has
+/// started the module this shares), so that a default written out is no change; as it is
+/// when the engine refuses it.
+function resolved(doc) {
+  let policy;
+  try {
+    policy = new Policy(JSON.stringify(doc));
+    return policy.document();
+  } catch {
+    return doc;
+  } finally {
+    policy?.free();
+  }
+}
+
+/// The form's changes to the live policy, as a list on screen; their number.
+function showDiff(proposed) {
+  const changes = diff(resolved(live ?? {}), resolved(proposed));
+  const div = $("#live-diff");
+  div.replaceChildren();
+  const p = document.createElement("p");
+  p.textContent = changes.length ? `The form changes ${changes.length} setting(s) of the live policy:` : "The form is the live policy: nothing to save.";
+  const ul = document.createElement("ul");
+  for (const [pointer, before, after] of changes.slice(0, 50)) {
+    const li = document.createElement("li");
+    li.append(Object.assign(document.createElement("code"), { textContent: pointer }), ` ${shown(before)} → ${shown(after)}`);
+    ul.append(li);
+  }
+  if (changes.length > 50) ul.append(Object.assign(document.createElement("li"), { textContent: `and ${changes.length - 50} more` }));
+  div.append(p, ul);
+  return changes.length;
+}
+
 /// The what-if of the form's policy over the users the service stores, in words.
 async function previewLive() {
   const proposed = formPolicy();
   if (!proposed) return null;
+  const settings = showDiff(proposed);
   const report = await api("POST", "/v1/preview", { proposed });
   const s = report.summary ?? {};
   const div = $("#live-report");
@@ -433,7 +486,7 @@ async function previewLive() {
     ul.append(li);
   }
   div.append(p, ul);
-  return { summary: s, changed };
+  return { summary: s, changed, settings };
 }
 
 /// Saves the form's policy after its preview, as the live or the report-only policy.
@@ -442,7 +495,8 @@ async function savePolicy(role) {
     const preview = await previewLive();
     if (!preview) return;
     const where = role === "live" ? "the live policy: it decides every login from now on" : "the report-only policy: logins are decided under it too, without effect, and the differences reported";
-    if (!confirm(`Save the form's policy as ${where}? ${preview.changed} stored user(s) would be decided otherwise.`)) {
+    if (role === "live" && preview.settings === 0) return say("Nothing saved: the form is the live policy.");
+    if (!confirm(`Save the form's policy as ${where}? It changes ${preview.settings} setting(s); ${preview.changed} stored user(s) would be decided otherwise.`)) {
       return say("Nothing saved.");
     }
     const r = await api("PUT", role === "live" ? "/v1/policy" : "/v1/policy/shadow", formPolicy());

@@ -206,10 +206,11 @@ for (const db of databases()) {
       await page.click("#live-preview");
       await page.waitForFunction(() => /Over the 1 stored user\(s\), 1 would be decided otherwise\. Assigned users: 1 now, 1 after\./.test(document.querySelector("#live-report").textContent));
       assert.match(await page.textContent("#live-report"), /1 next phone handled differently/);
+      assert.match(await page.textContent("#live-diff"), /The form changes 1 setting\(s\) of the live policy:\s*\/assigned\/max_devices 1 → 2/);
       await page.screenshot({ path: join(screens, `live-policy-${db.name}.png`) });
       const asked = accepting(page);
       await page.click("#live-save");
-      assert.match(await asked, /^Save the form's policy as the live policy: .* 1 stored user\(s\) would be decided otherwise/);
+      assert.match(await asked, /^Save the form's policy as the live policy: .* It changes 1 setting\(s\); 1 stored user\(s\) would be decided otherwise/);
       await page.waitForFunction(() => /Saved as the live policy: version 2/.test(document.querySelector("#service-status").textContent));
       const stored = await call(server, "GET", "/v1/policy", { token: "admin" });
       assert.equal(stored.json.document.assigned.max_devices, 2);
