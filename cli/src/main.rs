@@ -684,7 +684,8 @@ fn describe_policy(policy: &PolicyKey) -> String {
 fn describe_result(result: &StepResult) -> String {
     match result {
         StepResult::Decision(Decision::Login(d)) => {
-            let reasons: Vec<String> = d.reasons.iter().map(|r| words::worded("reason", r.as_str())).collect();
+            let reasons: Vec<String> =
+                d.reasons.iter().map(|r| words::worded("reason", r.as_str())).collect();
             let a = d.access;
             let outcome = d.outcome.as_str();
             let mut line = format!(

@@ -7,8 +7,9 @@ use std::sync::LazyLock;
 
 use serde_json::Value;
 
-static CATALOGUE: LazyLock<Value> =
-    LazyLock::new(|| serde_json::from_str(include_str!("../../schemas/messages.json")).unwrap_or(Value::Null));
+static CATALOGUE: LazyLock<Value> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../../schemas/messages.json")).unwrap_or(Value::Null)
+});
 
 /// The words for `code` in `section` (`outcome`, `reason`, `method`...), if the catalogue
 /// has them.

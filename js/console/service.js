@@ -467,12 +467,13 @@ async function previewLive() {
   const proposed = formPolicy();
   if (!proposed) return null;
   const settings = showDiff(proposed);
-  const report = await api("POST", "/v1/preview", { proposed });
+  const report = await api("POST", "/v1/preview", { proposed, limit: 20 });
   const s = report.summary ?? {};
   const div = $("#live-report");
   div.replaceChildren();
   const p = document.createElement("p");
-  const changed = (report.changes ?? []).length;
+  // The service answers a page of the changed users; `total_changes` counts them all.
+  const changed = report.total_changes ?? (report.changes ?? []).length;
   p.textContent = `Over the ${s.users ?? 0} stored user(s), ${changed} would be decided otherwise.`;
   const ul = document.createElement("ul");
   ul.className = "live-summary";

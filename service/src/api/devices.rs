@@ -258,7 +258,10 @@ fn csv_export(app: Arc<App>, filter: DeviceFilter, sort: DeviceSort, reveal: boo
     let mut response = Response::new(body);
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"devices.csv\""));
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"devices.csv\""),
+    );
     response
 }
 

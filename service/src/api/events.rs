@@ -15,7 +15,8 @@ use serde_json::value::RawValue;
 
 use super::body::{JsonBody, event_text, members, text};
 use super::{
-    MAX_ATTEMPTS, Shared, changed_devices, Stored, in_span, json_text, log_row, named, pending_rows, rfc3339, within_window,
+    MAX_ATTEMPTS, Shared, Stored, changed_devices, in_span, json_text, log_row, named, pending_rows, rfc3339,
+    within_window,
 };
 use crate::auth::Actor;
 use crate::store::{StoreError, Write};

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use super::body::{JsonBody, event_text, ids, members, text};
 use super::{
-    MAX_ATTEMPTS, Shared, Stored, id, in_span, json_text, log_row, named, pending_rows, rfc3339, changed_devices,
-    touches_pending, within_window,
+    MAX_ATTEMPTS, Shared, Stored, changed_devices, id, in_span, json_text, log_row, named, pending_rows,
+    rfc3339, touches_pending, within_window,
 };
 use crate::auth::Actor;
 use crate::error::host_message;

@@ -131,6 +131,22 @@ fn id(what: &str, s: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// A list's cursor: the last key of the page before, opaque to clients (base64url).
+fn encode_cursor(key: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+}
+
+/// The key a cursor holds; refused at `pointer` when it is not one a list gave.
+fn decode_cursor(pointer: &str, cursor: &str) -> Result<String, ServiceError> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| ServiceError::bad(pointer, "is not a cursor this list gave"))
+}
+
 /// A stored JSON document, answered as it is stored.
 fn raw(what: &str, s: String) -> Result<Box<RawValue>, ServiceError> {
     RawValue::from_string(s).map_err(|e| StoreError::corrupt(what, e).into())

@@ -176,8 +176,12 @@ fn admin_event(schemas: &mut Map<String, Value>) {
         drop_at(&mut body, &changed, PREFIX);
         body
     };
-    let copies: Vec<(String, Value)> =
-        changed.iter().filter_map(|def| Some((format!("AdminEvent.{def}"), adapt(schemas.get(&format!("Event.{def}"))?.clone())))).collect();
+    let copies: Vec<(String, Value)> = changed
+        .iter()
+        .filter_map(|def| {
+            Some((format!("AdminEvent.{def}"), adapt(schemas.get(&format!("Event.{def}"))?.clone())))
+        })
+        .collect();
     schemas.extend(copies);
     let mut root = schemas.get("Event").cloned().unwrap_or(Value::Null);
     if let Some(Value::Array(variants)) = root.get_mut("oneOf") {

@@ -99,6 +99,12 @@ pub(crate) struct PreviewRequest {
     proposed: Policy,
     /// The time to judge at (RFC 3339); the server's clock without it.
     at: Option<String>,
+    /// How many changed users the answer holds (1 to 1,000; 100 without it).
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Only this user's change.
+    user: Option<String>,
 }
 
 /// An outcome of a login.
@@ -283,10 +289,15 @@ pub(crate) struct Issue {
 /// The what-if report (the contract's section 5).
 #[derive(ToSchema, Serialize)]
 pub(crate) struct PreviewReport {
-    /// The figures (`users`, `assigned_before`, `became_assigned`...), each a count.
+    /// The figures (`users`, `assigned_before`, `became_assigned`...), each a count of
+    /// every stored user.
     summary: BTreeMap<String, u64>,
-    /// The users something changes for, each side's answers.
+    /// How many users something changes for (of `user` alone, when it is given).
+    total_changes: u64,
+    /// A page of the users something changes for, by user id, each side's answers.
     changes: Vec<PreviewChange>,
+    /// Gives the next page (with the same request otherwise); `null` on the last.
+    next_cursor: Option<String>,
 }
 
 /// One user in the what-if report.

@@ -13,10 +13,7 @@ use mdm_host::Verdict;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-use super::{NoQuery, Shared, id, limit, no_query, query, raw, rfc3339};
+use super::{NoQuery, Shared, decode_cursor, encode_cursor, id, limit, no_query, query, raw, rfc3339};
 use crate::store::StoreError;
 use crate::{App, ServiceError, now_ms};
 
@@ -81,22 +78,12 @@ pub(super) async fn users(
         id("q", prefix)?;
     }
     let limit = limit(q.limit)?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| ServiceError::bad("cursor", "is not a cursor this list gave"))
-        })
-        .transpose()?;
+    let after = q.cursor.as_deref().map(|c| decode_cursor("cursor", c)).transpose()?;
     let mut rows = app.store.users(q.q.as_deref(), after.as_deref(), limit + 1).await?;
     let page = usize::try_from(limit).unwrap_or(usize::MAX);
     let more = rows.len() > page;
     rows.truncate(page);
-    let next_cursor = rows.last().filter(|_| more).map(|u| URL_SAFE_NO_PAD.encode(&u.user));
+    let next_cursor = rows.last().filter(|_| more).map(|u| encode_cursor(&u.user));
     let users = rows
         .into_iter()
         .map(|u| {

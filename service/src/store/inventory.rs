@@ -75,7 +75,11 @@ const DEVICE_INSERT: &str = "INSERT INTO devices (user_id, device_id, registered
                              enrolled, noncompliant, device) VALUES ";
 const DEVICE_COLUMNS: usize = 9;
 
-async fn insert_devices(conn: &mut AnyConnection, rows: &[DeviceRow], backfill: bool) -> Result<(), StoreError> {
+async fn insert_devices(
+    conn: &mut AnyConnection,
+    rows: &[DeviceRow],
+    backfill: bool,
+) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let mut sql = values_sql(DEVICE_INSERT, DEVICE_COLUMNS, chunk.len());
         // A backfill racing another replica's (two started at once) writes the same rows:
@@ -358,16 +362,14 @@ impl Store {
             // already serves and changes one of them waits, or is waited for and its state
             // read after it, so no row of a device it removed is written back.
             let sql = match self.kind {
-                Kind::Sqlite => "SELECT user_id, state FROM users WHERE user_id > $1 ORDER BY user_id LIMIT $2",
+                Kind::Sqlite => {
+                    "SELECT user_id, state FROM users WHERE user_id > $1 ORDER BY user_id LIMIT $2"
+                }
                 Kind::Postgres => {
                     "SELECT user_id, state FROM users WHERE user_id > $1 ORDER BY user_id LIMIT $2 FOR UPDATE"
                 }
             };
-            let rows = sqlx::query(sql)
-            .bind(&after)
-            .bind(BACKFILL_BATCH)
-            .fetch_all(&mut *tx)
-            .await?;
+            let rows = sqlx::query(sql).bind(&after).bind(BACKFILL_BATCH).fetch_all(&mut *tx).await?;
             let mut devices = Vec::new();
             for r in &rows {
                 let user: String = r.try_get("user_id")?;
@@ -436,7 +438,11 @@ fn device_query(filter: &DeviceFilter, sort: DeviceSort, after: Option<&DeviceKe
                 .push(")");
         }
         Some(DeviceKey::User(user, device)) => {
-            sql.push(" AND (user_id, device_id) > (").text(user.as_str()).push(", ").text(device.as_str()).push(")");
+            sql.push(" AND (user_id, device_id) > (")
+                .text(user.as_str())
+                .push(", ")
+                .text(device.as_str())
+                .push(")");
         }
         None => {}
     }
@@ -463,13 +469,18 @@ mod tests {
     #[test]
     fn values_are_numbered_in_the_order_they_are_bound() {
         let filter = DeviceFilter { os_type: Some("ios"), q: Some("al".into()), ..DeviceFilter::default() };
-        let sql = device_query(&filter, DeviceSort::User, Some(&DeviceKey::User("a".into(), "b".into())), true);
+        let sql =
+            device_query(&filter, DeviceSort::User, Some(&DeviceKey::User("a".into(), "b".into())), true);
         assert!(sql.text.contains("os_type = $1"), "{}", sql.text);
         assert!(sql.text.contains("device_id >= $2 AND device_id < $3"), "{}", sql.text);
         assert!(sql.text.contains("name >= $6 AND name < $7"), "{}", sql.text);
         assert!(sql.text.contains("(user_id, device_id) > ($8, $9)"), "{}", sql.text);
         assert_eq!(sql.binds.len(), 9);
         let walked = device_query(&filter, DeviceSort::User, None, false);
-        assert!(walked.text.contains("(device_id || '') >= $2 AND (device_id || '') < $3"), "{}", walked.text);
+        assert!(
+            walked.text.contains("(device_id || '') >= $2 AND (device_id || '') < $3"),
+            "{}",
+            walked.text
+        );
     }
 }

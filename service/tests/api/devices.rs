@@ -27,7 +27,12 @@ async fn seeded(n: usize, device: impl Fn(usize) -> Value) -> Api {
 }
 
 fn ids(r: &Value) -> Vec<String> {
-    r["devices"].as_array().unwrap().iter().map(|d| format!("{}/{}", d["user"].as_str().unwrap(), d["device_id"].as_str().unwrap())).collect()
+    r["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| format!("{}/{}", d["user"].as_str().unwrap(), d["device_id"].as_str().unwrap()))
+        .collect()
 }
 
 async fn csv(api: &Api, path: &str) -> crate::common::Answer {
@@ -99,14 +104,18 @@ async fn every_filter_narrows_the_list() {
     };
     assert_eq!(count("/v1/devices").await.len(), 12);
     assert_eq!(count("/v1/devices?user=u0003").await, ["u0003/D03"]);
-    assert_eq!(count("/v1/devices?os_type=android").await, ["u0001/D01", "u0004/D04", "u0007/D07", "u0010/D10"]);
+    assert_eq!(
+        count("/v1/devices?os_type=android").await,
+        ["u0001/D01", "u0004/D04", "u0007/D07", "u0010/D10"]
+    );
     assert_eq!(count("/v1/devices?model=Pix").await.len(), 6);
     assert_eq!(count("/v1/devices?model=iPhone15,2&os_type=ios").await, ["u0000/D00", "u0006/D06"]);
     assert_eq!(count("/v1/devices?enrolled=true").await, ["u0000/D00", "u0004/D04", "u0008/D08"]);
     assert_eq!(count("/v1/devices?enrolled=false").await.len(), 9);
     assert_eq!(count("/v1/devices?noncompliant=true").await, ["u0005/D05"]);
     assert_eq!(
-        count("/v1/devices?registered_after=2026-01-03T09:00:00Z&registered_before=2026-01-05T00:00:00Z").await,
+        count("/v1/devices?registered_after=2026-01-03T09:00:00Z&registered_before=2026-01-05T00:00:00Z")
+            .await,
         ["u0002/D02", "u0003/D03"],
         "after is inclusive, before exclusive"
     );
@@ -138,7 +147,8 @@ async fn pages_by_cursor_neither_repeat_nor_skip_a_device_written_meanwhile() {
                 // Written while the admin reads page one: a device removed before the
                 // cursor and one added after it.
                 let (user, device) = (format!("u{removed_id:04}"), format!("D{removed_id:02}"));
-                let removed = api.admin(json!({ "type": "remove_device", "user": user, "device_id": device })).await;
+                let removed =
+                    api.admin(json!({ "type": "remove_device", "user": user, "device_id": device })).await;
                 assert_eq!(removed.status, 200, "{}", removed.text);
                 api.login("zed", phone("Z9")).await;
             }
@@ -215,7 +225,11 @@ async fn a_bad_filter_or_cursor_is_a_400_that_names_it() {
     api.login("bob", phone("B1")).await;
     let r = api.get("/v1/devices?limit=1").await;
     let c = r.json["next_cursor"].as_str().unwrap();
-    api.get(&format!("/v1/devices?sort=user&cursor={c}")).await.assert_error(400, "service.bad_request", "cursor");
+    api.get(&format!("/v1/devices?sort=user&cursor={c}")).await.assert_error(
+        400,
+        "service.bad_request",
+        "cursor",
+    );
     let r = api.call(Method::GET, "/v1/devices", Token::Gateway, None).await;
     r.assert_error(403, "service.forbidden", "");
 }

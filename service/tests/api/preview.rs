@@ -43,3 +43,72 @@ async fn a_bad_preview_request_is_a_400() {
     let r = api.call(Method::POST, "/v1/preview", Token::Gateway, Some(json!({ "proposed": {} }))).await;
     r.assert_error(403, "service.forbidden", "");
 }
+
+/// Issue 25: the whole report of every stored user was one answer (34 MB at 71,468 users).
+#[tokio::test]
+async fn the_report_counts_everyone_and_pages_its_changes_by_user() {
+    let api = Api::new(POLICY).await;
+    for i in 0..7 {
+        api.login_in(&format!("u{i}"), phone(&format!("D{i}")), &["support"]).await;
+    }
+    api.login("alice", phone("A1")).await;
+    let mut proposed: Value = serde_json::from_str(POLICY).unwrap();
+    proposed["assignment"] = json!({ "groups": ["sales", "support"] });
+    let page = |extra: Value| {
+        let (api, proposed) = (&api, proposed.clone());
+        async move {
+            let mut body = json!({ "proposed": proposed });
+            body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            let r = api.call(Method::POST, "/v1/preview", Token::Admin, Some(body)).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            r.json
+        }
+    };
+    let users = |r: &Value| -> Vec<String> {
+        r["changes"].as_array().unwrap().iter().map(|c| c["user"].as_str().unwrap().to_string()).collect()
+    };
+    let first = page(json!({ "limit": 3 })).await;
+    assert_eq!(first["summary"]["became_assigned"], 7, "the summary counts every user");
+    assert_eq!(first["total_changes"], 7);
+    assert_eq!(users(&first), ["u0", "u1", "u2"]);
+    let mut seen = users(&first);
+    let mut cursor = first["next_cursor"].as_str().unwrap().to_string();
+    loop {
+        let next = page(json!({ "limit": 3, "cursor": cursor })).await;
+        assert_eq!(next["summary"], first["summary"]);
+        seen.extend(users(&next));
+        match next["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["u0", "u1", "u2", "u3", "u4", "u5", "u6"]);
+    let one = page(json!({ "user": "u4" })).await;
+    assert_eq!(users(&one), ["u4"]);
+    assert_eq!(one["total_changes"], 1);
+    assert_eq!(one["next_cursor"], Value::Null);
+    assert_eq!(
+        users(&page(json!({ "user": "alice" })).await),
+        Vec::<String>::new(),
+        "alice's answers do not change"
+    );
+    let all = page(json!({})).await;
+    assert_eq!(users(&all).len(), 7, "100 by default");
+
+    for (extra, pointer) in [
+        (json!({ "limit": 0 }), "/limit"),
+        (json!({ "limit": 1001 }), "/limit"),
+        (json!({ "limit": "3" }), "/limit"),
+        (json!({ "cursor": "%%" }), "/cursor"),
+        (json!({ "cursor": 3 }), "/cursor"),
+        (json!({ "user": "" }), "/user"),
+    ] {
+        let mut body = json!({ "proposed": proposed });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        api.call(Method::POST, "/v1/preview", Token::Admin, Some(body)).await.assert_error(
+            400,
+            "service.bad_request",
+            pointer,
+        );
+    }
+}

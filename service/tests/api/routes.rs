@@ -20,7 +20,11 @@ async fn a_wrong_method_is_a_405_in_json() {
     r.assert_error(405, "service.method_not_allowed", "");
     assert!(r.json["message"].as_str().unwrap().contains("`GET`"), "{}", r.text);
     assert_eq!(r.headers["allow"], "POST", "the methods the route takes");
-    api.call(Method::DELETE, "/v1/devices", Token::Admin, None).await.assert_error(405, "service.method_not_allowed", "");
+    api.call(Method::DELETE, "/v1/devices", Token::Admin, None).await.assert_error(
+        405,
+        "service.method_not_allowed",
+        "",
+    );
 }
 
 #[tokio::test]
