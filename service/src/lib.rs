@@ -96,6 +96,9 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// How long `/healthz` and `/readyz` wait for the database to take their write.
     pub health_timeout: Duration,
+    /// How many stored users one sandbox call of `POST /v1/preview` reads: the admin
+    /// sandbox holds one batch's population and report at a time, never every user's.
+    pub preview_batch: usize,
 }
 
 impl Default for Limits {
@@ -107,6 +110,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(10),
             health_timeout: Duration::from_secs(2),
+            preview_batch: 20_000,
         }
     }
 }

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde_json::value::RawValue;
 
@@ -72,13 +73,38 @@ pub(super) async fn preview(State(app): Shared, body: JsonBody) -> Result<Respon
         .await?
         .and_then(|p| p.document)
         .ok_or_else(|| ServiceError::NotFound("policy".into()))?;
-    let population = population(&app.store.population().await?)?;
-    let runtime = app.admin.clone();
-    let report = tokio::task::spawn_blocking(move || runtime.preview(&current, &proposed, &population, &at))
-        .await
-        .map_err(ServiceError::internal)??;
-    let paged = page.of(&report)?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], paged).into_response())
+    // Batches of stored users, one sandbox call each (`Limits::preview_batch`): a million
+    // users as one document took 2.8 GB of the service's memory and trapped after 23 s.
+    let batch = app.limits.preview_batch.max(1);
+    let mut paged = Paged::new(page);
+    let mut after = String::new();
+    loop {
+        let users = app.store.population_page(&after, i64::try_from(batch).unwrap_or(i64::MAX)).await?;
+        let Some((last, _, _)) = users.last() else { break };
+        after = last.clone();
+        let full = users.len() == batch;
+        let population = population(&users)?;
+        drop(users);
+        let (runtime, current, proposed, at) = (app.admin.clone(), current.clone(), proposed.clone(), at.clone());
+        let report =
+            tokio::task::spawn_blocking(move || runtime.preview(&current, &proposed, &population, &at))
+                .await
+                .map_err(ServiceError::internal)??;
+        paged.add(&report)?;
+        if !full {
+            break;
+        }
+    }
+    if paged.batches == 0 {
+        // No stored user: the engine's report of an empty population (its summary's
+        // figures, all zero).
+        let (runtime, empty) = (app.admin.clone(), population(&[])?);
+        let report = tokio::task::spawn_blocking(move || runtime.preview(&current, &proposed, &empty, &at))
+            .await
+            .map_err(ServiceError::internal)??;
+        paged.add(&report)?;
+    }
+    Ok(([(header::CONTENT_TYPE, "application/json")], paged.finish()?).into_response())
 }
 
 /// Which part of the report's `changes` an answer holds.
@@ -90,11 +116,10 @@ struct Page {
     user: Option<String>,
 }
 
-/// The engine's report, its changes kept as their text.
+/// A report of one batch of users, its changes kept as their text.
 #[derive(serde::Deserialize)]
 struct Report<'a> {
-    #[serde(borrow)]
-    summary: &'a RawValue,
+    summary: BTreeMap<String, u64>,
     #[serde(borrow)]
     changes: Vec<&'a RawValue>,
 }
@@ -106,45 +131,68 @@ struct ChangeOf<'a> {
     user: Cow<'a, str>,
 }
 
-/// The answer: the whole summary, a page of the changes.
-#[derive(serde::Serialize)]
-struct Paged<'a> {
-    summary: &'a RawValue,
+/// The answer being put together from the batches' reports: every figure of the summary
+/// is a count of users, so the population's is the sum of its batches'; the changes come
+/// sorted by user id (the batches are read in that order, and the engine sorts each).
+struct Paged {
+    page: Page,
+    batches: usize,
+    summary: BTreeMap<String, u64>,
     total_changes: usize,
-    changes: &'a [&'a RawValue],
+    /// The page's changes, and one more when there is a next page.
+    changes: Vec<(String, Box<RawValue>)>,
+}
+
+/// The answer.
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    summary: &'a BTreeMap<String, u64>,
+    total_changes: usize,
+    changes: Vec<&'a RawValue>,
     next_cursor: Option<String>,
 }
 
-impl Page {
-    /// The report with only this page of its changes (which the engine sorts by user id,
-    /// the cursor's order).
-    fn of(&self, report: &str) -> Result<String, ServiceError> {
+impl Paged {
+    fn new(page: Page) -> Self {
+        Paged { page, batches: 0, summary: BTreeMap::new(), total_changes: 0, changes: Vec::new() }
+    }
+
+    fn add(&mut self, report: &str) -> Result<(), ServiceError> {
         let bad = |e: serde_json::Error| {
-            ServiceError::Host(mdm_host::HostError::Protocol(format!(
-                "the preview's report does not decode: {e}"
-            )))
+            ServiceError::Host(mdm_host::HostError::Protocol(format!("the preview's report does not decode: {e}")))
         };
         let report: Report<'_> = serde_json::from_str(report).map_err(bad)?;
-        let mut kept = Vec::new();
+        self.batches += 1;
+        for (figure, n) in report.summary {
+            *self.summary.entry(figure).or_default() += n;
+        }
+        let keep = usize::try_from(self.page.limit).unwrap_or(usize::MAX).saturating_add(1);
         for change in report.changes {
             let of: ChangeOf<'_> = serde_json::from_str(change.get()).map_err(bad)?;
-            if self.user.as_deref().is_some_and(|u| u != of.user) {
+            if self.page.user.as_deref().is_some_and(|u| u != of.user) {
                 continue;
             }
-            kept.push((of.user, change));
+            self.total_changes += 1;
+            let after_cursor = self.page.after.as_deref().is_none_or(|a| of.user.as_ref() > a);
+            if after_cursor && self.changes.len() < keep {
+                self.changes.push((of.user.into_owned(), change.to_owned()));
+            }
         }
-        let total_changes = kept.len();
-        let start = match &self.after {
-            Some(after) => kept.partition_point(|(user, _)| user.as_ref() <= after.as_str()),
-            None => 0,
+        Ok(())
+    }
+
+    fn finish(self) -> Result<String, ServiceError> {
+        let limit = usize::try_from(self.page.limit).unwrap_or(usize::MAX);
+        let more = self.changes.len() > limit;
+        let page = &self.changes[..self.changes.len().min(limit)];
+        let next_cursor = page.last().filter(|_| more).map(|(user, _)| encode_cursor(user));
+        let answer = Answer {
+            summary: &self.summary,
+            total_changes: self.total_changes,
+            changes: page.iter().map(|(_, c)| c.as_ref()).collect(),
+            next_cursor,
         };
-        let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
-        let page: Vec<&RawValue> = kept.iter().skip(start).take(limit).map(|(_, c)| *c).collect();
-        let next_cursor = (start + page.len() < kept.len())
-            .then(|| kept.get(start + page.len() - 1).map(|(user, _)| encode_cursor(user)))
-            .flatten();
-        let paged = Paged { summary: report.summary, total_changes, changes: &page, next_cursor };
-        serde_json::to_string(&paged).map_err(ServiceError::internal)
+        serde_json::to_string(&answer).map_err(ServiceError::internal)
     }
 }
 

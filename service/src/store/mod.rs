@@ -797,11 +797,22 @@ impl Store {
         records(&rows)
     }
 
-    /// Every stored user's groups and state, in user order.
-    pub(crate) async fn population(&self) -> Result<Vec<(String, String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT user_id, groups, state FROM users ORDER BY user_id")
-            .fetch_all(&self.read)
-            .await?;
+    /// At most `limit` stored users after `after` (from the first with `""`), with their
+    /// groups and state, in byte order of their ids (the order the engine sorts a
+    /// preview's changes in; PostgreSQL's own collation may differ).
+    pub(crate) async fn population_page(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        let sql = match self.kind {
+            Kind::Sqlite => "SELECT user_id, groups, state FROM users WHERE user_id > $1 ORDER BY user_id LIMIT $2",
+            Kind::Postgres => {
+                "SELECT user_id, groups, state FROM users WHERE (user_id COLLATE \"C\") > $1 \
+                 ORDER BY (user_id COLLATE \"C\") LIMIT $2"
+            }
+        };
+        let rows = sqlx::query(sql).bind(after).bind(limit).fetch_all(&self.read).await?;
         rows.iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("groups")?, r.try_get("state")?))).collect()
     }
 

@@ -3,7 +3,7 @@
 use axum::http::Method;
 use serde_json::{Value, json};
 
-use crate::common::{Api, POLICY, Token, phone};
+use crate::common::{Api, POLICY, Token, fresh_db, options, phone};
 
 #[tokio::test]
 async fn the_preview_runs_the_proposed_policy_over_the_stored_users() {
@@ -47,7 +47,20 @@ async fn a_bad_preview_request_is_a_400() {
 /// Issue 25: the whole report of every stored user was one answer (34 MB at 71,468 users).
 #[tokio::test]
 async fn the_report_counts_everyone_and_pages_its_changes_by_user() {
-    let api = Api::new(POLICY).await;
+    pages_of_changes(Api::new(POLICY).await).await;
+}
+
+/// The same report when the users are read three at a time, one sandbox call each: the
+/// summaries add up, and pages run across the batches.
+#[tokio::test]
+async fn users_previewed_in_batches_give_the_same_report() {
+    let db = fresh_db();
+    let mut options = options(&db, Some(POLICY));
+    options.limits.preview_batch = 3;
+    pages_of_changes(Api::open(options).await).await;
+}
+
+async fn pages_of_changes(api: Api) {
     for i in 0..7 {
         api.login_in(&format!("u{i}"), phone(&format!("D{i}")), &["support"]).await;
     }
@@ -69,6 +82,8 @@ async fn the_report_counts_everyone_and_pages_its_changes_by_user() {
     };
     let first = page(json!({ "limit": 3 })).await;
     assert_eq!(first["summary"]["became_assigned"], 7, "the summary counts every user");
+    assert_eq!(first["summary"]["users"], 8);
+    assert_eq!(first["summary"]["assigned_before"], 1);
     assert_eq!(first["total_changes"], 7);
     assert_eq!(users(&first), ["u0", "u1", "u2"]);
     let mut seen = users(&first);
@@ -111,4 +126,15 @@ async fn the_report_counts_everyone_and_pages_its_changes_by_user() {
             pointer,
         );
     }
+}
+
+#[tokio::test]
+async fn no_stored_user_is_a_report_of_zeros() {
+    let api = Api::new(POLICY).await;
+    let body = json!({ "proposed": serde_json::from_str::<Value>(POLICY).unwrap() });
+    let r = api.call(Method::POST, "/v1/preview", Token::Admin, Some(body)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["summary"]["users"], 0);
+    assert_eq!(r.json["total_changes"], 0);
+    assert_eq!(r.json["changes"], json!([]));
 }
