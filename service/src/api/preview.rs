@@ -85,7 +85,8 @@ pub(super) async fn preview(State(app): Shared, body: JsonBody) -> Result<Respon
         let full = users.len() == batch;
         let population = population(&users)?;
         drop(users);
-        let (runtime, current, proposed, at) = (app.admin.clone(), current.clone(), proposed.clone(), at.clone());
+        let (runtime, current, proposed, at) =
+            (app.admin.clone(), current.clone(), proposed.clone(), at.clone());
         let report =
             tokio::task::spawn_blocking(move || runtime.preview(&current, &proposed, &population, &at))
                 .await
@@ -159,7 +160,9 @@ impl Paged {
 
     fn add(&mut self, report: &str) -> Result<(), ServiceError> {
         let bad = |e: serde_json::Error| {
-            ServiceError::Host(mdm_host::HostError::Protocol(format!("the preview's report does not decode: {e}")))
+            ServiceError::Host(mdm_host::HostError::Protocol(format!(
+                "the preview's report does not decode: {e}"
+            )))
         };
         let report: Report<'_> = serde_json::from_str(report).map_err(bad)?;
         self.batches += 1;

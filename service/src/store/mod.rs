@@ -104,6 +104,11 @@ pub(crate) struct Store {
     /// sleeping in SQLite's busy handler; for PostgreSQL the same pool as reads.
     write: AnyPool,
     kind: Kind,
+    /// On SQLite, users' rows as this process last wrote or read them: the service is the
+    /// file's one writer (one replica), and every write of a row goes through
+    /// [`Store::commit`], which keeps this. A login of a known device then reads nothing.
+    /// PostgreSQL is shared by replicas: its rows are always read.
+    rows: Option<quick_cache::sync::Cache<String, Arc<UserRow>>>,
 }
 
 /// A user's stored row.
@@ -376,6 +381,9 @@ fn unreachable(e: &sqlx::Error) -> bool {
     )
 }
 
+/// How many users' rows the SQLite cache holds (a few hundred bytes each).
+const USER_ROWS_CACHED: usize = 100_000;
+
 /// The tables the service reads and writes.
 const TABLES: [&str; 10] = [
     "users",
@@ -501,7 +509,8 @@ impl Store {
         migrator(kind).run(&write).await?;
         let (logs, jobs) = mpsc::channel(4 * LOG_BATCH);
         tokio::spawn(log_writer(write.clone(), jobs));
-        let store = Store { logs, read, write, kind };
+        let rows = (kind == Kind::Sqlite).then(|| quick_cache::sync::Cache::new(USER_ROWS_CACHED));
+        let store = Store { logs, read, write, kind, rows };
         let filled = store.backfill_devices().await?;
         if filled > 0 {
             tracing::info!(devices = filled, "the device inventory was filled from the stored users");
@@ -530,9 +539,25 @@ impl Store {
     }
 
     /// The user's row and its state decoded (an absent user has no devices); a stored state
-    /// that does not decode is a database error.
-    pub(crate) async fn user_state(&self, user: &str) -> Result<(Option<UserRow>, UserState), StoreError> {
-        let row = self.user(user).await?;
+    /// that does not decode is a database error. On SQLite the row comes from the cache of
+    /// rows this process wrote or read, when it holds the user.
+    pub(crate) async fn user_state(
+        &self,
+        user: &str,
+    ) -> Result<(Option<Arc<UserRow>>, UserState), StoreError> {
+        let row = match &self.rows {
+            Some(cache) => match cache.get(user) {
+                Some(row) => Some(row),
+                None => {
+                    let row = self.user(user).await?.map(Arc::new);
+                    if let Some(r) = &row {
+                        cache.insert(user.to_string(), r.clone());
+                    }
+                    row
+                }
+            },
+            None => self.user(user).await?.map(Arc::new),
+        };
         let state = match &row {
             Some(r) => UserState::from_json(&r.state)
                 .map_err(|e| StoreError::corrupt(format!("state of `{user}`"), e))?,
@@ -546,6 +571,34 @@ impl Store {
     /// row first.
     /// `events` (the webhooks the change causes) are written in the same transaction.
     pub(crate) async fn commit(
+        &self,
+        write: &Write<'_>,
+        log: &LogRow<'_>,
+        events: &[Outgoing],
+    ) -> Result<bool, StoreError> {
+        let written = self.commit_rows(write, log, events).await;
+        if let Some(cache) = &self.rows {
+            match written {
+                // What this process just committed is the row now: no other writes the file.
+                Ok(true) => {
+                    let row = UserRow {
+                        groups: write.groups.to_string(),
+                        state: write.state.to_string(),
+                        version: write.expected.map_or(1, |v| v + 1),
+                        updated_ms: write.now_ms,
+                    };
+                    cache.insert(write.user.to_string(), Arc::new(row));
+                }
+                // Not written, or not known to be: the database says next time.
+                _ => {
+                    cache.remove(write.user);
+                }
+            }
+        }
+        written
+    }
+
+    async fn commit_rows(
         &self,
         write: &Write<'_>,
         log: &LogRow<'_>,
@@ -806,7 +859,9 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<(String, String, String)>, StoreError> {
         let sql = match self.kind {
-            Kind::Sqlite => "SELECT user_id, groups, state FROM users WHERE user_id > $1 ORDER BY user_id LIMIT $2",
+            Kind::Sqlite => {
+                "SELECT user_id, groups, state FROM users WHERE user_id > $1 ORDER BY user_id LIMIT $2"
+            }
             Kind::Postgres => {
                 "SELECT user_id, groups, state FROM users WHERE (user_id COLLATE \"C\") > $1 \
                  ORDER BY (user_id COLLATE \"C\") LIMIT $2"
