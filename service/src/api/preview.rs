@@ -187,7 +187,7 @@ impl Paged {
     fn finish(self) -> Result<String, ServiceError> {
         let limit = usize::try_from(self.page.limit).unwrap_or(usize::MAX);
         let more = self.changes.len() > limit;
-        let page = &self.changes[..self.changes.len().min(limit)];
+        let page = self.changes.get(..limit).unwrap_or(&self.changes);
         let next_cursor = page.last().filter(|_| more).map(|(user, _)| encode_cursor(user));
         let answer = Answer {
             summary: &self.summary,
