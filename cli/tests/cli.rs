@@ -143,7 +143,9 @@ fn eval_fails_on_the_outcomes_asked_for() {
     ];
     let o = mdm(&args);
     assert_eq!(code(&o), 0, "a decision is an answer: {}", stderr(&o));
-    assert!(stdout(&o).starts_with("pending_approval"), "{}", stdout(&o));
+    // In words first (schemas/messages.json), the code beside them.
+    assert!(stdout(&o).starts_with("waiting for approval (pending_approval; "), "{}", stdout(&o));
+    assert!(stdout(&o).contains("approval requested (device.approval_requested)"), "{}", stdout(&o));
     let o = mdm(&[&args[..], &["--fail-on", "deny,pending_approval"]].concat());
     assert_eq!(code(&o), 1);
     let o = mdm(&[&args[..], &["--fail-on", "deny"]].concat());
