@@ -14,13 +14,11 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mdm_engine::{OsType, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Shared, id, limit, query};
+use super::{Shared, decode_cursor, encode_cursor, id, limit, page_of, query};
 use crate::store::StoreError;
 use crate::store::inventory::{DeviceFilter, DeviceKey, DeviceSort, ListedDevice};
 use crate::{App, ServiceError};
@@ -133,12 +131,9 @@ pub(super) async fn devices(
     }
     let limit = limit(q.limit)?;
     let after = q.cursor.as_deref().map(|c| cursor(c, sort)).transpose()?;
-    // One more than the page: whether there is a next page, without asking again.
-    let mut rows = app.store.devices(&filter, sort, after.as_ref(), limit + 1).await?;
-    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let (rows, more) = page_of(app.store.devices(&filter, sort, after.as_ref(), limit + 1).await?, limit);
     let next_cursor = match rows.last() {
-        Some(last) if more => Some(encode_cursor(&last.key(sort))?),
+        Some(last) if more => Some(key_cursor(&last.key(sort))?),
         _ => None,
     };
     let devices = rows.iter().map(|r| shown(r, reveal)).collect::<Result<Vec<_>, _>>()?;
@@ -194,18 +189,15 @@ fn filter(q: &DevicesQuery) -> Result<DeviceFilter, ServiceError> {
     })
 }
 
-fn encode_cursor(key: &DeviceKey) -> Result<String, ServiceError> {
-    let json = serde_json::to_vec(key).map_err(ServiceError::internal)?;
-    Ok(URL_SAFE_NO_PAD.encode(json))
+/// A device's sort key as a cursor: its JSON, encoded as every list's cursor is.
+fn key_cursor(key: &DeviceKey) -> Result<String, ServiceError> {
+    Ok(encode_cursor(&serde_json::to_string(key).map_err(ServiceError::internal)?))
 }
 
 /// The key a cursor holds, if the list that gave it had this order.
 fn cursor(text: &str, sort: DeviceSort) -> Result<DeviceKey, ServiceError> {
-    let key: DeviceKey = URL_SAFE_NO_PAD
-        .decode(text)
-        .ok()
-        .and_then(|json| serde_json::from_slice(&json).ok())
-        .ok_or_else(|| ServiceError::bad("cursor", "is not a cursor this list gave"))?;
+    let key: DeviceKey = serde_json::from_str(&decode_cursor("cursor", text)?)
+        .map_err(|_| ServiceError::bad("cursor", "is not a cursor this list gave"))?;
     if key.sort() != sort {
         return Err(ServiceError::bad("cursor", "was given by a list in another order (`sort`)"));
     }

@@ -147,6 +147,15 @@ fn decode_cursor(pointer: &str, cursor: &str) -> Result<String, ServiceError> {
         .ok_or_else(|| ServiceError::bad(pointer, "is not a cursor this list gave"))
 }
 
+/// Rows read one past the page (`limit + 1`) cut to the page: the page, and its last row
+/// when there is a next page (what the next cursor names).
+fn page_of<T>(mut rows: Vec<T>, limit: i64) -> (Vec<T>, bool) {
+    let page = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > page;
+    rows.truncate(page);
+    (rows, more)
+}
+
 /// A stored JSON document, answered as it is stored.
 fn raw(what: &str, s: String) -> Result<Box<RawValue>, ServiceError> {
     RawValue::from_string(s).map_err(|e| StoreError::corrupt(what, e).into())

@@ -13,7 +13,9 @@ use mdm_host::Verdict;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::{NoQuery, Shared, decode_cursor, encode_cursor, id, limit, no_query, query, raw, rfc3339};
+use super::{
+    NoQuery, Shared, decode_cursor, encode_cursor, id, limit, no_query, page_of, query, raw, rfc3339,
+};
 use crate::store::StoreError;
 use crate::{App, ServiceError, now_ms};
 
@@ -79,10 +81,7 @@ pub(super) async fn users(
     }
     let limit = limit(q.limit)?;
     let after = q.cursor.as_deref().map(|c| decode_cursor("cursor", c)).transpose()?;
-    let mut rows = app.store.users(q.q.as_deref(), after.as_deref(), limit + 1).await?;
-    let page = usize::try_from(limit).unwrap_or(usize::MAX);
-    let more = rows.len() > page;
-    rows.truncate(page);
+    let (rows, more) = page_of(app.store.users(q.q.as_deref(), after.as_deref(), limit + 1).await?, limit);
     let next_cursor = rows.last().filter(|_| more).map(|u| encode_cursor(&u.user));
     let users = rows
         .into_iter()
