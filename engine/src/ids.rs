@@ -97,6 +97,11 @@ impl Text {
         Text(Box::from(""))
     }
 
+    /// An id the engine checked when it was read, copied back out of compact storage.
+    pub(crate) fn kept(s: &str) -> Self {
+        Text(s.into())
+    }
+
     /// The text.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::decide::login_outcome;
@@ -11,233 +10,17 @@ use crate::device::UserState;
 use crate::document::DocumentKind;
 use crate::error::Error;
 use crate::ids::Text;
-use crate::json;
 use crate::manage::AppPlatform;
 use crate::outcome::{Access, Outcome, Reason, Reasons};
 use crate::policy::{Placement, Policy, PolicyKey, PolicyName};
 use crate::time::Timestamp;
 
-/// The users to preview: their groups and their stored state. Every user named in
-/// either map of the document is in the population.
-///
-/// Decoded in one pass from the text into a list sorted by user id (no intermediate
-/// `serde_json::Value`), by the same path-tracking decoder as every document.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Population {
-    members: Vec<Member>,
-    /// Every group named in the directory, once: a member holds indices into it, so a
-    /// group shared by a million users is one string, and a policy looks each group up
-    /// once per preview rather than once per member.
-    groups: Vec<Box<str>>,
-}
+mod population;
 
-/// A member's groups, as indices into [`Population::groups`]; a few stay inline.
-type Groups = smallvec::SmallVec<[u32; 4]>;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Member {
-    user: Box<str>,
-    groups: Groups,
-    state: UserState,
-}
-
-/// The users to preview: their groups and their stored state. Every user named in
-/// either map is in the population.
-// The document's shape, for its JSON Schema ([`Population`] decodes it by hand).
 #[cfg(feature = "schema")]
-#[derive(schemars::JsonSchema)]
-#[schemars(deny_unknown_fields, rename = "Population")]
-#[allow(dead_code)]
-pub(crate) struct PopulationDoc {
-    /// User id to group ids.
-    #[serde(default)]
-    directory: std::collections::BTreeMap<String, Vec<String>>,
-    /// User id to stored state.
-    #[serde(default)]
-    state: std::collections::BTreeMap<String, UserState>,
-}
-
-impl Population {
-    /// Decodes a population document; errors are `invalid_state`.
-    pub fn from_json(text: &str) -> Result<Population, Error> {
-        Population::of(DocumentKind::State.parse(text)?)
-    }
-
-    /// Same as [`Population::from_json`], from a parsed value.
-    pub fn from_value(value: &serde_json::Value) -> Result<Population, Error> {
-        Population::from_json(&value.to_string())
-    }
-
-    /// The population a document's decoded parts make, checked.
-    fn of(parts: Parts<'_>) -> Result<Population, Error> {
-        let p = Population::join(parts.directory, parts.state, parts.groups.names)?;
-        p.check()?;
-        Ok(p)
-    }
-
-    fn check(&self) -> Result<(), Error> {
-        for m in &self.members {
-            m.state.check().map_err(|e| e.at(&format!("/state/{}", json::escape_pointer(&m.user))))?;
-        }
-        Ok(())
-    }
-
-    /// Every user, sorted, once.
-    pub fn users(&self) -> impl ExactSizeIterator<Item = &str> {
-        self.members.iter().map(|m| &*m.user)
-    }
-
-    /// How many users it holds.
-    pub fn len(&self) -> usize {
-        self.members.len()
-    }
-
-    /// Whether it holds no user.
-    pub fn is_empty(&self) -> bool {
-        self.members.is_empty()
-    }
-
-    /// A user's groups and stored state, if the user is in the population.
-    pub fn get(&self, user: &str) -> Option<(Vec<&str>, &UserState)> {
-        let i = self.members.binary_search_by(|m| (*m.user).cmp(user)).ok()?;
-        let m = self.members.get(i)?;
-        Some((m.groups.iter().filter_map(|&g| self.groups.get(g as usize)).map(|g| &**g).collect(), &m.state))
-    }
-
-    /// Joins the document's two maps, each as decoded in document order: one hash join,
-    /// then one sort by user id. A user named twice in one map is refused, as every
-    /// repeated name in an object is (see `docs/decisions.md`); the join finds it without
-    /// hashing any id again.
-    fn join(
-        directory: Vec<(Key<'_>, Groups)>,
-        state: Vec<(Key<'_>, UserState)>,
-        groups: Vec<Box<str>>,
-    ) -> Result<Population, Error> {
-        let repeated = |map: &str, user: &str| {
-            DocumentKind::State
-                .error(format!("/{map}/{}", json::escape_pointer(user)), format!("duplicate field `{user}`"))
-        };
-        // A member's index, shifted left, with the low bit set once the state map named
-        // it. In a `u32`, so that the map has the interner's type (one copy of its code in
-        // the modules): 2^31 members would need hundreds of gigabytes.
-        let too_many = || DocumentKind::State.error("", "more than 2^31 users");
-        let mut at: FxHashMap<Key<'_>, u32> = FxHashMap::default();
-        at.reserve(directory.len().max(state.len()));
-        let mut members: Vec<Member> = Vec::with_capacity(directory.len().max(state.len()));
-        for (user, groups) in directory {
-            if at.contains_key(&user) {
-                return Err(repeated("directory", &user));
-            }
-            let index = u32::try_from(members.len()).ok().filter(|i| *i < 1 << 31).ok_or_else(too_many)?;
-            members.push(Member { user: (*user).into(), groups, state: UserState::default() });
-            at.insert(user, index << 1);
-        }
-        for (user, state) in state {
-            match at.get_mut(&user) {
-                Some(slot) if *slot & 1 == 1 => return Err(repeated("state", &user)),
-                Some(slot) => {
-                    *slot |= 1;
-                    if let Some(m) = members.get_mut((*slot >> 1) as usize) {
-                        m.state = state;
-                    }
-                }
-                None => {
-                    let index =
-                        u32::try_from(members.len()).ok().filter(|i| *i < 1 << 31).ok_or_else(too_many)?;
-                    members.push(Member { user: (*user).into(), groups: Groups::new(), state });
-                    at.insert(user, index << 1 | 1);
-                }
-            }
-        }
-        drop(at);
-        members.sort_unstable_by(|a, b| a.user.cmp(&b.user));
-        Ok(Population { members, groups })
-    }
-}
-
-/// A user id as decoded: borrowed from the text when it has no escapes.
-type Key<'de> = std::borrow::Cow<'de, str>;
-
-/// A population document's two maps as entry lists, ids borrowed from the text.
-struct Parts<'de> {
-    directory: Vec<(Key<'de>, Groups)>,
-    state: Vec<(Key<'de>, UserState)>,
-    groups: Interner<'de>,
-}
-
-/// The directory's group names, each given an index the first time it is seen.
-#[derive(Default)]
-struct Interner<'de> {
-    index: FxHashMap<Key<'de>, u32>,
-    names: Vec<Box<str>>,
-}
-
-impl<'de> Interner<'de> {
-    fn intern(&mut self, name: Key<'de>) -> Result<u32, json::ReadError> {
-        if let Some(&i) = self.index.get(&name) {
-            return Ok(i);
-        }
-        let i =
-            u32::try_from(self.names.len()).map_err(|_| json::ReadError::custom("more than 2^32 groups"))?;
-        self.names.push((*name).into());
-        self.index.insert(name, i);
-        Ok(i)
-    }
-
-    /// One user's groups, interned as they are read.
-    fn groups(&mut self, r: &mut json::Reader<'de, '_>) -> Result<Groups, json::ReadError> {
-        let mut groups = Groups::new();
-        let mut list = r.list(&"a sequence")?;
-        while r.element(&mut list)? {
-            let name = r.str().map_err(|e| list.failed(e))?;
-            groups.push(self.intern(name).map_err(|e| list.failed(e))?);
-        }
-        Ok(groups)
-    }
-}
-
-/// A JSON object's entries in document order, each value read by `value`: cheaper to
-/// build than a map, and sorted once when the population is joined.
-fn entries<'de, 's, T>(
-    r: &mut json::Reader<'de, 's>,
-    mut value: impl FnMut(&mut json::Reader<'de, 's>) -> Result<T, json::ReadError>,
-) -> Result<Vec<(Key<'de>, T)>, json::ReadError> {
-    let mut out = Vec::new();
-    let mut object = r.object(&"a map")?;
-    while r.member(&mut object)? {
-        let v = value(r).map_err(|e| object.failed_value(e))?;
-        out.push((object.key(), v));
-    }
-    Ok(out)
-}
-
-const FIELDS: &[&str] = &["directory", "state"];
-
-impl<'de> json::Decode<'de> for Parts<'de> {
-    fn decode(r: &mut json::Reader<'de, '_>) -> Result<Self, json::ReadError> {
-        let mut directory = None;
-        let mut state = None;
-        let mut groups = Interner::default();
-        let mut object = r.object(&"struct Population")?;
-        while r.member(&mut object)? {
-            let read = match object.name() {
-                "directory" if directory.is_some() => Err(json::ReadError::repeated("directory")),
-                "state" if state.is_some() => Err(json::ReadError::repeated("state")),
-                "directory" => {
-                    directory = Some(entries(r, |r| groups.groups(r)).map_err(|e| object.failed_value(e))?);
-                    Ok(())
-                }
-                "state" => {
-                    state = Some(entries(r, UserState::decode).map_err(|e| object.failed_value(e))?);
-                    Ok(())
-                }
-                other => Err(json::ReadError::unknown_field(other, FIELDS)),
-            };
-            read.map_err(|e| object.failed_name(e))?;
-        }
-        Ok(Parts { directory: directory.unwrap_or_default(), state: state.unwrap_or_default(), groups })
-    }
-}
+pub(crate) use population::PopulationDoc;
+pub use population::Population;
+use population::PROBE_ID;
 
 /// What a further compliant device would get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -389,7 +172,7 @@ impl View {
         self.assigned && other.assigned && name(self) != name(other)
     }
 
-    fn listed(self, state: &UserState, keyed: bool) -> UserView {
+    fn listed(self, state: &UserState<u32>, population: &Population, keyed: bool) -> UserView {
         UserView {
             assigned: self.assigned,
             scope: self.scope,
@@ -399,7 +182,7 @@ impl View {
                 .iter()
                 .zip(self.devices)
                 .map(|(r, (outcome, reasons))| DeviceOutcome {
-                    device_id: r.device.device_id.clone(),
+                    device_id: Text::kept(population.id(r.device.device_id)),
                     outcome,
                     reasons,
                 })
@@ -416,42 +199,29 @@ impl View {
 }
 
 /// The probes for "a further device" under `policy`: one per policy of the document,
-/// each passing that policy's rules, with an id no device of a state has. The usual id
-/// is built once per preview; a state that happens to use it gets another.
+/// each passing that policy's rules, with an id no stored device has.
 struct Probe {
-    devices: Vec<crate::device::Device>,
+    devices: Vec<crate::device::Device<u32>>,
+    unassigned: crate::device::Device<u32>,
 }
 
 impl Probe {
     fn new(policy: &Policy) -> Probe {
-        let id = fresh_id(&UserState::default());
-        Probe { devices: policy.all_rules().iter().map(|r| r.compliant_probe(id.clone())).collect() }
+        Probe {
+            devices: policy.all_rules().iter().map(|r| r.compliant_probe(PROBE_ID)).collect(),
+            unassigned: crate::device::Device::new(PROBE_ID, crate::ids::OsType::Ios),
+        }
     }
 
     /// The probe of the user's policy; an unassigned user's is the first policy's (no
     /// posture rule applies to them, so any device would do).
-    fn for_state(
-        &self,
-        policy: &Policy,
-        placement: Placement,
-        state: &UserState,
-    ) -> std::borrow::Cow<'_, crate::device::Device> {
-        let index = placement.policy.unwrap_or(0) as usize;
-        match self.devices.get(index) {
-            Some(device) if !taken(state, &device.device_id) => std::borrow::Cow::Borrowed(device),
-            _ => {
-                let id = fresh_id(state);
-                std::borrow::Cow::Owned(match policy.all_rules().get(index) {
-                    Some(rules) => rules.compliant_probe(id),
-                    None => crate::device::Device::new(id, crate::ids::OsType::Ios),
-                })
-            }
-        }
+    fn for_placement(&self, placement: Placement) -> &crate::device::Device<u32> {
+        self.devices.get(placement.policy.unwrap_or(0) as usize).unwrap_or(&self.unassigned)
     }
 }
 
 /// How one user fares under `policy`: the same decisions a login would get.
-fn user_view(policy: &Policy, probe: &Probe, principals: &[u32], state: &UserState, at: Timestamp) -> View {
+fn user_view(policy: &Policy, probe: &Probe, principals: &[u32], state: &UserState<u32>, at: Timestamp) -> View {
     let placement = policy.placement(principals);
     let scope = placement.scope;
     let rules = policy.rules_of(placement);
@@ -460,8 +230,7 @@ fn user_view(policy: &Policy, probe: &Probe, principals: &[u32], state: &UserSta
         .iter()
         .map(|r| login_outcome(policy, placement, principals, state, &r.device, at))
         .collect();
-    let probe = probe.for_state(policy, placement, state);
-    let (outcome, r) = login_outcome(policy, placement, principals, state, &probe, at);
+    let (outcome, r) = login_outcome(policy, placement, principals, state, probe.for_placement(placement), at);
     let max_devices = rules.map_or(policy.unassigned().max_devices, |r| r.max_devices());
     let new_device = if r.contains(Reason::DeviceFirst) {
         NewDevice::Register
@@ -495,29 +264,6 @@ fn user_view(policy: &Policy, probe: &Probe, principals: &[u32], state: &UserSta
     }
 }
 
-/// Whether a device, request or rejection of `state` has the id `id`.
-fn taken(state: &UserState, id: &str) -> bool {
-    state.devices.iter().any(|d| *d.device.device_id == *id)
-        || state.pending.iter().any(|p| *p.device.device_id == *id)
-        || state.rejected.iter().any(|r| *r.device_id == *id)
-}
-
-/// An id no device of `state` has: the probe for "a further device". The control
-/// character keeps it apart from any id an app reports in practice; the counter makes
-/// sure of it.
-fn fresh_id(state: &UserState) -> Text {
-    let mut n = 0u64;
-    loop {
-        let id = format!("\u{1}new-device-{n}");
-        if !taken(state, &id)
-            && let Ok(t) = Text::new(&id)
-        {
-            return t;
-        }
-        n += 1;
-    }
-}
-
 /// Compares two policies over a population at time `at`.
 pub fn preview(current: &Policy, proposed: &Policy, population: &Population, at: Timestamp) -> Report {
     let mut report = Report::default();
@@ -531,9 +277,8 @@ pub fn preview(current: &Policy, proposed: &Policy, population: &Population, at:
     let (probe_before, probe_after) = (Probe::new(current), Probe::new(proposed));
     // Each group's principal under each policy, looked up once.
     let (groups_before, groups_after): (Vec<_>, Vec<_>) =
-        population.groups.iter().map(|g| (current.group_principal(g), proposed.group_principal(g))).unzip();
-    for Member { user, groups, state } in &population.members {
-        let user = &**user;
+        population.group_names().iter().map(|g| (current.group_principal(g), proposed.group_principal(g))).unzip();
+    population.each(|user, groups, state| {
         // Looked up once for the user, then read by every device's login and by the store.
         let principals = |policy: &Policy, table: &[Option<u32>]| -> smallvec::SmallVec<[u32; 16]> {
             let groups = groups.iter().filter_map(|&g| table.get(g as usize).copied().flatten());
@@ -569,11 +314,11 @@ pub fn preview(current: &Policy, proposed: &Policy, population: &Population, at:
         if before.differs(&after) || policy_changed {
             report.changes.push(Change {
                 user: user.to_string(),
-                before: before.listed(state, keyed),
-                after: after.listed(state, keyed),
+                before: before.listed(state, population, keyed),
+                after: after.listed(state, population, keyed),
             });
         }
-    }
+    });
     report
 }
 
