@@ -22,7 +22,9 @@ fn population(n: usize) -> String {
     for i in 0..n {
         let sep = if i == 0 { "" } else { "," };
         let pending = if i % 10 == 0 {
-            format!(",\"pending\":[{{\"device\":{{\"device_id\":\"p-{i}\",\"os_type\":\"ios\"}},\"requested_at\":\"2026-01-02T00:00:00Z\"}}]")
+            format!(
+                ",\"pending\":[{{\"device\":{{\"device_id\":\"p-{i}\",\"os_type\":\"ios\"}},\"requested_at\":\"2026-01-02T00:00:00Z\"}}]"
+            )
         } else {
             String::new()
         };

@@ -235,3 +235,65 @@ fn the_further_device_probe_avoids_the_users_own_ids() {
     let after: Vec<_> = report.changes.iter().map(|c| (c.user.as_str(), c.after.new_device)).collect();
     assert_eq!(after, [("a", NewDevice::Approval), ("b", NewDevice::Approval)]);
 }
+
+/// The same users as [`POPULATION`], one a line, in another order, with a blank line and
+/// a CRLF line end.
+const POPULATION_NDJSON: &str = concat!(
+    r#"{"user":"erin","state":{"devices":[{"device_id":"E1","os_type":"ios","registered_at":"2026-01-05T09:00:00Z"}],"rejected":[{"device_id":"E2","rejected_at":"2026-02-01T00:00:00Z"}]}}"#,
+    "\n",
+    r#"{"user":"bob","groups":["engineering"],"state":{"devices":[{"device_id":"B1","os_type":"android","os_version":"11","registered_at":"2026-01-05T09:00:00Z"}]}}"#,
+    "\r\n\n",
+    r#"  {"user":"alice","groups":["sales"],"state":{"devices":[{"device_id":"A1","os_type":"ios","os_version":"17.0","registered_at":"2026-01-05T09:00:00Z"}]}}"#,
+    "\n",
+    r#"{"user":"dave"}"#,
+    "\n",
+    r#"{"groups":["sales","contractors"],"user":"carol"}"#,
+    "\n",
+);
+
+#[test]
+fn an_ndjson_population_is_the_same_population() {
+    let document = Population::from_json(POPULATION).expect("document");
+    let lines = Population::from_json(POPULATION_NDJSON).expect("ndjson");
+    assert_eq!(lines.users().collect::<Vec<_>>(), ["alice", "bob", "carol", "dave", "erin"]);
+    for user in document.users() {
+        assert_eq!(lines.get(user), document.get(user), "{user}");
+    }
+    let current = policy(r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales"]}}"#);
+    let proposed = policy(
+        r#"{"schema":"mdm.policy/v1","assignment":{"groups":["sales","engineering"]},"requirements":{"min_os_version":{"ios":"17.1"}}}"#,
+    );
+    assert_eq!(preview(&current, &proposed, &lines, at()), preview(&current, &proposed, &document, at()));
+}
+
+#[test]
+fn an_ndjson_population_reports_the_first_wrong_line() {
+    let good = r#"{"user":"a","groups":["g"]}"#;
+    let device = r#"{"device_id":"X","os_type":"ios","registered_at":"2026-01-05T09:00:00Z"}"#;
+    for (doc, pointer, message) in [
+        (format!("{good}\n{{\"user\":\"b\",\"groups\":[1]}}\n{{\"user\""), "/1/groups/0", "line 2: "),
+        (format!("{good}\n\n{{\"user\":\"c\"}} x\n"), "/2", "line 3: "),
+        (
+            format!("{good}\n{{\"user\":\"b\",\"state\":{{\"devices\":[{device},{device}]}}}}"),
+            "/1/state/devices/1",
+            "line 2: ",
+        ),
+        (format!("{good}\n{{\"user\":\"b\"}}\n{{\"user\":\"a\"}}"), "/2/user", "line 3: duplicate user `a`"),
+        (format!("{good}\n{{\"groups\":[]}}"), "/1/user", "line 2: missing field `user`"),
+        (format!("{good}\n{{\"user\":\"b\",\"user\":\"c\"}}"), "/1/user", "line 2: duplicate field `user`"),
+        (
+            format!("{good}\n{{\"user\":\"b\",\"directory\":{{}}}}"),
+            "/1/directory",
+            "line 2: unknown field `directory`",
+        ),
+        (format!("{good}\n[]"), "/1", "line 2: "),
+    ] {
+        let e = Population::from_json(&doc).expect_err(&doc);
+        assert_eq!((e.code().as_str(), e.pointer()), ("invalid_state", pointer), "{doc}: {e}");
+        assert!(e.message().starts_with(message), "{doc}: {e}");
+    }
+    // A document whose first member is not `user` is read as one document, as before.
+    let e = Population::from_json("{\"directory\":{}}\n{\"user\":\"a\"}").expect_err("two values");
+    assert_eq!(e.pointer(), "");
+    assert!(Population::from_json(" \n{ \"user\" : \"a\" }").is_ok());
+}

@@ -151,6 +151,17 @@ pub(crate) fn from_str<'de, T: Decode<'de>>(text: &'de str) -> Result<T, Failure
     decode(text, &[]).map_err(|e| failure(&e, text))
 }
 
+/// Decodes `text` with `decode` in place of a type's decoder: one that fills tables the
+/// caller keeps from one document to the next (the lines of an NDJSON population).
+pub(crate) fn from_str_with<'de, T>(
+    text: &'de str,
+    decode: impl FnOnce(&mut Reader<'de, '_>) -> Result<T, ReadError>,
+) -> Result<T, Failure> {
+    let mut reader = Reader::skipping(text, &[]);
+    let value = decode(&mut reader).and_then(|v| reader.end().map(|()| v));
+    value.map_err(|e| failure(&e, text))
+}
+
 /// Checks that `text` is one JSON value; a failure is a syntax error at the root.
 pub(crate) fn check(text: &str) -> Result<(), Failure> {
     Reader::check(text).map_err(|e| Failure::syntax(&e))

@@ -17,10 +17,10 @@ use crate::time::Timestamp;
 
 mod population;
 
+use population::PROBE_ID;
+pub use population::Population;
 #[cfg(feature = "schema")]
 pub(crate) use population::PopulationDoc;
-pub use population::Population;
-use population::PROBE_ID;
 
 /// What a further compliant device would get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -221,7 +221,13 @@ impl Probe {
 }
 
 /// How one user fares under `policy`: the same decisions a login would get.
-fn user_view(policy: &Policy, probe: &Probe, principals: &[u32], state: &UserState<u32>, at: Timestamp) -> View {
+fn user_view(
+    policy: &Policy,
+    probe: &Probe,
+    principals: &[u32],
+    state: &UserState<u32>,
+    at: Timestamp,
+) -> View {
     let placement = policy.placement(principals);
     let scope = placement.scope;
     let rules = policy.rules_of(placement);
@@ -230,7 +236,8 @@ fn user_view(policy: &Policy, probe: &Probe, principals: &[u32], state: &UserSta
         .iter()
         .map(|r| login_outcome(policy, placement, principals, state, &r.device, at))
         .collect();
-    let (outcome, r) = login_outcome(policy, placement, principals, state, probe.for_placement(placement), at);
+    let (outcome, r) =
+        login_outcome(policy, placement, principals, state, probe.for_placement(placement), at);
     let max_devices = rules.map_or(policy.unassigned().max_devices, |r| r.max_devices());
     let new_device = if r.contains(Reason::DeviceFirst) {
         NewDevice::Register
@@ -276,8 +283,11 @@ pub fn preview(current: &Policy, proposed: &Policy, population: &Population, at:
     }
     let (probe_before, probe_after) = (Probe::new(current), Probe::new(proposed));
     // Each group's principal under each policy, looked up once.
-    let (groups_before, groups_after): (Vec<_>, Vec<_>) =
-        population.group_names().iter().map(|g| (current.group_principal(g), proposed.group_principal(g))).unzip();
+    let (groups_before, groups_after): (Vec<_>, Vec<_>) = population
+        .group_names()
+        .iter()
+        .map(|g| (current.group_principal(g), proposed.group_principal(g)))
+        .unzip();
     population.each(|user, groups, state| {
         // Looked up once for the user, then read by every device's login and by the store.
         let principals = |policy: &Policy, table: &[Option<u32>]| -> smallvec::SmallVec<[u32; 16]> {

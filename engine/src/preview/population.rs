@@ -88,10 +88,9 @@ impl Span {
 
 /// An index that fits the tables' `u32`s, short of the values that mean "none".
 fn small(n: usize) -> Result<u32, json::ReadError> {
-    u32::try_from(n)
-        .ok()
-        .filter(|n| *n < NO_SERIAL)
-        .ok_or_else(|| json::ReadError::custom("the population is too large (more than 2^32 entries in a table)"))
+    u32::try_from(n).ok().filter(|n| *n < NO_SERIAL).ok_or_else(|| {
+        json::ReadError::custom("the population is too large (more than 2^32 entries in a table)")
+    })
 }
 
 /// A registered device as the preview keeps it: 64 bytes, its optional parts behind
@@ -318,12 +317,17 @@ impl Tables {
         } else {
             let mut pending = Vec::with_capacity(state.pending.len());
             for p in &state.pending {
-                pending.push(Pending { device: local.device(&p.device, &mut self.strings)?, requested_at: p.requested_at });
+                pending.push(Pending {
+                    device: local.device(&p.device, &mut self.strings)?,
+                    requested_at: p.requested_at,
+                });
             }
             let mut rejected = Vec::with_capacity(state.rejected.len());
             for r in &state.rejected {
-                rejected
-                    .push(Rejected { device_id: local.token(&r.device_id, &mut self.strings)?, rejected_at: r.rejected_at });
+                rejected.push(Rejected {
+                    device_id: local.token(&r.device_id, &mut self.strings)?,
+                    rejected_at: r.rejected_at,
+                });
             }
             self.extras.push(Extra { pending, rejected });
             small(self.extras.len() - 1)?
@@ -347,11 +351,22 @@ pub(crate) struct PopulationDoc {
 }
 
 impl Population {
-    /// Decodes a population document; errors are `invalid_state`.
+    /// Decodes a population: a document `{ "directory": {...}, "state": {...} }`, or NDJSON
+    /// (one user a line, `{ "user": ..., "groups": [...], "state": {...} }`), told apart
+    /// by the first member's name (`docs/contract.md`); errors are `invalid_state`.
     pub fn from_json(text: &str) -> Result<Population, Error> {
+        if is_ndjson(text) {
+            return Population::from_ndjson(text);
+        }
         let parts: Parts<'_> = DocumentKind::State.parse(text)?;
         let invalid = parts.invalid;
-        let p = Population::join(parts.directory, parts.state, parts.groups.names, parts.member_groups, parts.tables)?;
+        let p = Population::join(
+            parts.directory,
+            parts.state,
+            parts.groups.names,
+            parts.member_groups,
+            parts.tables,
+        )?;
         // Checked after the join, as a document is: a repeated user is reported before
         // what is wrong inside a state, and of several wrong states the first user's.
         match invalid {
@@ -520,9 +535,19 @@ impl Population {
             }
         }
         drop(at);
+        Population::assemble(members, groups, member_groups, tables)
+    }
+
+    /// The population from its members in any order: sorted by id, the tables put in
+    /// member order, so that a member's part of each ends where the next one's starts,
+    /// and each table sized to what it holds.
+    fn assemble(
+        mut members: Vec<(Key<'_>, Span, Stored)>,
+        groups: Vec<Box<str>>,
+        member_groups: Vec<u32>,
+        tables: Tables,
+    ) -> Result<Population, Error> {
         members.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        // The tables in member order, so that a member's part of each ends where the
-        // next one's starts, and each table sized to what it holds.
         let Tables { devices: read_devices, extras, mut strings } = tables;
         let too_large = |e: json::ReadError| DocumentKind::State.error("", e.to_string());
         let mut out = Vec::with_capacity(members.len());
@@ -544,6 +569,43 @@ impl Population {
         let mut extras = extras;
         extras.shrink_to_fit();
         Ok(Population { members: out, groups, member_groups: groups_in_order, devices, extras, strings })
+    }
+
+    /// Decodes NDJSON, line by line: each line's state goes into the tables as it is read,
+    /// and the first line in error is the one reported, at `/LINE_INDEX/...` (the line
+    /// number less one, as if the lines were an array) with the line number in the message.
+    fn from_ndjson(text: &str) -> Result<Population, Error> {
+        let mut groups = Interner::default();
+        let mut member_groups = Vec::new();
+        let mut tables = Tables::default();
+        // Sized once: grown by doubling, a million users' set would be rehashed twenty
+        // times over.
+        let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
+        let mut seen: rustc_hash::FxHashSet<Key<'_>> = rustc_hash::FxHashSet::default();
+        seen.reserve(lines);
+        let mut members = Vec::with_capacity(lines);
+        for (index, line) in text.split('\n').enumerate() {
+            if line.trim_start_matches(WHITESPACE).is_empty() {
+                continue;
+            }
+            let at = |pointer: &str, message: &str| {
+                DocumentKind::State
+                    .error(format!("/{index}{pointer}"), format!("line {}: {message}", index + 1))
+            };
+            let read =
+                json::from_str_with(line, |r| read_line(r, &mut groups, &mut member_groups, &mut tables));
+            let (user, g, stored, invalid) = read.map_err(|f| at(&f.pointer, &f.message))?;
+            if let Some(e) = invalid {
+                let e = e.at("/state");
+                return Err(at(e.pointer(), &e.message()));
+            }
+            if !seen.insert(user.clone()) {
+                return Err(at("/user", &format!("duplicate user `{user}`")));
+            }
+            members.push((user, g, stored));
+        }
+        drop(seen);
+        Population::assemble(members, groups.names, member_groups, tables)
     }
 }
 
@@ -593,6 +655,62 @@ impl<'de> Interner<'de> {
     }
 }
 
+/// JSON's whitespace.
+const WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
+
+/// Whether a population is NDJSON: its first value is an object whose first member is
+/// `"user"`, which a population document, whose members are `directory` and `state`,
+/// never has (so no valid document reads as NDJSON).
+fn is_ndjson(text: &str) -> bool {
+    let member = |s: &str| s.trim_start_matches(WHITESPACE).strip_prefix("\"user\"").map(str::to_owned);
+    text.trim_start_matches(WHITESPACE)
+        .strip_prefix('{')
+        .and_then(member)
+        .is_some_and(|rest| rest.trim_start_matches(WHITESPACE).starts_with(':'))
+}
+
+const LINE_FIELDS: &[&str] = &["user", "groups", "state"];
+
+/// One line of an NDJSON population: the user, the groups and the state moved into the
+/// tables, and what is wrong with the state that the decoder cannot see.
+type Line<'de> = (Key<'de>, Span, Stored, Option<crate::device::StateError>);
+
+fn read_line<'de>(
+    r: &mut json::Reader<'de, '_>,
+    groups: &mut Interner<'de>,
+    member_groups: &mut Vec<u32>,
+    tables: &mut Tables,
+) -> Result<Line<'de>, json::ReadError> {
+    let (mut user, mut g, mut stored, mut invalid) = (None, None, None, None);
+    let mut object = r.object(&"a population line")?;
+    while r.member(&mut object)? {
+        let read = match object.name() {
+            "user" if user.is_some() => Err(json::ReadError::repeated("user")),
+            "groups" if g.is_some() => Err(json::ReadError::repeated("groups")),
+            "state" if stored.is_some() => Err(json::ReadError::repeated("state")),
+            "user" => {
+                user = Some(r.str().map_err(|e| object.failed_value(e))?);
+                Ok(())
+            }
+            "groups" => {
+                g = Some(groups.groups(r, member_groups).map_err(|e| object.failed_value(e))?);
+                Ok(())
+            }
+            "state" => {
+                let s = <UserState as json::Decode>::decode(r).map_err(|e| object.failed_value(e))?;
+                invalid = s.check().err();
+                stored = Some(tables.store(&s).map_err(|e| object.failed_value(e))?);
+                Ok(())
+            }
+            other => Err(json::ReadError::unknown_field(other, LINE_FIELDS)),
+        };
+        read.map_err(|e| object.failed_name(e))?;
+    }
+    let user = user.ok_or_else(|| json::ReadError::missing_field("user"))?;
+    let none = Stored { devices: Span::default(), extra: NO_EXTRA };
+    Ok((user, g.unwrap_or_default(), stored.unwrap_or(none), invalid))
+}
+
 /// A JSON object's entries in document order, each value read by `value` with its key:
 /// cheaper to build than a map, and sorted once when the population is joined.
 fn entries<'de, 's, T>(
@@ -637,7 +755,8 @@ impl<'de> json::Decode<'de> for Parts<'de> {
                         if let Err(e) = s.check()
                             && invalid.as_ref().is_none_or(|(first, _)| user < first)
                         {
-                            invalid = Some((user.clone(), e.at(&format!("/state/{}", json::escape_pointer(user)))));
+                            invalid =
+                                Some((user.clone(), e.at(&format!("/state/{}", json::escape_pointer(user)))));
                         }
                         tables.store(&s)
                     });
