@@ -65,7 +65,7 @@ console: js
 ## Module size (fails over BROWSER_MODULE_BUDGET, js/budget.mjs), population parse and preview for 10k, 100k and 1M users
 ## in Node and in Chromium through the console's preview worker (MDM_BUDGET_USERS=... for
 ## fewer), and the console's first render.
-budgets: js js-deps chromium
+budgets: build js js-deps chromium
 	node js/budgets.mjs
 
 ## Every test: format, lints, Rust tests (native and wasmtime: scenarios, bad inputs, the

@@ -124,7 +124,9 @@ impl Population {
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] doc: JsValue,
     ) -> Result<Population, JsValue> {
         let bytes = document(&doc, e::DocumentKind::State)?;
-        reserve(bytes.len().saturating_mul(8));
+        // The compact population and the parse's passing tables take about the text's
+        // size again (`engine/tests/population_memory.rs`), and the text is here once.
+        reserve(bytes.len().saturating_mul(2));
         let text = e::DocumentKind::State.text(&bytes).map_err(throw)?;
         e::preview::Population::from_json(text).map(Population).map_err(throw)
     }

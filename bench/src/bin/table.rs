@@ -53,6 +53,62 @@ fn population(n: usize) -> String {
     out
 }
 
+/// One figure beside its goal: `at_most` says whether lower is better.
+fn row(what: &str, measured: Option<f64>, goal: f64, at_most: bool, show: impl Fn(f64) -> String) {
+    let (value, met) = match measured {
+        Some(m) => {
+            (show(m), if (at_most && m <= goal) || (!at_most && m >= goal) { "yes" } else { "**no**" })
+        }
+        None => ("(not measured in this run)".to_string(), "–"),
+    };
+    let sign = if at_most { "≤" } else { "≥" };
+    println!("| {what} | {value} | {sign} {} | {met} |", show(goal));
+}
+
+/// The speed issue's table (issue 25): every figure of this run beside its goal. The
+/// browser's, the CLI's and the service's rows are `make budgets`' and `make load`'s.
+fn targets(million: Option<(f64, f64)>) {
+    println!("\n## The speed issue's targets, this run\n");
+    println!("| what | measured | goal | met |");
+    println!("|---|---|---|---|");
+    let times = |x: f64| format!("{x:.1}×");
+    row(
+        "warm login through wasmtime (decide bench `login`)",
+        median_ns("login", "wasmtime_warm"),
+        1_000.0,
+        true,
+        human,
+    );
+    row("the same login natively", median_ns("login", "native"), 200.0, true, human);
+    row(
+        "with 20 apps in the policy, through wasmtime (`login_with_apps`)",
+        median_ns("login_with_apps", "wasmtime_warm"),
+        1_500.0,
+        true,
+        human,
+    );
+    for group in ["small", "large"] {
+        let w = median_ns(group, "mdm_wasmtime");
+        let ratio = |other: &str| Some(median_ns(group, other)? / w?);
+        row(
+            &format!("compare `{group}`: Cedar 4.14 ÷ mdm through wasmtime"),
+            ratio("cedar"),
+            12.0,
+            false,
+            times,
+        );
+        row(
+            &format!("compare `{group}`: regorus RVM ÷ mdm through wasmtime"),
+            ratio("regorus_rvm"),
+            12.0,
+            false,
+            times,
+        );
+    }
+    row("parse the budgets' 1M-user population (164 MB), natively", million.map(|m| m.0), 1e9, true, human);
+    row("preview those 1M users, natively", million.map(|m| m.1), 250e6, true, human);
+}
+
 fn main() {
     println!(
         "## One login decision (criterion medians; ratio = implementation / mdm-policy through wasmtime)\n"
@@ -96,6 +152,7 @@ fn main() {
         .ok()
         .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![100_000, 1_000_000]);
+    let mut million = None;
     for n in sizes {
         let text = population(n);
         let t = Instant::now();
@@ -105,6 +162,9 @@ fn main() {
         let report = preview(&current, &proposed, &pop, at);
         let took = t.elapsed();
         assert_eq!(report.summary.users, n as u64);
+        if n == 1_000_000 {
+            million = Some((parse.as_secs_f64() * 1e9, took.as_secs_f64() * 1e9));
+        }
         println!(
             "| {n} | {:.0} ms | {:.0} ms | {:.0} |",
             parse.as_secs_f64() * 1e3,
@@ -112,6 +172,7 @@ fn main() {
             n as f64 / took.as_secs_f64()
         );
     }
+    targets(million);
     println!("\n## Module sizes\n");
     let newest = std::fs::read_dir(root().join("target/release/build"))
         .into_iter()

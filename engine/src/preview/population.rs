@@ -6,8 +6,8 @@
 //! index in it; groups are interned once for the whole population; a registered device
 //! is a fixed-size record without its model or name (shown to an admin, never decided
 //! on) and with its manufacturer reduced to the one thing a rule reads, "is it Samsung".
-//! Pending requests and rejections, which few users have, are kept as the engine's own
-//! records beside the member. A login in the preview then runs on a `UserState<u32>`
+//! A pending request's device is kept as a registered one is, in a table of its own,
+//! and a rejection as a token and a time. A login in the preview then runs on a `UserState<u32>`
 //! refilled from these tables for each user: the same generic decision a host runs on
 //! its tokens, where two devices are the same device when their tokens are equal (a
 //! user's own ids are interned per user, so equal strings get equal tokens).
@@ -52,8 +52,12 @@ pub struct Population {
     member_groups: Vec<u32>,
     /// The members' registered devices, each member's a range of it.
     devices: Vec<Slim>,
-    /// Pending requests and rejections, for the members that have any.
+    /// Where the pending requests and rejections of the members that have any are.
     extras: Vec<Extra>,
+    /// Pending requests' devices, `registered_at` holding when each request was made.
+    pending: Vec<Slim>,
+    /// Rejected devices' tokens, and when each was rejected.
+    rejected: Vec<(u32, Timestamp)>,
     /// User ids, device ids and serial numbers.
     strings: Strings,
 }
@@ -137,20 +141,27 @@ fn untri(flags: u16, shift: u16) -> Option<bool> {
 }
 
 impl Slim {
-    fn new(r: &Registered, id: u32, serial: u32) -> Slim {
-        let d = &r.device;
+    /// A device as kept: `at` is when it was registered (or, for a pending request's
+    /// device, when the request was made).
+    fn new(
+        d: &Device,
+        at: Timestamp,
+        enrollment: Option<Enrollment>,
+        since: Option<Timestamp>,
+        ids: [u32; 2],
+    ) -> Slim {
+        let [id, serial] = ids;
         let bit = |on: bool, b: u16| if on { b } else { 0 };
         let os = OsType::ALL.iter().position(|o| *o == d.os_type).unwrap_or(0) as u16;
         Slim {
-            registered_at: r.registered_at,
-            noncompliant_since: r.noncompliant_since.unwrap_or(r.registered_at),
-            enrolled_at: r.enrollment.map_or(r.registered_at, |e| e.at),
+            registered_at: at,
+            noncompliant_since: since.unwrap_or(at),
+            enrolled_at: enrollment.map_or(at, |e| e.at),
             os_version: d.os_version.unwrap_or(Version::MAX),
             id,
             serial,
             pin_length: d.pin_length.unwrap_or(0),
-            method: r
-                .enrollment
+            method: enrollment
                 .and_then(|e| EnrollmentMethod::ALL.iter().position(|m| *m == e.method))
                 .map_or(0, |i| i as u8 + 1),
             flags: os
@@ -160,7 +171,7 @@ impl Slim {
                 | bit(is_samsung(d), SAMSUNG)
                 | bit(d.os_version.is_some(), HAS_VERSION)
                 | bit(d.pin_length.is_some(), HAS_PIN)
-                | bit(r.noncompliant_since.is_some(), NONCOMPLIANT),
+                | bit(since.is_some(), NONCOMPLIANT),
         }
     }
 
@@ -199,12 +210,9 @@ fn is_samsung<K>(device: &Device<K>) -> bool {
     device.fit().samsung
 }
 
-/// A member's pending requests and rejections.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Extra {
-    pending: Vec<Pending<u32>>,
-    rejected: Vec<Rejected<u32>>,
-}
+/// A member's pending requests and rejections: ranges of [`Population::pending`] and
+/// [`Population::rejected`].
+type Extra = [Span; 2];
 
 /// Strings, each named by its index: one text, and where each string starts (it ends
 /// where the next one starts).
@@ -240,7 +248,8 @@ impl Strings {
 /// get one token, which is all the decisions compare.
 struct Local<'s> {
     few: smallvec::SmallVec<[(&'s str, u32); 8]>,
-    many: FxHashMap<&'s str, u32>,
+    /// Keyed as the join's map is: one copy of the map's code in the modules.
+    many: FxHashMap<Key<'s>, u32>,
 }
 
 impl<'s> Local<'s> {
@@ -252,7 +261,7 @@ impl<'s> Local<'s> {
         if let Some(&(_, t)) = self.few.iter().find(|(k, _)| *k == id) {
             return Ok(t);
         }
-        if let Some(&t) = self.many.get(id) {
+        if let Some(&t) = self.many.get(&Key::Borrowed(id)) {
             return Ok(t);
         }
         let t = strings.push(id)?;
@@ -261,25 +270,9 @@ impl<'s> Local<'s> {
         if self.few.len() < 16 {
             self.few.push((id, t));
         } else {
-            self.many.insert(id, t);
+            self.many.insert(Key::Borrowed(id), t);
         }
         Ok(t)
-    }
-
-    fn device(&mut self, d: &'s Device, strings: &mut Strings) -> Result<Device<u32>, json::ReadError> {
-        Ok(Device {
-            device_id: self.token(&d.device_id, strings)?,
-            os_type: d.os_type,
-            os_version: d.os_version,
-            serial_number: d.serial_number.as_deref().map(|s| self.token(s, strings)).transpose()?,
-            model: None,
-            name: None,
-            pin_length: d.pin_length,
-            encrypted: d.encrypted,
-            compromised: d.compromised,
-            manufacturer: samsung(is_samsung(d)),
-            work_profile: d.work_profile,
-        })
     }
 }
 
@@ -295,6 +288,8 @@ struct Stored {
 struct Tables {
     devices: Vec<Slim>,
     extras: Vec<Extra>,
+    pending: Vec<Slim>,
+    rejected: Vec<(u32, Timestamp)>,
     strings: Strings,
 }
 
@@ -303,36 +298,35 @@ impl Tables {
         let mut local = Local::new();
         let start = self.devices.len();
         for r in &state.devices {
-            let d = &r.device;
-            let id = local.token(&d.device_id, &mut self.strings)?;
-            let serial = match d.serial_number.as_deref() {
-                Some(s) => local.token(s, &mut self.strings)?,
-                None => NO_SERIAL,
-            };
-            self.devices.push(Slim::new(r, id, serial));
+            let ids = self.ids(&mut local, &r.device)?;
+            self.devices.push(Slim::new(&r.device, r.registered_at, r.enrollment, r.noncompliant_since, ids));
         }
         let devices = Span::of(&self.devices, start)?;
         let extra = if state.pending.is_empty() && state.rejected.is_empty() {
             NO_EXTRA
         } else {
-            let mut pending = Vec::with_capacity(state.pending.len());
+            let (pending, rejected) = (self.pending.len(), self.rejected.len());
             for p in &state.pending {
-                pending.push(Pending {
-                    device: local.device(&p.device, &mut self.strings)?,
-                    requested_at: p.requested_at,
-                });
+                let ids = self.ids(&mut local, &p.device)?;
+                self.pending.push(Slim::new(&p.device, p.requested_at, None, None, ids));
             }
-            let mut rejected = Vec::with_capacity(state.rejected.len());
             for r in &state.rejected {
-                rejected.push(Rejected {
-                    device_id: local.token(&r.device_id, &mut self.strings)?,
-                    rejected_at: r.rejected_at,
-                });
+                self.rejected.push((local.token(&r.device_id, &mut self.strings)?, r.rejected_at));
             }
-            self.extras.push(Extra { pending, rejected });
+            self.extras.push([Span::of(&self.pending, pending)?, Span::of(&self.rejected, rejected)?]);
             small(self.extras.len() - 1)?
         };
         Ok(Stored { devices, extra })
+    }
+
+    /// A device's id and serial number as the user's tokens.
+    fn ids<'s>(&mut self, local: &mut Local<'s>, d: &'s Device) -> Result<[u32; 2], json::ReadError> {
+        let id = local.token(&d.device_id, &mut self.strings)?;
+        let serial = match d.serial_number.as_deref() {
+            Some(s) => local.token(s, &mut self.strings)?,
+            None => NO_SERIAL,
+        };
+        Ok([id, serial])
     }
 }
 
@@ -460,9 +454,15 @@ impl Population {
         state.devices.extend(devices.unwrap_or_default().iter().map(Slim::registered));
         state.pending.clear();
         state.rejected.clear();
-        if let Some(extra) = self.extras.get(m.extra as usize) {
-            state.pending.extend_from_slice(&extra.pending);
-            state.rejected.extend_from_slice(&extra.rejected);
+        if let Some([pending, rejected]) = self.extras.get(m.extra as usize) {
+            let pending = self.pending.get(pending.range()).unwrap_or_default().iter().map(Slim::registered);
+            state
+                .pending
+                .extend(pending.map(|r| Pending { device: r.device, requested_at: r.registered_at }));
+            let rejected = self.rejected.get(rejected.range()).unwrap_or_default();
+            state
+                .rejected
+                .extend(rejected.iter().map(|&(device_id, rejected_at)| Rejected { device_id, rejected_at }));
         }
     }
 
@@ -548,7 +548,7 @@ impl Population {
         tables: Tables,
     ) -> Result<Population, Error> {
         members.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let Tables { devices: read_devices, extras, mut strings } = tables;
+        let Tables { devices: read_devices, mut extras, mut pending, mut rejected, mut strings } = tables;
         let too_large = |e: json::ReadError| DocumentKind::State.error("", e.to_string());
         let mut out = Vec::with_capacity(members.len());
         let mut devices = Vec::with_capacity(read_devices.len());
@@ -566,9 +566,19 @@ impl Population {
         drop(read_devices);
         drop(member_groups);
         strings.shrink();
-        let mut extras = extras;
         extras.shrink_to_fit();
-        Ok(Population { members: out, groups, member_groups: groups_in_order, devices, extras, strings })
+        pending.shrink_to_fit();
+        rejected.shrink_to_fit();
+        Ok(Population {
+            members: out,
+            groups,
+            member_groups: groups_in_order,
+            devices,
+            extras,
+            pending,
+            rejected,
+            strings,
+        })
     }
 
     /// Decodes NDJSON, line by line: each line's state goes into the tables as it is read,
@@ -581,7 +591,8 @@ impl Population {
         // Sized once: grown by doubling, a million users' set would be rehashed twenty
         // times over.
         let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
-        let mut seen: rustc_hash::FxHashSet<Key<'_>> = rustc_hash::FxHashSet::default();
+        // A map, not a set: the join's type, one copy of its code in the modules.
+        let mut seen: FxHashMap<Key<'_>, u32> = FxHashMap::default();
         seen.reserve(lines);
         let mut members = Vec::with_capacity(lines);
         for (index, line) in text.split('\n').enumerate() {
@@ -599,7 +610,7 @@ impl Population {
                 let e = e.at("/state");
                 return Err(at(e.pointer(), &e.message()));
             }
-            if !seen.insert(user.clone()) {
+            if seen.insert(user.clone(), 0).is_some() {
                 return Err(at("/user", &format!("duplicate user `{user}`")));
             }
             members.push((user, g, stored));
