@@ -117,8 +117,9 @@ pub struct Population(e::preview::Population);
 
 #[wasm_bindgen]
 impl Population {
-    /// Parses `{ "directory": {...}, "state": {...} }` (JSON text, or its bytes); throws
-    /// `invalid_state`.
+    /// Parses `{ "directory": {...}, "state": {...} }`, or NDJSON with one
+    /// `{ "user", "groups", "state" }` a line (JSON text, or its bytes); throws
+    /// `invalid_state`. Held compactly: about 200 bytes a user with one device.
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] doc: JsValue,

@@ -115,6 +115,23 @@ test("a population is read from text or bytes alike", () => {
   assert.ok(new Population(text).users > 0);
 });
 
+test("a population as NDJSON, one user a line, previews as its document does", () => {
+  const doc = JSON.parse(example("population.json"));
+  const users = [...new Set([...Object.keys(doc.directory ?? {}), ...Object.keys(doc.state ?? {})])].reverse();
+  const lines = users.map((user) => JSON.stringify({ user, groups: doc.directory?.[user] ?? [], state: doc.state?.[user] ?? {} }));
+  const ndjson = lines.join("\n") + "\n";
+  const [current, proposed] = [new Policy(example("policy.json")), new Policy(example("policy-engineering.json"))];
+  const at = "2026-11-22T10:00:00Z";
+  assert.equal(new Population(ndjson).users, users.length);
+  assert.deepEqual(preview(current, proposed, new Population(ndjson), at), preview(current, proposed, new Population(JSON.stringify(doc)), at));
+  // The first line in error, at /LINE_INDEX/..., with the line number in the message.
+  const bad = `${lines[0]}\n{"user":"x","groups":[7]}\n`;
+  const e = thrown(() => new Population(bad));
+  assert.equal(e.code, "invalid_state");
+  assert.equal(e.pointer, "/1/groups/0");
+  assert.match(e.message, /^line 2: /);
+});
+
 test("messages: the catalogue the CLI reads, with words for the codes the engine answers", () => {
   const catalogue = JSON.parse(readFileSync(new URL("../../schemas/messages.json", import.meta.url), "utf8"));
   assert.deepEqual(messages, catalogue);
