@@ -39,9 +39,11 @@ const NO_EXTRA: u32 = u32::MAX;
 /// either map of the document is in the population.
 ///
 /// Decoded in one pass from the text (no intermediate `serde_json::Value`), by the same
-/// path-tracking decoder as every document, into tables sorted by user id: about 150
-/// bytes a user with one device and two groups (`docs/performance.md`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// path-tracking decoder as every document, into tables sorted by user id: under 200
+/// bytes a user with one device (`engine/tests/population_memory.rs`). Not `PartialEq`:
+/// its tables keep ids in the order the text gave them, so two populations of the same
+/// users could differ; compare what [`Population::get`] returns instead.
+#[derive(Debug, Clone, Default)]
 pub struct Population {
     members: Vec<Member>,
     /// Every group named in the directory, once: a member's groups are indices into it,
