@@ -134,16 +134,7 @@ pub(crate) fn login_outcome<K: Clone + PartialEq>(
     device: &Device<K>,
     at: Timestamp,
 ) -> (Outcome, Reasons) {
-    let d = steps(
-        policy,
-        placement,
-        principals.iter().copied().collect(),
-        state,
-        device,
-        &[],
-        at,
-        Detail::Outcome,
-    );
+    let d = steps(policy, placement, principals, state, device, &[], at, Detail::Outcome);
     (d.outcome, d.reasons)
 }
 
@@ -160,14 +151,14 @@ fn login_with<K: Clone + PartialEq>(
     // store; a user is rarely named by more than a few ids, so they stay on the stack.
     let principals: Principals = principals.collect();
     let placement = policy.placement(&principals);
-    steps(policy, placement, principals, state, device, installed, at, detail)
+    steps(policy, placement, &principals, state, device, installed, at, detail)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn steps<K: Clone + PartialEq>(
     policy: &Policy,
     placement: Placement,
-    principals: Principals,
+    principals: &[u32],
     state: &UserState<K>,
     device: &Device<K>,
     installed: &[(u32, bool)],
@@ -308,7 +299,8 @@ struct Steps<'a, K> {
     state: &'a UserState<K>,
     device: &'a Device<K>,
     installed: &'a [(u32, bool)],
-    principals: Principals,
+    /// Borrowed: the preview decides four logins a user with the same principals.
+    principals: &'a [u32],
     at: Timestamp,
     /// Whether the decision gets everything but its outcome and reasons (see [`Detail`]).
     full: bool,
@@ -551,7 +543,7 @@ impl<K: Clone + PartialEq> Steps<'_, K> {
         if self.d.outcome != Outcome::Allow {
             return;
         }
-        let apps = self.policy.store(&self.principals, Some(self.device.os_type), self.installed);
+        let apps = self.policy.store(self.principals, Some(self.device.os_type), self.installed);
         for app in apps.iter().filter(|a| a.status == AppStatus::Unmanaged) {
             self.d.reasons.insert(Reason::AppsUnmanaged);
             self.d
