@@ -332,7 +332,9 @@ impl Tables {
     }
 }
 
-/// The document's shape, for its JSON Schema ([`Population`] decodes it by hand).
+/// The users to preview: their groups and their stored state. Every user named in
+/// either map is in the population.
+// The document's shape, for its JSON Schema ([`Population`] decodes it by hand).
 #[cfg(feature = "schema")]
 #[derive(schemars::JsonSchema)]
 #[schemars(deny_unknown_fields, rename = "Population")]
