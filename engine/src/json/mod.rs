@@ -140,15 +140,22 @@ fn failure(e: &ReadError, text: &str) -> Failure {
 }
 
 fn decode<'de, T: Decode<'de>>(text: &'de str, skip: &[usize]) -> Result<T, ReadError> {
-    let mut reader = Reader::skipping(text, skip);
-    let value = T::decode(&mut reader)?;
+    whole(Reader::skipping(text, skip), T::decode)
+}
+
+/// One value read by `read`, then nothing but whitespace.
+fn whole<'de, 's, T>(
+    mut reader: Reader<'de, 's>,
+    read: impl FnOnce(&mut Reader<'de, 's>) -> Result<T, ReadError>,
+) -> Result<T, ReadError> {
+    let value = read(&mut reader)?;
     reader.end()?;
     Ok(value)
 }
 
 /// Decodes `text`; a failure is at the failing field.
 pub(crate) fn from_str<'de, T: Decode<'de>>(text: &'de str) -> Result<T, Failure> {
-    decode(text, &[]).map_err(|e| failure(&e, text))
+    from_str_with(text, T::decode)
 }
 
 /// Decodes `text` with `decode` in place of a type's decoder: one that fills tables the
@@ -157,9 +164,7 @@ pub(crate) fn from_str_with<'de, T>(
     text: &'de str,
     decode: impl FnOnce(&mut Reader<'de, '_>) -> Result<T, ReadError>,
 ) -> Result<T, Failure> {
-    let mut reader = Reader::skipping(text, &[]);
-    let value = decode(&mut reader).and_then(|v| reader.end().map(|()| v));
-    value.map_err(|e| failure(&e, text))
+    whole(Reader::skipping(text, &[]), decode).map_err(|e| failure(&e, text))
 }
 
 /// Checks that `text` is one JSON value; a failure is a syntax error at the root.

@@ -229,6 +229,7 @@ impl Strings {
         let index = small(self.starts.len())?;
         self.starts.push(small(self.text.len())?);
         self.text.push_str(s);
+        // The string's end is the next one's start, or the text's end: it must fit too.
         small(self.text.len())?;
         Ok(index)
     }
