@@ -14,7 +14,7 @@
 //! field`, `missing field`, `unknown variant`, with the same name lists, in the order the
 //! fields are declared), so that a message reads as serde_json's would.
 
-use super::read::{ReadError, Reader};
+use super::read::{ReadError, Reader, same};
 
 /// A struct read from a JSON object, member by member, into a value that starts as
 /// [`Fields::empty`]. Written by [`decoder!`].
@@ -63,7 +63,7 @@ fn members<'de, 's>(
     let mut object = r.object(&"a JSON object")?;
     let mut seen = 0u64;
     while r.member(&mut object)? {
-        let Some(index) = shape.names.iter().position(|n| *n == object.name()) else {
+        let Some(index) = shape.names.iter().position(|n| same(n, object.name())) else {
             if shape.closed {
                 return Err(object.failed_name(ReadError::unknown_field(object.name(), shape.names)));
             }
