@@ -303,6 +303,7 @@ pub(crate) fn same(known: &str, read: &str) -> bool {
 /// Where the run of plain string bytes from `pos` ends: at a quote, a backslash, a
 /// control character or the end. Eight bytes at a time, since a population is mostly
 /// strings (each test flags the bytes it matches; the lowest flag is exact).
+#[inline]
 fn plain(bytes: &[u8], mut pos: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;

@@ -93,10 +93,18 @@ impl Span {
 }
 
 /// An index that fits the tables' `u32`s, short of the values that mean "none".
+// Inlined with its error out of line: it runs a few times for every user read.
+#[inline]
 fn small(n: usize) -> Result<u32, json::ReadError> {
-    u32::try_from(n).ok().filter(|n| *n < NO_SERIAL).ok_or_else(|| {
-        json::ReadError::custom("the population is too large (more than 2^32 entries in a table)")
-    })
+    match u32::try_from(n) {
+        Ok(n) if n < NO_SERIAL => Ok(n),
+        _ => Err(too_large()),
+    }
+}
+
+#[cold]
+fn too_large() -> json::ReadError {
+    json::ReadError::custom("the population is too large (more than 2^32 entries in a table)")
 }
 
 /// A registered device as the preview keeps it: 64 bytes, its optional parts behind
