@@ -81,7 +81,7 @@ async fn insert_devices(
     backfill: bool,
 ) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut sql = values_sql(DEVICE_INSERT, DEVICE_COLUMNS, chunk.len());
+        let mut sql = values_sql(DEVICE_INSERT, DEVICE_COLUMNS, chunk.len(), false);
         // A backfill racing another replica's (two started at once) writes the same rows:
         // the second copy is dropped.
         if backfill {
