@@ -292,10 +292,14 @@ pub(crate) fn same(known: &str, read: &str) -> bool {
         Some((s.first_chunk::<N>()?, s.last_chunk::<N>()?))
     }
     match a.len() {
-        8..=16 => ends::<8>(a).map(|(f, l)| (u64::from_ne_bytes(*f), u64::from_ne_bytes(*l)))
-            == ends::<8>(b).map(|(f, l)| (u64::from_ne_bytes(*f), u64::from_ne_bytes(*l))),
-        4..8 => ends::<4>(a).map(|(f, l)| (u32::from_ne_bytes(*f), u32::from_ne_bytes(*l)))
-            == ends::<4>(b).map(|(f, l)| (u32::from_ne_bytes(*f), u32::from_ne_bytes(*l))),
+        8..=16 => {
+            ends::<8>(a).map(|(f, l)| (u64::from_ne_bytes(*f), u64::from_ne_bytes(*l)))
+                == ends::<8>(b).map(|(f, l)| (u64::from_ne_bytes(*f), u64::from_ne_bytes(*l)))
+        }
+        4..8 => {
+            ends::<4>(a).map(|(f, l)| (u32::from_ne_bytes(*f), u32::from_ne_bytes(*l)))
+                == ends::<4>(b).map(|(f, l)| (u32::from_ne_bytes(*f), u32::from_ne_bytes(*l)))
+        }
         _ => a == b,
     }
 }
@@ -1110,8 +1114,25 @@ mod tests {
 
     #[test]
     fn same_is_string_equality() {
-        let words = ["", "a", "ab", "abc", "abcd", "abcde", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghijklmnop",
-            "abcdefghijklmnopq", "device_id", "os_version", "pin_length", "enrollment", "é", "éé"];
+        let words = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "device_id",
+            "os_version",
+            "pin_length",
+            "enrollment",
+            "é",
+            "éé",
+        ];
         for a in words {
             for b in words {
                 assert_eq!(super::same(a, b), a == b, "{a:?} {b:?}");
