@@ -107,10 +107,13 @@ for (const db of databases()) {
     test("the preview runs the proposed policy over the stored users", async () => {
       const proposed = { ...POLICY, assignment: { groups: ["sales", "support"] } };
       await login(server, "dave", phone("D1"), ["support"]);
+      // An id JSON must escape: the database quotes the ids of the batch it reads.
+      const odd = 'q"uote\\é/😀';
+      assert.equal((await login(server, odd, phone("Q1"), ["support"])).status, 200);
       const r = await call(server, "POST", "/v1/preview", { token: "admin", body: { proposed } });
       assert.equal(r.status, 200, r.text);
-      assert.equal(r.json.summary.became_assigned, 1);
-      assert.deepEqual(r.json.changes.map((c) => c.user), ["dave"]);
+      assert.equal(r.json.summary.became_assigned, 2);
+      assert.deepEqual(r.json.changes.map((c) => c.user), ["dave", odd]);
       const bad = await call(server, "POST", "/v1/preview", { token: "admin", body: { proposed: { schema: "x" } } });
       assert.equal(bad.status, 400);
       assert.equal(bad.json.code, "invalid_policy");

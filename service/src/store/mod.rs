@@ -286,6 +286,16 @@ async fn write_logs(pool: &AnyPool, kind: Kind, batch: &[LogJob]) -> Result<(), 
     Ok(())
 }
 
+/// A batch of stored users for a preview ([`Store::population_page`]).
+pub(crate) struct PopulationPage {
+    /// How many users it holds.
+    pub(crate) users: usize,
+    /// The last one's id (none in an empty batch): where the next batch starts.
+    pub(crate) last: Option<String>,
+    /// The batch as a population document.
+    pub(crate) document: String,
+}
+
 /// A user's new row, written only if the row is still at `expected` (`None`: absent).
 pub(crate) struct Write<'a> {
     pub(crate) user: &'a str,
@@ -860,25 +870,43 @@ impl Store {
         records(&rows)
     }
 
-    /// At most `limit` stored users after `after` (from the first with `""`), with their
-    /// groups and state, in byte order of their ids (the order the engine sorts a
-    /// preview's changes in; PostgreSQL's own collation may differ).
+    /// At most `limit` stored users after `after` (from the first with `""`), in byte order
+    /// of their ids (the order the engine sorts a preview's changes in; PostgreSQL's own
+    /// collation may differ), as a population document (spec section 5) the database
+    /// writes: one row for the batch, not one row, one copy and one thread hand-off per
+    /// user (a million users took 11.7 s read row by row, most of it in the driver).
     pub(crate) async fn population_page(
         &self,
         after: &str,
         limit: i64,
-    ) -> Result<Vec<(String, String, String)>, StoreError> {
+    ) -> Result<PopulationPage, StoreError> {
+        // Each id is quoted by the database's own JSON function; groups and state are the
+        // JSON texts this service stored. The order inside the aggregate does not matter:
+        // the engine sorts the population, and the batch's set is fixed by the subquery.
         let sql = match self.kind {
             Kind::Sqlite => {
-                "SELECT user_id, groups, state FROM users WHERE user_id > $1 ORDER BY user_id LIMIT $2"
+                "SELECT count(*) AS users, max(user_id) AS last, \
+                 '{\"directory\":{' || coalesce(group_concat(json_quote(user_id) || ':' || groups, ','), '') \
+                 || '},\"state\":{' || coalesce(group_concat(json_quote(user_id) || ':' || state, ','), '') \
+                 || '}}' AS population \
+                 FROM (SELECT user_id, groups, state FROM users WHERE user_id > $1 ORDER BY user_id LIMIT $2)"
             }
             Kind::Postgres => {
-                "SELECT user_id, groups, state FROM users WHERE (user_id COLLATE \"C\") > $1 \
-                 ORDER BY (user_id COLLATE \"C\") LIMIT $2"
+                "SELECT count(*) AS users, max(user_id COLLATE \"C\") AS last, \
+                 '{\"directory\":{' || coalesce(string_agg(to_json(user_id)::text || ':' || groups, ','), '') \
+                 || '},\"state\":{' || coalesce(string_agg(to_json(user_id)::text || ':' || state, ','), '') \
+                 || '}}' AS population \
+                 FROM (SELECT user_id, groups, state FROM users WHERE (user_id COLLATE \"C\") > $1 \
+                 ORDER BY (user_id COLLATE \"C\") LIMIT $2) AS page"
             }
         };
-        let rows = sqlx::query(sql).bind(after).bind(limit).fetch_all(&self.read).await?;
-        rows.iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("groups")?, r.try_get("state")?))).collect()
+        let row = sqlx::query(sql).bind(after).bind(limit).fetch_one(&self.read).await?;
+        let users: i64 = row.try_get("users")?;
+        Ok(PopulationPage {
+            users: usize::try_from(users).unwrap_or_default(),
+            last: row.try_get("last")?,
+            document: row.try_get("population")?,
+        })
     }
 
     /// Whether this process can still do its work once the database answers: the decision
@@ -956,7 +984,10 @@ mod tests {
         let two = insert_logs_sql(2, false);
         assert!(two.ends_with("$11,$12),($13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)"), "{two}");
         assert_eq!(LOG_INSERT.matches(',').count() + 1, LOG_COLUMNS);
-        assert_eq!(insert_logs_sql(ROWS_PER_INSERT, false).matches('$').count(), ROWS_PER_INSERT * LOG_COLUMNS);
+        assert_eq!(
+            insert_logs_sql(ROWS_PER_INSERT, false).matches('$').count(),
+            ROWS_PER_INSERT * LOG_COLUMNS
+        );
         let two = insert_logs_sql(2, true);
         assert!(two.ends_with("VALUES (?,?,?,?,?,?,?,?,?,?,?,?),(?,?,?,?,?,?,?,?,?,?,?,?)"), "{two}");
         assert!(!insert_logs_sql(ROWS_PER_INSERT, true).contains('$'));

@@ -60,6 +60,43 @@ async fn users_previewed_in_batches_give_the_same_report() {
     pages_of_changes(Api::open(options).await).await;
 }
 
+/// Batches that divide the users exactly (4 and 4): the read after the last full batch
+/// finds no one, and the report is still the same.
+#[tokio::test]
+async fn batches_that_divide_the_users_exactly_give_the_same_report() {
+    let db = fresh_db();
+    let mut options = options(&db, Some(POLICY));
+    options.limits.preview_batch = 4;
+    pages_of_changes(Api::open(options).await).await;
+}
+
+/// Ids that JSON must escape reach the engine as they were stored: the database writes
+/// the batch's document, quoting each id itself.
+#[tokio::test]
+async fn ids_that_json_escapes_are_previewed_as_stored() {
+    let db = fresh_db();
+    let mut options = options(&db, Some(POLICY));
+    options.limits.preview_batch = 2;
+    let api = Api::open(options).await;
+    let ids = ["a\"quote", "b\\backslash", "c\u{e9}t\u{e9} \u{1f600}", "d/slash", "e\ttab"];
+    for (i, user) in ids.iter().enumerate() {
+        let r = api.login_in(user, phone(&format!("D{i}")), &["support"]).await;
+        assert_eq!(r.status, 200, "{user:?}: {}", r.text);
+    }
+    let mut proposed: Value = serde_json::from_str(POLICY).unwrap();
+    proposed["assignment"] = json!({ "groups": ["support"] });
+    let r = api.call(Method::POST, "/v1/preview", Token::Admin, Some(json!({ "proposed": proposed }))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["summary"]["users"], 5);
+    assert_eq!(r.json["summary"]["became_assigned"], 5);
+    let mut listed: Vec<&str> =
+        r.json["changes"].as_array().unwrap().iter().map(|c| c["user"].as_str().unwrap()).collect();
+    listed.sort_unstable();
+    let mut expected = ids.to_vec();
+    expected.sort_unstable();
+    assert_eq!(listed, expected);
+}
+
 async fn pages_of_changes(api: Api) {
     for i in 0..7 {
         api.login_in(&format!("u{i}"), phone(&format!("D{i}")), &["support"]).await;
