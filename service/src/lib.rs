@@ -99,6 +99,9 @@ pub struct Limits {
     /// How many stored users one sandbox call of `POST /v1/preview` reads: the admin
     /// sandbox holds one batch's population and report at a time, never every user's.
     pub preview_batch: usize,
+    /// How many batches of `POST /v1/preview` are previewed at once, each in a sandbox of
+    /// its own (the next batch is read meanwhile): the machine's cores, at most 4.
+    pub preview_parallel: usize,
 }
 
 impl Default for Limits {
@@ -111,6 +114,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(10),
             health_timeout: Duration::from_secs(2),
             preview_batch: 20_000,
+            preview_parallel: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
         }
     }
 }

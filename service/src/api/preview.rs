@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde_json::value::RawValue;
 
@@ -75,33 +75,32 @@ pub(super) async fn preview(State(app): Shared, body: JsonBody) -> Result<Respon
         .ok_or_else(|| ServiceError::NotFound("policy".into()))?;
     // Batches of stored users, one sandbox call each (`Limits::preview_batch`): a million
     // users as one document took 2.8 GB of the service's memory and trapped after 23 s.
-    // The next batch is read while the sandbox previews this one: the database's thread
-    // and the sandbox's run side by side (two batches in memory at most).
+    // Up to `Limits::preview_parallel` batches are previewed at once, each in a sandbox
+    // of its own, while the next is read; their reports are added in batch order.
     let batch = app.limits.preview_batch.max(1);
     let size = i64::try_from(batch).unwrap_or(i64::MAX);
     let mut paged = Paged::new(page);
-    let mut page = app.store.population_page("", size).await?;
+    let mut running = VecDeque::new();
+    let mut next = Some(app.store.population_page("", size).await?);
+    let mut first = true;
     loop {
-        // An empty first batch is still previewed: the report of no users (its summary's
-        // figures, all zero).
-        let next_after = page.last.take().filter(|_| page.users == batch);
-        let (runtime, current, proposed, at) =
-            (app.admin.clone(), current.clone(), proposed.clone(), at.clone());
-        let document = std::mem::take(&mut page.document);
-        let preview =
-            tokio::task::spawn_blocking(move || runtime.preview(&current, &proposed, &document, &at));
-        let (report, next) = match &next_after {
-            Some(after) => {
-                let (report, next) = tokio::join!(preview, app.store.population_page(after, size));
-                (report, Some(next))
+        while running.len() < app.limits.preview_parallel.max(1) {
+            // An empty first batch is still previewed: the report of no users (its
+            // summary's figures, all zero).
+            let Some(mut page) = next.take().filter(|p| p.users > 0 || first) else { break };
+            first = false;
+            let (runtime, current, proposed, at) =
+                (app.admin.clone(), current.clone(), proposed.clone(), at.clone());
+            let document = std::mem::take(&mut page.document);
+            running.push_back(tokio::task::spawn_blocking(move || {
+                runtime.preview(&current, &proposed, &document, &at)
+            }));
+            if let Some(after) = page.last.filter(|_| page.users == batch) {
+                next = Some(app.store.population_page(&after, size).await?);
             }
-            None => (preview.await, None),
-        };
-        paged.add(&report.map_err(ServiceError::internal)??)?;
-        match next.transpose()? {
-            Some(next) if next.users > 0 => page = next,
-            _ => break,
         }
+        let Some(oldest) = running.pop_front() else { break };
+        paged.add(&oldest.await.map_err(ServiceError::internal)??)?;
     }
     Ok(([(header::CONTENT_TYPE, "application/json")], paged.finish()?).into_response())
 }

@@ -50,23 +50,26 @@ async fn the_report_counts_everyone_and_pages_its_changes_by_user() {
     pages_of_changes(Api::new(POLICY).await).await;
 }
 
-/// The same report when the users are read three at a time, one sandbox call each: the
-/// summaries add up, and pages run across the batches.
+/// The same report when the users are read three at a time, one sandbox call each, all
+/// three batches previewed at once: the summaries add up, and pages run across the
+/// batches in their order.
 #[tokio::test]
 async fn users_previewed_in_batches_give_the_same_report() {
     let db = fresh_db();
     let mut options = options(&db, Some(POLICY));
     options.limits.preview_batch = 3;
+    options.limits.preview_parallel = 3;
     pages_of_changes(Api::open(options).await).await;
 }
 
-/// Batches that divide the users exactly (4 and 4): the read after the last full batch
-/// finds no one, and the report is still the same.
+/// Batches that divide the users exactly (4 and 4), one previewed at a time: the read
+/// after the last full batch finds no one, and the report is still the same.
 #[tokio::test]
 async fn batches_that_divide_the_users_exactly_give_the_same_report() {
     let db = fresh_db();
     let mut options = options(&db, Some(POLICY));
     options.limits.preview_batch = 4;
+    options.limits.preview_parallel = 1;
     pages_of_changes(Api::open(options).await).await;
 }
 
