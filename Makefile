@@ -64,9 +64,11 @@ console: js
 
 ## Module size (fails over BROWSER_MODULE_BUDGET, js/budget.mjs), population parse and preview for 10k, 100k and 1M users
 ## in Node and in Chromium through the console's preview worker (MDM_BUDGET_USERS=... for
-## fewer), and the console's first render.
+## fewer), and the console's first render; then `POST /v1/preview` of `mdm serve` over 1M
+## stored users on SQLite and PostgreSQL (bench/service-preview.sh, MDM_PREVIEW_USERS=...).
 budgets: build js js-deps chromium
 	node js/budgets.mjs
+	bench/service-preview.sh
 
 ## Every test: format, lints, Rust tests (native and wasmtime: scenarios, bad inputs, the
 ## differential run, doc examples and the README's Rust snippet), the benches run once each
