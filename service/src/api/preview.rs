@@ -134,7 +134,6 @@ struct ChangeOf<'a> {
 /// sorted by user id (the batches are read in that order, and the engine sorts each).
 struct Paged {
     page: Page,
-    batches: usize,
     summary: BTreeMap<String, u64>,
     total_changes: usize,
     /// The page's changes, and one more when there is a next page.
@@ -152,7 +151,7 @@ struct Answer<'a> {
 
 impl Paged {
     fn new(page: Page) -> Self {
-        Paged { page, batches: 0, summary: BTreeMap::new(), total_changes: 0, changes: Vec::new() }
+        Paged { page, summary: BTreeMap::new(), total_changes: 0, changes: Vec::new() }
     }
 
     fn add(&mut self, report: &str) -> Result<(), ServiceError> {
@@ -162,7 +161,6 @@ impl Paged {
             )))
         };
         let report: Report<'_> = serde_json::from_str(report).map_err(bad)?;
-        self.batches += 1;
         for (figure, n) in report.summary {
             *self.summary.entry(figure).or_default() += n;
         }
