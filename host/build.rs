@@ -16,9 +16,16 @@ fn main() -> Result<()> {
     // OUT_DIR is <target>/<profile>/build/<pkg>/out: the guest gets <target>/guest.
     let target_dir = out.ancestors().nth(4).context("OUT_DIR has the usual shape")?.join("guest");
 
-    for watched in
-        ["engine/src", "component/src", "component/Cargo.toml", "engine/Cargo.toml", "wit", "Cargo.lock"]
-    {
+    // The workspace's manifest too: it holds the guest's profile (`[profile.guest]`).
+    for watched in [
+        "engine/src",
+        "component/src",
+        "component/Cargo.toml",
+        "engine/Cargo.toml",
+        "wit",
+        "Cargo.lock",
+        "Cargo.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=WASM_OPT");
