@@ -288,18 +288,13 @@ pub(crate) fn same(known: &str, read: &str) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    fn ends<const N: usize>(s: &[u8]) -> Option<(&[u8; N], &[u8; N])> {
-        Some((s.first_chunk::<N>()?, s.last_chunk::<N>()?))
+    // The first and last `N` bytes: together they cover a name of up to `2 * N` bytes.
+    fn ends<const N: usize>(s: &[u8]) -> Option<([u8; N], [u8; N])> {
+        Some((*s.first_chunk::<N>()?, *s.last_chunk::<N>()?))
     }
     match a.len() {
-        8..=16 => {
-            ends::<8>(a).map(|(f, l)| (u64::from_ne_bytes(*f), u64::from_ne_bytes(*l)))
-                == ends::<8>(b).map(|(f, l)| (u64::from_ne_bytes(*f), u64::from_ne_bytes(*l)))
-        }
-        4..8 => {
-            ends::<4>(a).map(|(f, l)| (u32::from_ne_bytes(*f), u32::from_ne_bytes(*l)))
-                == ends::<4>(b).map(|(f, l)| (u32::from_ne_bytes(*f), u32::from_ne_bytes(*l)))
-        }
+        8..=16 => ends::<8>(a) == ends::<8>(b),
+        4..8 => ends::<4>(a) == ends::<4>(b),
         _ => a == b,
     }
 }
