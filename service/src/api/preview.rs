@@ -81,14 +81,13 @@ pub(super) async fn preview(State(app): Shared, body: JsonBody) -> Result<Respon
     let size = i64::try_from(batch).unwrap_or(i64::MAX);
     let mut paged = Paged::new(page);
     let mut running = VecDeque::new();
+    // An empty first batch is still previewed: the report of no users (its summary's
+    // figures, all zero). A later batch is read only after a full one, and kept only if
+    // it holds someone.
     let mut next = Some(app.store.population_page("", size).await?);
-    let mut first = true;
     loop {
         while running.len() < app.limits.preview_parallel.max(1) {
-            // An empty first batch is still previewed: the report of no users (its
-            // summary's figures, all zero).
-            let Some(mut page) = next.take().filter(|p| p.users > 0 || first) else { break };
-            first = false;
+            let Some(mut page) = next.take() else { break };
             let (runtime, current, proposed, at) =
                 (app.admin.clone(), current.clone(), proposed.clone(), at.clone());
             let document = std::mem::take(&mut page.document);
@@ -96,7 +95,7 @@ pub(super) async fn preview(State(app): Shared, body: JsonBody) -> Result<Respon
                 runtime.preview(&current, &proposed, &document, &at)
             }));
             if let Some(after) = page.last.filter(|_| page.users == batch) {
-                next = Some(app.store.population_page(&after, size).await?);
+                next = Some(app.store.population_page(&after, size).await?).filter(|p| p.users > 0);
             }
         }
         let Some(oldest) = running.pop_front() else { break };

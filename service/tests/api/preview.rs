@@ -55,32 +55,21 @@ async fn the_report_counts_everyone_and_pages_its_changes_by_user() {
 /// batches in their order.
 #[tokio::test]
 async fn users_previewed_in_batches_give_the_same_report() {
-    let db = fresh_db();
-    let mut options = options(&db, Some(POLICY));
-    options.limits.preview_batch = 3;
-    options.limits.preview_parallel = 3;
-    pages_of_changes(Api::open(options).await).await;
+    pages_of_changes(in_batches(3, 3).await).await;
 }
 
 /// Batches that divide the users exactly (4 and 4), one previewed at a time: the read
 /// after the last full batch finds no one, and the report is still the same.
 #[tokio::test]
 async fn batches_that_divide_the_users_exactly_give_the_same_report() {
-    let db = fresh_db();
-    let mut options = options(&db, Some(POLICY));
-    options.limits.preview_batch = 4;
-    options.limits.preview_parallel = 1;
-    pages_of_changes(Api::open(options).await).await;
+    pages_of_changes(in_batches(4, 1).await).await;
 }
 
 /// Ids that JSON must escape reach the engine as they were stored: the database writes
 /// the batch's document, quoting each id itself.
 #[tokio::test]
 async fn ids_that_json_escapes_are_previewed_as_stored() {
-    let db = fresh_db();
-    let mut options = options(&db, Some(POLICY));
-    options.limits.preview_batch = 2;
-    let api = Api::open(options).await;
+    let api = in_batches(2, 2).await;
     let ids = ["a\"quote", "b\\backslash", "c\u{e9}t\u{e9} \u{1f600}", "d/slash", "e\ttab"];
     for (i, user) in ids.iter().enumerate() {
         let r = api.login_in(user, phone(&format!("D{i}")), &["support"]).await;
@@ -98,6 +87,16 @@ async fn ids_that_json_escapes_are_previewed_as_stored() {
     let mut expected = ids.to_vec();
     expected.sort_unstable();
     assert_eq!(listed, expected);
+}
+
+/// A service on a fresh database whose preview reads `batch` users at a time and previews
+/// `parallel` batches at once.
+async fn in_batches(batch: usize, parallel: usize) -> Api {
+    let db = fresh_db();
+    let mut options = options(&db, Some(POLICY));
+    options.limits.preview_batch = batch;
+    options.limits.preview_parallel = parallel;
+    Api::open(options).await
 }
 
 async fn pages_of_changes(api: Api) {
